@@ -1,0 +1,36 @@
+//! PyRadiomics-compatible feature extraction.
+//!
+//! The pipeline for one image type is: crop image and mask to the mask's bounding box ([`Roi`]),
+//! discretise the grey levels once, then run each enabled feature class on that region. Every class
+//! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
+
+pub mod discretisation;
+pub mod params;
+mod roi;
+
+use ndarray::Array3;
+
+pub use params::{Settings, WeightingNorm};
+pub use roi::{bounding_box, discretise};
+
+/// One image type's region of interest, cropped to the mask's bounding box (no padding).
+///
+/// Cropping never changes a feature: texture neighbours outside the mask are ignored anyway,
+/// and shape pads its own copy of the mask.
+#[derive(Debug, Clone)]
+pub struct Roi {
+    /// Image intensities, indexed `[z, y, x]`.
+    pub image: Array3<f64>,
+    /// `true` for voxels in the region, same shape as `image`.
+    pub mask: Array3<bool>,
+    /// Voxel spacing in mm, (x, y, z) order.
+    pub spacing: [f64; 3],
+    /// Discretised grey level of each voxel: PyRadiomics' bin index (1-based) inside the mask,
+    /// 0 outside. Bin indices keep their values (they are not renumbered when a bin is empty),
+    /// because texture features weight by the level value itself.
+    pub grey_levels: Array3<u32>,
+}
+
+/// Feature values in PyRadiomics' order, keyed by the feature's PyRadiomics name within its class
+/// (`Contrast`, `JointEnergy`); the extractor prefixes image type and class.
+pub type ClassFeatures = Vec<(&'static str, f64)>;

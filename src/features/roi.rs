@@ -1,0 +1,65 @@
+//! Building a [`Roi`]: crop image and mask to the mask's bounding box, then discretise.
+
+use ndarray::{Array3, s};
+
+use super::discretisation::{digitize, fixed_count_edges, fixed_width_edges};
+use super::{Roi, Settings};
+
+/// Inclusive-exclusive `[z, y, x]` bounds of the `true` voxels, or `None` for an empty mask.
+pub fn bounding_box(mask: &Array3<bool>) -> Option<[std::ops::Range<usize>; 3]> {
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    for ((z, y, x), &inside) in mask.indexed_iter() {
+        if inside {
+            for (axis, i) in [z, y, x].into_iter().enumerate() {
+                lo[axis] = lo[axis].min(i);
+                hi[axis] = hi[axis].max(i + 1);
+            }
+        }
+    }
+    (lo[0] != usize::MAX).then(|| [lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]])
+}
+
+impl Roi {
+    /// Crops `image` and `region` to the region's bounding box and discretises the region's grey
+    /// levels with `settings` (bin count if set, else bin width). `None` when the region is empty.
+    pub fn new(image: &Array3<f64>, region: &Array3<bool>, spacing: [f64; 3], settings: &Settings) -> Option<Roi> {
+        let [z, y, x] = bounding_box(region)?;
+        let image = image.slice(s![z.clone(), y.clone(), x.clone()]).to_owned();
+        let mask = region.slice(s![z, y, x]).to_owned();
+        let grey_levels = discretise(&image, &mask, settings);
+        Some(Roi {
+            image,
+            mask,
+            spacing,
+            grey_levels,
+        })
+    }
+}
+
+/// PyRadiomics `binImage`: edges from the values inside the mask, then `digitize`; 0 outside.
+pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, settings: &Settings) -> Array3<u32> {
+    let values: Vec<f64> = image
+        .iter()
+        .zip(mask.iter())
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| *v)
+        .collect();
+    if values.is_empty() {
+        return Array3::zeros(image.raw_dim());
+    }
+    let edges = match settings.bin_count {
+        Some(count) => fixed_count_edges(&values, count),
+        None => fixed_width_edges(&values, settings.bin_width),
+    };
+    let mut levels = Array3::zeros(image.raw_dim());
+    ndarray::Zip::from(&mut levels)
+        .and(image)
+        .and(mask)
+        .for_each(|l, &v, &m| {
+            if m {
+                *l = digitize(v, &edges);
+            }
+        });
+    levels
+}

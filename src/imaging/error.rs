@@ -1,0 +1,96 @@
+use super::Geometry;
+
+/// Why a volume could not be read or used.
+///
+/// `file` is the name the caller knows the input by (a path on the command line, the multipart
+/// part in the API), never a temporary path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImagingError {
+    /// The file could not be opened or read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        /// The input's name.
+        file: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// Neither a NIfTI nor an NRRD header was found.
+    #[error("{file}: not a NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) volume")]
+    UnknownFormat {
+        /// The input's name.
+        file: String,
+    },
+    /// The header is present but inconsistent or invalid.
+    #[error("{file}: invalid header: {message}")]
+    Malformed {
+        /// The input's name.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The voxel data ends before the header says it should.
+    #[error("{file}: truncated: the header promises {expected} bytes of voxel data but only {actual} are present")]
+    Truncated {
+        /// The input's name.
+        file: String,
+        /// Bytes the header requires.
+        expected: u64,
+        /// Bytes found.
+        actual: u64,
+    },
+    /// A valid file using a feature radscore does not read.
+    #[error("{file}: {what} is not supported")]
+    Unsupported {
+        /// The input's name.
+        file: String,
+        /// The unsupported feature.
+        what: String,
+    },
+    /// The volume holds a non-finite voxel (NaN or infinity).
+    #[error("{file}: voxel at index (x={}, y={}, z={}) is {value}; volumes must hold finite numbers", .index[0], .index[1], .index[2])]
+    NonFinite {
+        /// The input's name.
+        file: String,
+        /// (x, y, z) index of the first offending voxel.
+        index: [usize; 3],
+        /// The value found.
+        value: f64,
+    },
+    /// A mask holds a value that is not a whole number.
+    #[error("{file}: mask voxel at index (x={}, y={}, z={}) is {value}; a mask must hold integer labels", .index[0], .index[1], .index[2])]
+    NonIntegerLabel {
+        /// The input's name.
+        file: String,
+        /// (x, y, z) index of the first offending voxel.
+        index: [usize; 3],
+        /// The value found.
+        value: f64,
+    },
+    /// Image and mask do not share a voxel grid.
+    #[error("mask grid does not match image grid ({detail}): image {image}, mask {mask}")]
+    GeometryMismatch {
+        /// Which property differs and by how much.
+        detail: String,
+        /// The image's geometry.
+        image: Box<Geometry>,
+        /// The mask's geometry.
+        mask: Box<Geometry>,
+    },
+    /// The requested label does not occur in the mask.
+    #[error("label {label} is not present in the mask; labels present: {}", describe_labels(.present))]
+    LabelNotFound {
+        /// The requested label.
+        label: i32,
+        /// Non-zero labels that do occur.
+        present: Vec<i32>,
+    },
+}
+
+fn describe_labels(labels: &[i32]) -> String {
+    if labels.is_empty() {
+        "none (the mask is empty)".into()
+    } else {
+        labels.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+    }
+}

@@ -1,0 +1,18 @@
+//! Reading volumes from disk and checking that an image and its mask share one grid.
+//!
+//! Everything here returns [`Volume`]s in LPS world coordinates, the convention of ITK, SimpleITK and
+//! therefore PyRadiomics, so geometry and features line up with the reference tools.
+
+mod error;
+mod mask;
+mod nifti;
+mod nrrd;
+mod read;
+mod samples;
+mod volume;
+
+pub use error::ImagingError;
+pub use mask::{check_same_grid, label_region};
+pub use nifti::{NiftiDatatype, write_nifti_gz};
+pub use read::{Voxel, read_image, read_labels};
+pub use volume::{Geometry, Volume};

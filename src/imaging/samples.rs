@@ -1,0 +1,113 @@
+//! Decoding raw voxel samples of any scalar type into the voxel type a caller wants.
+
+use std::io::Read;
+
+use super::ImagingError;
+
+/// Scalar sample kinds found in NIfTI and NRRD files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    I64,
+    U64,
+    F32,
+    F64,
+}
+
+impl Kind {
+    pub(crate) fn bytes(self) -> usize {
+        match self {
+            Kind::I8 | Kind::U8 => 1,
+            Kind::I16 | Kind::U16 => 2,
+            Kind::I32 | Kind::U32 | Kind::F32 => 4,
+            Kind::I64 | Kind::U64 | Kind::F64 => 8,
+        }
+    }
+}
+
+/// A sample kind with its byte order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SampleType {
+    pub kind: Kind,
+    pub big_endian: bool,
+}
+
+/// Streams `count` samples from `reader`, calling `sink` with each value as f64 (exact for every
+/// kind but 64-bit integers beyond 2^53, which no image format in practice uses).
+///
+/// Reads in fixed chunks so a volume never exists twice in memory, and reports a truncated file
+/// instead of trusting the header's size.
+pub(crate) fn decode_samples(
+    reader: &mut dyn Read,
+    sample: SampleType,
+    count: usize,
+    file: &str,
+    mut sink: impl FnMut(f64) -> Result<(), ImagingError>,
+) -> Result<(), ImagingError> {
+    let width = sample.kind.bytes();
+    let expected = (count as u64).saturating_mul(width as u64);
+    let mut chunk = vec![0u8; width * 65536];
+    let mut remaining = count;
+    let mut carry = 0usize;
+    let mut consumed: u64 = 0;
+    while remaining > 0 {
+        let want = (remaining * width).min(chunk.len());
+        let n = match reader.read(&mut chunk[carry..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(ImagingError::Io {
+                    file: file.into(),
+                    source,
+                });
+            }
+        };
+        if n == 0 {
+            return Err(ImagingError::Truncated {
+                file: file.into(),
+                expected,
+                actual: consumed + carry as u64,
+            });
+        }
+        let available = carry + n;
+        let whole = available / width;
+        for s in chunk[..whole * width].chunks_exact(width) {
+            sink(decode_one(s, sample))?;
+        }
+        consumed += (whole * width) as u64;
+        remaining -= whole;
+        carry = available - whole * width;
+        chunk.copy_within(whole * width..available, 0);
+    }
+    Ok(())
+}
+
+fn decode_one(s: &[u8], sample: SampleType) -> f64 {
+    macro_rules! num {
+        ($t:ty) => {{
+            let b = s.try_into().expect("chunk width matches sample width");
+            (if sample.big_endian {
+                <$t>::from_be_bytes(b)
+            } else {
+                <$t>::from_le_bytes(b)
+            }) as f64
+        }};
+    }
+    match sample.kind {
+        Kind::I8 => f64::from(s[0] as i8),
+        Kind::U8 => f64::from(s[0]),
+        Kind::I16 => num!(i16),
+        Kind::U16 => num!(u16),
+        Kind::I32 => num!(i32),
+        Kind::U32 => num!(u32),
+        Kind::I64 => num!(i64),
+        Kind::U64 => num!(u64),
+        Kind::F32 => num!(f32),
+        Kind::F64 => num!(f64),
+    }
+}

@@ -1,0 +1,4 @@
+//! radscore: clinical-radiomic treatment-response scoring.
+pub mod features;
+pub mod imaging;
+pub mod model;

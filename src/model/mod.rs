@@ -1,0 +1,8 @@
+//! The clinical-radiomic model: its serialized artifact, how it scores a patient, and how it is trained.
+
+pub mod artifact;
+
+pub use artifact::{
+    Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, LogisticModel, ModelError,
+    Prediction, RadiomicFeature, RiskGroup, Term, sigmoid,
+};

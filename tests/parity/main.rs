@@ -1,0 +1,5 @@
+//! Parity with numbers nobody here wrote: geometry against SimpleITK/nibabel (the reference
+//! manifest) and features against PyRadiomics 3.1, read from `../shared/reference`.
+
+mod geometry;
+mod reference;
