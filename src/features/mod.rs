@@ -5,6 +5,7 @@
 //! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
 
 pub mod discretisation;
+pub mod filters;
 pub mod params;
 mod roi;
 

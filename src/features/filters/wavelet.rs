@@ -1,0 +1,167 @@
+//! The stationary (undecimated) wavelet transform PyRadiomics uses for its `Wavelet` image type
+//! (`imageoperations.getWaveletImage`/`_swt3`, built on PyWavelets' `swtn` with `level=1`).
+//!
+//! Each axis with an odd length is padded by one wrapped sample, every level filters every axis
+//! with the wavelet's low- and high-pass decomposition filters under periodic extension, and the
+//! padding is cut off again. Level n+1 transforms level n's all-low-pass approximation with the
+//! same (not upsampled) filters, exactly as PyRadiomics calls `swtn` once per level.
+
+use ndarray::{Array3, Axis, Zip};
+
+use super::FilterError;
+use super::wavelet_filters::WAVELET_FILTERS;
+
+/// One filtered image and its PyRadiomics image-type name (`wavelet-LLH`, `wavelet2-HHH`).
+#[derive(Debug, Clone)]
+pub struct WaveletImage {
+    /// `wavelet-<bands>` for the first level, `wavelet<N>-<bands>` for level N > 1.
+    pub name: String,
+    /// Filtered intensities, same shape as the input.
+    pub image: Array3<f64>,
+}
+
+/// Decomposition filters `(low-pass, high-pass)` of a PyWavelets wavelet name.
+pub fn wavelet_filters(name: &str) -> Result<(&'static [f64], &'static [f64]), FilterError> {
+    WAVELET_FILTERS.iter().find(|(n, _, _)| *n == name).map(|(_, lo, hi)| (*lo, *hi)).ok_or_else(|| {
+        FilterError::UnknownWavelet { name: name.to_owned(), known: WAVELET_FILTERS.iter().map(|(n, _, _)| *n).collect() }
+    })
+}
+
+/// All sub-bands PyRadiomics yields for `Wavelet` with these settings, in its order: for each level
+/// from `start_level` the 2^d − 1 detail bands (`…LLH`, `…LHL`, … `…HHH`), then the final approximation.
+///
+/// `axes` are the `[z, y, x]` array axes to filter, in PyRadiomics' order (`[2, 1, 0]` in 3-D; with
+/// force2D the `force2Ddimension` axis is left out). Band letters follow that order: `wavelet-LLH` is
+/// low-pass along x and y and high-pass along z.
+pub fn wavelet_decompositions(
+    image: &Array3<f64>,
+    wavelet: &str,
+    start_level: u32,
+    level: u32,
+    axes: &[usize],
+) -> Result<Vec<WaveletImage>, FilterError> {
+    let (lo, hi) = wavelet_filters(wavelet)?;
+    if level == 0 {
+        return Err(FilterError::InvalidSetting { key: "level", message: "must be at least 1".into() });
+    }
+    let shape = image.dim();
+    let mut data = pad_odd_axes_by_wrapping(image);
+    for _ in 0..start_level {
+        data = swt_axes(&data, lo, hi, axes).swap_remove(0).1;
+    }
+    let mut out = Vec::new();
+    for index in 1..=level {
+        let mut bands = swt_axes(&data, lo, hi, axes);
+        let (_, approximation) = bands.remove(0);
+        for (bands_name, band) in bands {
+            out.push(WaveletImage { name: wavelet_image_name(index, &bands_name), image: crop_to(&band, shape) });
+        }
+        data = approximation;
+    }
+    let approximation_name = "L".repeat(axes.len());
+    out.push(WaveletImage { name: wavelet_image_name(level, &approximation_name), image: crop_to(&data, shape) });
+    Ok(out)
+}
+
+/// PyRadiomics numbers levels from 1 whatever `start_level` is, and omits the number for level 1.
+fn wavelet_image_name(index: u32, bands: &str) -> String {
+    if index == 1 { format!("wavelet-{bands}") } else { format!("wavelet{index}-{bands}") }
+}
+
+/// One level of `pywt.swtn(…, level=1, axes)`: every combination of low (`L`) and high (`H`) pass along
+/// `axes`, the all-low band first, then in PyWavelets' key order (`LLH`, `LHL`, `LHH`, `HLL`, …).
+fn swt_axes(data: &Array3<f64>, lo: &[f64], hi: &[f64], axes: &[usize]) -> Vec<(String, Array3<f64>)> {
+    let mut bands = vec![(String::new(), data.clone())];
+    for &axis in axes {
+        bands = bands
+            .into_iter()
+            .flat_map(|(name, band)| {
+                [(format!("{name}L"), swt_axis(&band, lo, axis)), (format!("{name}H"), swt_axis(&band, hi, axis))]
+            })
+            .collect();
+    }
+    bands
+}
+
+/// Periodic convolution along `axis` as PyWavelets' level-1 `swt`:
+/// `out[i] = Σ_k f[k] · x[(i + L/2 − k) mod N]` for a filter of even length L.
+fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
+    let n = data.len_of(Axis(axis));
+    let shift = filter.len() / 2;
+    let mut out = Array3::zeros(data.raw_dim());
+    Zip::from(out.lanes_mut(Axis(axis))).and(data.lanes(Axis(axis))).for_each(|mut o, x| {
+        for (i, oi) in o.iter_mut().enumerate() {
+            let mut acc = 0.0;
+            for (k, f) in filter.iter().enumerate() {
+                // (i + shift − k) mod n without going negative: add a multiple of n large enough.
+                let j = (i + shift + n * filter.len() - k) % n;
+                acc += f * x[j];
+            }
+            *oi = acc;
+        }
+    });
+    out
+}
+
+/// `numpy.pad(x, [(0, n % 2)…], 'wrap')`: an odd axis gains one sample equal to its first.
+fn pad_odd_axes_by_wrapping(image: &Array3<f64>) -> Array3<f64> {
+    let (z, y, x) = image.dim();
+    let padded = (z + z % 2, y + y % 2, x + x % 2);
+    Array3::from_shape_fn(padded, |(k, j, i)| image[[k % z, j % y, i % x]])
+}
+
+fn crop_to(band: &Array3<f64>, shape: (usize, usize, usize)) -> Array3<f64> {
+    band.slice(ndarray::s![..shape.0, ..shape.1, ..shape.2]).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PyRadiomics 3.1 `getWaveletImage` outputs on seeded volumes (scripts/reference/filter_fixtures.py).
+    #[test]
+    fn wavelet_images_match_pyradiomics_for_each_fixture_case() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/filters/wavelet.json")).unwrap();
+        let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut failures = Vec::new();
+        for case in fixture["cases"].as_array().unwrap() {
+            let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            let input: Vec<f64> = case["input"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let image = Array3::from_shape_vec((shape[0], shape[1], shape[2]), input).unwrap();
+            let s = &case["settings"];
+            let mut axes = vec![2, 1, 0];
+            if s["force2D"].as_bool() == Some(true) {
+                let d = s["force2Ddimension"].as_u64().unwrap() as usize;
+                axes.retain(|&a| a != d);
+            }
+            let got = wavelet_decompositions(
+                &image,
+                s["wavelet"].as_str().unwrap(),
+                s["start_level"].as_u64().unwrap_or(0) as u32,
+                s["level"].as_u64().unwrap_or(1) as u32,
+                &axes,
+            )
+            .unwrap();
+            let names: Vec<&str> = got.iter().map(|w| w.name.as_str()).collect();
+            let want_names: Vec<&str> = case["order"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            assert_eq!(names, want_names, "{s}: image types or their order differ");
+            for w in &got {
+                let want = case["outputs"][&w.name].as_array().unwrap();
+                for (i, (g, e)) in w.image.iter().zip(want).enumerate() {
+                    let e = e.as_f64().unwrap();
+                    // Same coefficients and the same sums, in a different order: round-off only.
+                    if (g - e).abs() > 1e-9 * e.abs().max(1.0) {
+                        failures.push(format!("{s} {} voxel {i}: got {g}, want {e}", w.name));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} differences, first: {:?}", failures.len(), &failures[..failures.len().min(10)]);
+    }
+
+    #[test]
+    fn unknown_wavelet_is_an_error_that_lists_the_known_ones() {
+        let err = wavelet_filters("coif99").unwrap_err().to_string();
+        assert!(err.contains("\"coif99\"") && err.contains("coif1") && err.contains("haar"), "{err}");
+    }
+}
