@@ -8,6 +8,7 @@ mod mask;
 mod nifti;
 mod nrrd;
 mod read;
+mod resample;
 mod samples;
 mod volume;
 
@@ -15,4 +16,5 @@ pub use error::ImagingError;
 pub use mask::{check_same_grid, label_region};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{Voxel, read_image, read_labels};
+pub use resample::{Interpolator, OutputCast, resample_image, resample_labels, roi_resampling_grid};
 pub use volume::{Geometry, Volume};

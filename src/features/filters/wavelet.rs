@@ -22,9 +22,14 @@ pub struct WaveletImage {
 
 /// Decomposition filters `(low-pass, high-pass)` of a PyWavelets wavelet name.
 pub fn wavelet_filters(name: &str) -> Result<(&'static [f64], &'static [f64]), FilterError> {
-    WAVELET_FILTERS.iter().find(|(n, _, _)| *n == name).map(|(_, lo, hi)| (*lo, *hi)).ok_or_else(|| {
-        FilterError::UnknownWavelet { name: name.to_owned(), known: WAVELET_FILTERS.iter().map(|(n, _, _)| *n).collect() }
-    })
+    WAVELET_FILTERS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(_, lo, hi)| (*lo, *hi))
+        .ok_or_else(|| FilterError::UnknownWavelet {
+            name: name.to_owned(),
+            known: WAVELET_FILTERS.iter().map(|(n, _, _)| *n).collect(),
+        })
 }
 
 /// All sub-bands PyRadiomics yields for `Wavelet` with these settings, in its order: for each level
@@ -42,7 +47,10 @@ pub fn wavelet_decompositions(
 ) -> Result<Vec<WaveletImage>, FilterError> {
     let (lo, hi) = wavelet_filters(wavelet)?;
     if level == 0 {
-        return Err(FilterError::InvalidSetting { key: "level", message: "must be at least 1".into() });
+        return Err(FilterError::InvalidSetting {
+            key: "level",
+            message: "must be at least 1".into(),
+        });
     }
     let shape = image.dim();
     let mut data = pad_odd_axes_by_wrapping(image);
@@ -54,18 +62,28 @@ pub fn wavelet_decompositions(
         let mut bands = swt_axes(&data, lo, hi, axes);
         let (_, approximation) = bands.remove(0);
         for (bands_name, band) in bands {
-            out.push(WaveletImage { name: wavelet_image_name(index, &bands_name), image: crop_to(&band, shape) });
+            out.push(WaveletImage {
+                name: wavelet_image_name(index, &bands_name),
+                image: crop_to(&band, shape),
+            });
         }
         data = approximation;
     }
     let approximation_name = "L".repeat(axes.len());
-    out.push(WaveletImage { name: wavelet_image_name(level, &approximation_name), image: crop_to(&data, shape) });
+    out.push(WaveletImage {
+        name: wavelet_image_name(level, &approximation_name),
+        image: crop_to(&data, shape),
+    });
     Ok(out)
 }
 
 /// PyRadiomics numbers levels from 1 whatever `start_level` is, and omits the number for level 1.
 fn wavelet_image_name(index: u32, bands: &str) -> String {
-    if index == 1 { format!("wavelet-{bands}") } else { format!("wavelet{index}-{bands}") }
+    if index == 1 {
+        format!("wavelet-{bands}")
+    } else {
+        format!("wavelet{index}-{bands}")
+    }
 }
 
 /// One level of `pywt.swtn(…, level=1, axes)`: every combination of low (`L`) and high (`H`) pass along
@@ -76,7 +94,10 @@ fn swt_axes(data: &Array3<f64>, lo: &[f64], hi: &[f64], axes: &[usize]) -> Vec<(
         bands = bands
             .into_iter()
             .flat_map(|(name, band)| {
-                [(format!("{name}L"), swt_axis(&band, lo, axis)), (format!("{name}H"), swt_axis(&band, hi, axis))]
+                [
+                    (format!("{name}L"), swt_axis(&band, lo, axis)),
+                    (format!("{name}H"), swt_axis(&band, hi, axis)),
+                ]
             })
             .collect();
     }
@@ -89,17 +110,19 @@ fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
     let n = data.len_of(Axis(axis));
     let shift = filter.len() / 2;
     let mut out = Array3::zeros(data.raw_dim());
-    Zip::from(out.lanes_mut(Axis(axis))).and(data.lanes(Axis(axis))).for_each(|mut o, x| {
-        for (i, oi) in o.iter_mut().enumerate() {
-            let mut acc = 0.0;
-            for (k, f) in filter.iter().enumerate() {
-                // (i + shift − k) mod n without going negative: add a multiple of n large enough.
-                let j = (i + shift + n * filter.len() - k) % n;
-                acc += f * x[j];
+    Zip::from(out.lanes_mut(Axis(axis)))
+        .and(data.lanes(Axis(axis)))
+        .for_each(|mut o, x| {
+            for (i, oi) in o.iter_mut().enumerate() {
+                let mut acc = 0.0;
+                for (k, f) in filter.iter().enumerate() {
+                    // (i + shift − k) mod n without going negative: add a multiple of n large enough.
+                    let j = (i + shift + n * filter.len() - k) % n;
+                    acc += f * x[j];
+                }
+                *oi = acc;
             }
-            *oi = acc;
-        }
-    });
+        });
     out
 }
 
@@ -121,12 +144,26 @@ mod tests {
     /// PyRadiomics 3.1 `getWaveletImage` outputs on seeded volumes (scripts/reference/filter_fixtures.py).
     #[test]
     fn wavelet_images_match_pyradiomics_for_each_fixture_case() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/filters/wavelet.json")).unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/filters/wavelet.json"
+        ))
+        .unwrap();
         let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
         let mut failures = Vec::new();
         for case in fixture["cases"].as_array().unwrap() {
-            let shape: Vec<usize> = case["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
-            let input: Vec<f64> = case["input"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let shape: Vec<usize> = case["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let input: Vec<f64> = case["input"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             let image = Array3::from_shape_vec((shape[0], shape[1], shape[2]), input).unwrap();
             let s = &case["settings"];
             let mut axes = vec![2, 1, 0];
@@ -143,7 +180,12 @@ mod tests {
             )
             .unwrap();
             let names: Vec<&str> = got.iter().map(|w| w.name.as_str()).collect();
-            let want_names: Vec<&str> = case["order"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            let want_names: Vec<&str> = case["order"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
             assert_eq!(names, want_names, "{s}: image types or their order differ");
             for w in &got {
                 let want = case["outputs"][&w.name].as_array().unwrap();
@@ -156,12 +198,20 @@ mod tests {
                 }
             }
         }
-        assert!(failures.is_empty(), "{} differences, first: {:?}", failures.len(), &failures[..failures.len().min(10)]);
+        assert!(
+            failures.is_empty(),
+            "{} differences, first: {:?}",
+            failures.len(),
+            &failures[..failures.len().min(10)]
+        );
     }
 
     #[test]
     fn unknown_wavelet_is_an_error_that_lists_the_known_ones() {
         let err = wavelet_filters("coif99").unwrap_err().to_string();
-        assert!(err.contains("\"coif99\"") && err.contains("coif1") && err.contains("haar"), "{err}");
+        assert!(
+            err.contains("\"coif99\"") && err.contains("coif1") && err.contains("haar"),
+            "{err}"
+        );
     }
 }
