@@ -8,7 +8,11 @@ use super::{Result, StatsError, check_both_classes, check_same_len};
 /// Mean squared difference between probability and outcome (Brier 1950; scikit-learn `brier_score_loss`).
 pub fn brier_score(probabilities: &[f64], labels: &[bool]) -> Result<f64> {
     validate(probabilities, labels, Bounds::Closed)?;
-    let total: f64 = probabilities.iter().zip(labels).map(|(&p, &y)| (p - f64::from(u8::from(y))).powi(2)).sum();
+    let total: f64 = probabilities
+        .iter()
+        .zip(labels)
+        .map(|(&p, &y)| (p - f64::from(u8::from(y))).powi(2))
+        .sum();
     Ok(total / probabilities.len() as f64)
 }
 
@@ -34,10 +38,13 @@ pub fn hosmer_lemeshow(probabilities: &[f64], labels: &[bool], groups: usize) ->
     validate(probabilities, labels, Bounds::Open)?;
     let mut sorted = probabilities.to_vec();
     sorted.sort_by(f64::total_cmp);
-    let mut breaks: Vec<f64> = (0..=groups).map(|k| quantile_type7(&sorted, k as f64 / groups as f64)).collect();
+    let mut breaks: Vec<f64> = (0..=groups)
+        .map(|k| quantile_type7(&sorted, k as f64 / groups as f64))
+        .collect();
     breaks.dedup();
-    let too_few_groups =
-        |groups: usize| StatsError::ZeroVariance { what: format!("predicted risk (only {groups} distinct risk groups)") };
+    let too_few_groups = |groups: usize| StatsError::ZeroVariance {
+        what: format!("predicted risk (only {groups} distinct risk groups)"),
+    };
     if breaks.len() < 4 {
         return Err(too_few_groups(breaks.len().saturating_sub(1)));
     }
@@ -64,7 +71,12 @@ pub fn hosmer_lemeshow(probabilities: &[f64], labels: &[bool], groups: usize) ->
         return Err(too_few_groups(group_sizes.len()));
     }
     let df = group_sizes.len() - 2;
-    Ok(HosmerLemeshow { statistic, df, p: chi2_sf(statistic, df as f64), group_sizes })
+    Ok(HosmerLemeshow {
+        statistic,
+        df,
+        p: chi2_sf(statistic, df as f64),
+        group_sizes,
+    })
 }
 
 /// Logistic recalibration of the outcome on logit(p).
@@ -82,14 +94,20 @@ pub fn calibration_intercept_slope(probabilities: &[f64], labels: &[bool]) -> Re
     validate(probabilities, labels, Bounds::Open)?;
     let logits: Vec<f64> = probabilities.iter().map(|p| (p / (1.0 - p)).ln()).collect();
     let range = |positive: bool| {
-        logits.iter().zip(labels).filter(|(_, l)| **l == positive).fold((f64::INFINITY, f64::NEG_INFINITY), |r, (&x, _)| {
-            (r.0.min(x), r.1.max(x))
-        })
+        logits
+            .iter()
+            .zip(labels)
+            .filter(|(_, l)| **l == positive)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |r, (&x, _)| {
+                (r.0.min(x), r.1.max(x))
+            })
     };
     let ((pos_min, pos_max), (neg_min, neg_max)) = (range(true), range(false));
     // In one dimension the MLE is infinite exactly when the classes' logit ranges do not overlap.
     if neg_max <= pos_min || pos_max <= neg_min {
-        return Err(StatsError::Separation { what: "logit of the predicted probability".into() });
+        return Err(StatsError::Separation {
+            what: "logit of the predicted probability".into(),
+        });
     }
     const MAX_ITER: usize = 100;
     let mut beta = [0.0, 1.0];
@@ -113,11 +131,20 @@ pub fn calibration_intercept_slope(probabilities: &[f64], labels: &[bool]) -> Re
         })?;
         let step = mat_vec(&inverse, &gradient);
         beta = [beta[0] + step[0], beta[1] + step[1]];
-        if step.iter().all(|s| s.abs() < 1e-12 * (1.0 + beta[0].abs().max(beta[1].abs()))) {
-            return Ok(Calibration { intercept: beta[0], slope: beta[1] });
+        if step
+            .iter()
+            .all(|s| s.abs() < 1e-12 * (1.0 + beta[0].abs().max(beta[1].abs())))
+        {
+            return Ok(Calibration {
+                intercept: beta[0],
+                slope: beta[1],
+            });
         }
     }
-    Err(StatsError::NotConverged { what: "calibration slope fit", iterations: MAX_ITER })
+    Err(StatsError::NotConverged {
+        what: "calibration slope fit",
+        iterations: MAX_ITER,
+    })
 }
 
 /// Decision-curve net benefit at one threshold probability.
@@ -149,10 +176,22 @@ pub fn net_benefit(probabilities: &[f64], labels: &[bool], thresholds: &[f64]) -
         .iter()
         .map(|&pt| {
             let odds = pt / (1.0 - pt);
-            let (tp, fp) = probabilities.iter().zip(labels).filter(|(p, _)| **p >= pt).fold((0.0, 0.0), |(tp, fp), (_, &y)| {
-                if y { (tp + 1.0, fp) } else { (tp, fp + 1.0) }
-            });
-            NetBenefit { threshold: pt, model: tp / n - fp / n * odds, treat_all: prevalence - (1.0 - prevalence) * odds }
+            let (tp, fp) =
+                probabilities
+                    .iter()
+                    .zip(labels)
+                    .filter(|(p, _)| **p >= pt)
+                    .fold(
+                        (0.0, 0.0),
+                        |(tp, fp), (_, &y)| {
+                            if y { (tp + 1.0, fp) } else { (tp, fp + 1.0) }
+                        },
+                    );
+            NetBenefit {
+                threshold: pt,
+                model: tp / n - fp / n * odds,
+                treat_all: prevalence - (1.0 - prevalence) * odds,
+            }
         })
         .collect())
 }
@@ -184,7 +223,12 @@ fn validate(probabilities: &[f64], labels: &[bool], bounds: Bounds) -> Result<()
         Bounds::Open => "a probability strictly between 0 and 1",
     };
     if let Some(index) = probabilities.iter().position(|&p| !ok(p)) {
-        return Err(StatsError::InvalidValue { name: "probabilities", index, value: probabilities[index], expected });
+        return Err(StatsError::InvalidValue {
+            name: "probabilities",
+            index,
+            value: probabilities[index],
+            expected,
+        });
     }
     check_both_classes(labels)
 }
@@ -223,7 +267,10 @@ mod tests {
         let e = &f["hosmer_lemeshow"];
         assert_close(hl.statistic, float(&e["statistic"]), 1e-10, "statistic");
         assert_eq!(hl.df as f64, float(&e["df"]));
-        assert_eq!(hl.group_sizes.iter().map(|&n| n as f64).collect::<Vec<_>>(), floats(&e["group_sizes"]));
+        assert_eq!(
+            hl.group_sizes.iter().map(|&n| n as f64).collect::<Vec<_>>(),
+            floats(&e["group_sizes"])
+        );
         assert_close(hl.p, float(&e["p"]), 1e-12, "p");
     }
 

@@ -55,21 +55,34 @@ const DIVERGED: f64 = 15.0;
 pub fn cox_proportional_hazards(times: &[f64], events: &[bool], covariates: &[Covariate<'_>]) -> Result<CoxFit> {
     validate(times, events)?;
     if covariates.is_empty() {
-        return Err(StatsError::TooFew { name: "covariates", needed: 1, actual: 0 });
+        return Err(StatsError::TooFew {
+            name: "covariates",
+            needed: 1,
+            actual: 0,
+        });
     }
     if !events.contains(&true) {
-        return Err(StatsError::NoEvents { group: "the cohort".into() });
+        return Err(StatsError::NoEvents {
+            group: "the cohort".into(),
+        });
     }
     let mut scales = Vec::with_capacity(covariates.len());
     for c in covariates {
         check_same_len("covariate", c.values.len(), times.len())?;
         if let Some(index) = c.values.iter().position(|v| !v.is_finite()) {
-            return Err(StatsError::InvalidValue { name: "covariate", index, value: c.values[index], expected: "finite" });
+            return Err(StatsError::InvalidValue {
+                name: "covariate",
+                index,
+                value: c.values[index],
+                expected: "finite",
+            });
         }
         check_binary_levels_have_events(c, events)?;
         let (mean, sd) = mean_sd(c.values);
         if sd == 0.0 {
-            return Err(StatsError::ZeroVariance { what: format!("covariate {}", c.name) });
+            return Err(StatsError::ZeroVariance {
+                what: format!("covariate {}", c.name),
+            });
         }
         scales.push((mean, sd));
     }
@@ -79,22 +92,36 @@ pub fn cox_proportional_hazards(times: &[f64], events: &[bool], covariates: &[Co
     let data = Standardised {
         rows: order
             .iter()
-            .map(|&i| covariates.iter().zip(&scales).map(|(c, (m, s))| (c.values[i] - m) / s).collect())
+            .map(|&i| {
+                covariates
+                    .iter()
+                    .zip(&scales)
+                    .map(|(c, (m, s))| (c.values[i] - m) / s)
+                    .collect()
+            })
             .collect(),
         times: order.iter().map(|&i| times[i]).collect(),
         events: order.iter().map(|&i| events[i]).collect(),
     };
     let diverged = |beta: &[f64]| {
-        let names: Vec<&str> =
-            covariates.iter().zip(beta).filter(|(_, b)| b.abs() > DIVERGED).map(|(c, _)| c.name).collect();
-        (!names.is_empty()).then(|| StatsError::Separation { what: format!("covariate {}", names.join(", ")) })
+        let names: Vec<&str> = covariates
+            .iter()
+            .zip(beta)
+            .filter(|(_, b)| b.abs() > DIVERGED)
+            .map(|(c, _)| c.name)
+            .collect();
+        (!names.is_empty()).then(|| StatsError::Separation {
+            what: format!("covariate {}", names.join(", ")),
+        })
     };
     let p = covariates.len();
     let mut beta = vec![0.0; p];
     let mut current = data.efron(&beta);
     for iteration in 1..=MAX_ITERATIONS {
         let Some(inverse) = invert_spd(&current.information) else {
-            return Err(diverged(&beta).unwrap_or(StatsError::ZeroVariance { what: "the Cox information matrix".into() }));
+            return Err(diverged(&beta).unwrap_or(StatsError::ZeroVariance {
+                what: "the Cox information matrix".into(),
+            }));
         };
         let mut step = mat_vec(&inverse, &current.gradient);
         let mut trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b + s).collect();
@@ -114,17 +141,25 @@ pub fn cox_proportional_hazards(times: &[f64], events: &[bool], covariates: &[Co
             if let Some(err) = diverged(&beta) {
                 return Err(err);
             }
-            let inverse = invert_spd(&current.information)
-                .ok_or_else(|| StatsError::ZeroVariance { what: "the Cox information matrix".into() })?;
+            let inverse = invert_spd(&current.information).ok_or_else(|| StatsError::ZeroVariance {
+                what: "the Cox information matrix".into(),
+            })?;
             let terms = covariates
                 .iter()
                 .enumerate()
                 .map(|(j, c)| term(c.name, beta[j] / scales[j].1, inverse[j][j].sqrt() / scales[j].1))
                 .collect();
-            return Ok(CoxFit { terms, log_likelihood: current.log_likelihood, iterations: iteration });
+            return Ok(CoxFit {
+                terms,
+                log_likelihood: current.log_likelihood,
+                iterations: iteration,
+            });
         }
     }
-    Err(diverged(&beta).unwrap_or(StatsError::NotConverged { what: "Cox regression", iterations: MAX_ITERATIONS }))
+    Err(diverged(&beta).unwrap_or(StatsError::NotConverged {
+        what: "Cox regression",
+        iterations: MAX_ITERATIONS,
+    }))
 }
 
 fn term(name: &str, coef: f64, se: f64) -> CoxTerm {
@@ -150,7 +185,9 @@ fn check_binary_levels_have_events(c: &Covariate<'_>, events: &[bool]) -> Result
     }
     for level in levels {
         if !c.values.iter().zip(events).any(|(&v, &e)| e && v == level) {
-            return Err(StatsError::NoEvents { group: format!("the group {} = {level}", c.name) });
+            return Err(StatsError::NoEvents {
+                group: format!("the group {} = {level}", c.name),
+            });
         }
     }
     Ok(())
@@ -180,12 +217,20 @@ impl Standardised {
     /// Efron partial log-likelihood, gradient and information at `beta`.
     fn efron(&self, beta: &[f64]) -> Evaluation {
         let p = beta.len();
-        let mut out = Evaluation { log_likelihood: 0.0, gradient: vec![0.0; p], information: vec![vec![0.0; p]; p] };
+        let mut out = Evaluation {
+            log_likelihood: 0.0,
+            gradient: vec![0.0; p],
+            information: vec![vec![0.0; p]; p],
+        };
         // Risk-set sums Σw, Σw·x, Σw·xxᵀ over everyone with time ≥ the current time.
         let (mut s0, mut s1, mut s2) = (0.0, vec![0.0; p], vec![vec![0.0; p]; p]);
         let mut start = 0;
         while start < self.times.len() {
-            let end = start + self.times[start..].iter().take_while(|&&t| t == self.times[start]).count();
+            let end = start
+                + self.times[start..]
+                    .iter()
+                    .take_while(|&&t| t == self.times[start])
+                    .count();
             let (mut a0, mut a1, mut a2) = (0.0, vec![0.0; p], vec![vec![0.0; p]; p]);
             let mut deaths = 0usize;
             for i in start..end {
@@ -287,7 +332,15 @@ mod tests {
         let times = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let events = [true, true, true, false, false, false];
         let group = [1.0, 1.0, 1.0, 0.0, 0.0, 0.0];
-        let err = cox_proportional_hazards(&times, &events, &[Covariate { name: "high", values: &group }]).unwrap_err();
+        let err = cox_proportional_hazards(
+            &times,
+            &events,
+            &[Covariate {
+                name: "high",
+                values: &group,
+            }],
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("high = 0"), "{err}");
     }
 
@@ -295,17 +348,34 @@ mod tests {
     fn a_perfectly_ordering_continuous_covariate_is_reported_as_separation() {
         let times = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let x = [6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
-        let err = cox_proportional_hazards(&times, &[true; 6], &[Covariate { name: "score", values: &x }]).unwrap_err();
+        let err = cox_proportional_hazards(
+            &times,
+            &[true; 6],
+            &[Covariate {
+                name: "score",
+                values: &x,
+            }],
+        )
+        .unwrap_err();
         assert!(matches!(err, StatsError::Separation { .. }), "{err}");
     }
 
     #[test]
     fn constant_covariates_and_all_censored_cohorts_are_rejected() {
         let times = [1.0, 2.0, 3.0];
-        let constant = Covariate { name: "sex", values: &[1.0, 1.0, 1.0] };
+        let constant = Covariate {
+            name: "sex",
+            values: &[1.0, 1.0, 1.0],
+        };
         let err = cox_proportional_hazards(&times, &[true, false, true], &[constant]).unwrap_err();
         assert!(err.to_string().contains("sex"), "{err}");
-        let x = Covariate { name: "x", values: &[0.1, 0.5, 0.3] };
-        assert!(matches!(cox_proportional_hazards(&times, &[false; 3], &[x]), Err(StatsError::NoEvents { .. })));
+        let x = Covariate {
+            name: "x",
+            values: &[0.1, 0.5, 0.3],
+        };
+        assert!(matches!(
+            cox_proportional_hazards(&times, &[false; 3], &[x]),
+            Err(StatsError::NoEvents { .. })
+        ));
     }
 }

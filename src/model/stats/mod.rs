@@ -17,13 +17,13 @@ pub mod survival;
 pub use calibration::{
     Calibration, HosmerLemeshow, NetBenefit, brier_score, calibration_intercept_slope, hosmer_lemeshow, net_benefit,
 };
-pub use cox::{CoxFit, CoxTerm, Covariate, cox_proportional_hazards};
+pub use cox::{Covariate, CoxFit, CoxTerm, cox_proportional_hazards};
 pub use distribution::{Z_95, chi2_sf, erfc, normal_sf, two_sided_normal_p};
 pub use rank_test::{MannWhitney, mann_whitney_u};
 pub use reliability::icc_2_1;
 pub use roc::{
     AucComparison, AucEstimate, ClassificationMetrics, Placements, RocPoint, auc, auc_with_ci, classification_metrics,
-    delong_test, roc_curve, youden_cutoff,
+    compare_placements, delong_test, roc_curve, youden_cutoff,
 };
 pub use survival::{KaplanMeier, LogRank, concordance_index, kaplan_meier, logrank_test};
 
@@ -107,14 +107,23 @@ fn check_same_len(name: &'static str, values: usize, expected: usize) -> Result<
     if values == expected {
         Ok(())
     } else {
-        Err(StatsError::LengthMismatch { name, expected, actual: values })
+        Err(StatsError::LengthMismatch {
+            name,
+            expected,
+            actual: values,
+        })
     }
 }
 
 fn check_finite(name: &'static str, values: &[f64]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(index) => Err(StatsError::InvalidValue { name, index, value: values[index], expected: "finite" }),
+        Some(index) => Err(StatsError::InvalidValue {
+            name,
+            index,
+            value: values[index],
+            expected: "finite",
+        }),
     }
 }
 
@@ -133,7 +142,9 @@ mod fixture {
     use serde_json::Value;
 
     pub fn load(name: &str) -> Value {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/stats").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/stats")
+            .join(name);
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()
     }
@@ -154,7 +165,10 @@ mod fixture {
     #[track_caller]
     pub fn assert_close(actual: f64, expected: f64, tol: f64, what: &str) {
         let scale = expected.abs().max(1.0);
-        assert!((actual - expected).abs() <= tol * scale, "{what}: got {actual}, expected {expected} (tol {tol})");
+        assert!(
+            (actual - expected).abs() <= tol * scale,
+            "{what}: got {actual}, expected {expected} (tol {tol})"
+        );
     }
 
     /// Asserts a relative error of at most `tol`, for tail probabilities spanning many decades.

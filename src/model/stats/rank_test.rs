@@ -18,7 +18,11 @@ pub struct MannWhitney {
 pub fn mann_whitney_u(x: &[f64], y: &[f64]) -> Result<MannWhitney> {
     for (name, sample) in [("x", x), ("y", y)] {
         if sample.is_empty() {
-            return Err(StatsError::TooFew { name, needed: 1, actual: 0 });
+            return Err(StatsError::TooFew {
+                name,
+                needed: 1,
+                actual: 0,
+            });
         }
         check_finite(name, sample)?;
     }
@@ -43,10 +47,15 @@ pub fn mann_whitney_u(x: &[f64], y: &[f64]) -> Result<MannWhitney> {
     let u = u1.max(n1 * n2 - u1);
     let variance = n1 * n2 / 12.0 * ((n + 1.0) - tie_term / (n * (n - 1.0)));
     if variance <= 0.0 {
-        return Err(StatsError::ZeroVariance { what: "the pooled sample (all values tied)".into() });
+        return Err(StatsError::ZeroVariance {
+            what: "the pooled sample (all values tied)".into(),
+        });
     }
     let z = (u - n1 * n2 / 2.0 - 0.5) / variance.sqrt();
-    Ok(MannWhitney { u: u1, p: (2.0 * normal_sf(z)).min(1.0) })
+    Ok(MannWhitney {
+        u: u1,
+        p: (2.0 * normal_sf(z)).min(1.0),
+    })
 }
 
 #[cfg(test)]

@@ -6,11 +6,19 @@ use super::{Result, StatsError, check_finite, check_same_len};
 /// Psychol Bull 86:420; pingouin's "ICC2"). `raters[r][i]` is rater r's measurement of subject i.
 pub fn icc_2_1(raters: &[&[f64]]) -> Result<f64> {
     if raters.len() < 2 {
-        return Err(StatsError::TooFew { name: "raters", needed: 2, actual: raters.len() });
+        return Err(StatsError::TooFew {
+            name: "raters",
+            needed: 2,
+            actual: raters.len(),
+        });
     }
     let n = raters[0].len();
     if n < 2 {
-        return Err(StatsError::TooFew { name: "subjects", needed: 2, actual: n });
+        return Err(StatsError::TooFew {
+            name: "subjects",
+            needed: 2,
+            actual: n,
+        });
     }
     for r in raters {
         check_same_len("rater", r.len(), n)?;
@@ -28,7 +36,9 @@ pub fn icc_2_1(raters: &[&[f64]]) -> Result<f64> {
     let ms_error = (ss_total - ss_subjects - ss_raters) / ((nf - 1.0) * (kf - 1.0));
     let denominator = ms_subjects + (kf - 1.0) * ms_error + kf * (ms_raters - ms_error) / nf;
     if denominator <= 0.0 || ss_total == 0.0 {
-        return Err(StatsError::ZeroVariance { what: "the measurements".into() });
+        return Err(StatsError::ZeroVariance {
+            what: "the measurements".into(),
+        });
     }
     Ok((ms_subjects - ms_error) / denominator)
 }

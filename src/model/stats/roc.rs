@@ -26,7 +26,11 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<RocPoint>> {
     let negatives = labels.len() as f64 - positives;
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let mut points = vec![RocPoint { threshold: f64::INFINITY, fpr: 0.0, tpr: 0.0 }];
+    let mut points = vec![RocPoint {
+        threshold: f64::INFINITY,
+        fpr: 0.0,
+        tpr: 0.0,
+    }];
     let (mut tp, mut fp) = (0.0, 0.0);
     for (rank, &i) in order.iter().enumerate() {
         if labels[i] {
@@ -37,7 +41,11 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<RocPoint>> {
         // Emit a point only after the last of a run of tied scores.
         let last_of_tie = order.get(rank + 1).is_none_or(|&next| scores[next] != scores[i]);
         if last_of_tie {
-            points.push(RocPoint { threshold: scores[i], fpr: fp / negatives, tpr: tp / positives });
+            points.push(RocPoint {
+                threshold: scores[i],
+                fpr: fp / negatives,
+                tpr: tp / positives,
+            });
         }
     }
     Ok(points)
@@ -56,8 +64,18 @@ impl Placements {
     /// Placements of `scores` for the outcome `labels` (true = case).
     pub fn from_scores(scores: &[f64], labels: &[bool]) -> Result<Self> {
         validate(scores, labels)?;
-        let case_scores: Vec<f64> = scores.iter().zip(labels).filter(|(_, l)| **l).map(|(s, _)| *s).collect();
-        let control_scores: Vec<f64> = scores.iter().zip(labels).filter(|(_, l)| !**l).map(|(s, _)| *s).collect();
+        let case_scores: Vec<f64> = scores
+            .iter()
+            .zip(labels)
+            .filter(|(_, l)| **l)
+            .map(|(s, _)| *s)
+            .collect();
+        let control_scores: Vec<f64> = scores
+            .iter()
+            .zip(labels)
+            .filter(|(_, l)| !**l)
+            .map(|(s, _)| *s)
+            .collect();
         let psi = |case: f64, control: f64| match case.total_cmp(&control) {
             std::cmp::Ordering::Greater => 1.0,
             std::cmp::Ordering::Equal => 0.5,
@@ -78,7 +96,11 @@ impl Placements {
     pub fn from_components(cases: Vec<f64>, controls: Vec<f64>) -> Result<Self> {
         for (name, v) in [("cases", &cases), ("controls", &controls)] {
             if v.len() < 2 {
-                return Err(StatsError::TooFew { name, needed: 2, actual: v.len() });
+                return Err(StatsError::TooFew {
+                    name,
+                    needed: 2,
+                    actual: v.len(),
+                });
             }
             check_finite(name, v)?;
         }
@@ -153,7 +175,10 @@ pub struct AucComparison {
 /// Compares two scores measured on the same patients (DeLong et al. 1988).
 pub fn delong_test(scores_a: &[f64], scores_b: &[f64], labels: &[bool]) -> Result<AucComparison> {
     check_same_len("scores_b", scores_b.len(), scores_a.len())?;
-    compare_placements(&Placements::from_scores(scores_a, labels)?, &Placements::from_scores(scores_b, labels)?)
+    compare_placements(
+        &Placements::from_scores(scores_a, labels)?,
+        &Placements::from_scores(scores_b, labels)?,
+    )
 }
 
 /// DeLong's z test from two sets of placements over the same cases and controls.
@@ -162,11 +187,18 @@ pub fn compare_placements(a: &Placements, b: &Placements) -> Result<AucCompariso
     check_same_len("controls of the second score", b.controls.len(), a.controls.len())?;
     let variance = a.variance() + b.variance() - 2.0 * a.covariance(b);
     if variance <= 0.0 {
-        return Err(StatsError::ZeroVariance { what: "the difference of the two AUCs".into() });
+        return Err(StatsError::ZeroVariance {
+            what: "the difference of the two AUCs".into(),
+        });
     }
     let (auc_a, auc_b) = (a.auc(), b.auc());
     let z = (auc_a - auc_b) / variance.sqrt();
-    Ok(AucComparison { auc_a, auc_b, z, p: two_sided_normal_p(z) })
+    Ok(AucComparison {
+        auc_a,
+        auc_b,
+        z,
+        p: two_sided_normal_p(z),
+    })
 }
 
 /// The cutoff maximising Youden's J = sensitivity + specificity − 1 over the ROC curve's thresholds;
@@ -292,7 +324,10 @@ mod tests {
         for (key, cut) in [("at_youden", cutoff), ("at_zero", 0.0)] {
             let m = classification_metrics(&scores, &labels, cut).unwrap();
             let e = &f[key];
-            assert_eq!([m.tp, m.fp, m.tn, m.fn_].map(|c| c as f64), ["tp", "fp", "tn", "fn"].map(|k| float(&e[k])));
+            assert_eq!(
+                [m.tp, m.fp, m.tn, m.fn_].map(|c| c as f64),
+                ["tp", "fp", "tn", "fn"].map(|k| float(&e[k]))
+            );
             assert_close(m.sensitivity, float(&e["sensitivity"]), 1e-12, "sensitivity");
             assert_close(m.specificity, float(&e["specificity"]), 1e-12, "specificity");
             assert_close(m.accuracy, float(&e["accuracy"]), 1e-12, "accuracy");
@@ -339,7 +374,10 @@ mod tests {
     #[test]
     fn a_score_compared_with_itself_has_no_variance_and_errors() {
         let (_, scores, labels) = roc_fixture();
-        assert!(matches!(delong_test(&scores, &scores, &labels), Err(StatsError::ZeroVariance { .. })));
+        assert!(matches!(
+            delong_test(&scores, &scores, &labels),
+            Err(StatsError::ZeroVariance { .. })
+        ));
     }
 
     #[test]
@@ -353,13 +391,19 @@ mod tests {
     fn perfect_separation_gives_auc_one_but_no_confidence_interval() {
         let (scores, labels) = ([0.1, 0.2, 0.8, 0.9], [false, false, true, true]);
         assert_eq!(auc(&scores, &labels).unwrap(), 1.0);
-        assert!(matches!(auc_with_ci(&scores, &labels), Err(StatsError::ZeroVariance { .. })));
+        assert!(matches!(
+            auc_with_ci(&scores, &labels),
+            Err(StatsError::ZeroVariance { .. })
+        ));
     }
 
     #[test]
     fn nan_scores_and_length_mismatch_name_the_bad_input() {
         let err = auc(&[0.1, f64::NAN], &[true, false]).unwrap_err();
         assert!(err.to_string().contains("scores[1]"), "{err}");
-        assert!(matches!(auc(&[0.1], &[true, false]), Err(StatsError::LengthMismatch { name: "labels", .. })));
+        assert!(matches!(
+            auc(&[0.1], &[true, false]),
+            Err(StatsError::LengthMismatch { name: "labels", .. })
+        ));
     }
 }

@@ -139,11 +139,17 @@ pub fn logrank_test(times: &[f64], events: &[bool], group: &[bool]) -> Result<Lo
     check_same_len("group", group.len(), times.len())?;
     for (flag, name) in [(true, "first group"), (false, "second group")] {
         if !group.contains(&flag) {
-            return Err(StatsError::TooFew { name, needed: 1, actual: 0 });
+            return Err(StatsError::TooFew {
+                name,
+                needed: 1,
+                actual: 0,
+            });
         }
     }
     if !events.contains(&true) {
-        return Err(StatsError::NoEvents { group: "the cohort".into() });
+        return Err(StatsError::NoEvents {
+            group: "the cohort".into(),
+        });
     }
     let mut order: Vec<usize> = (0..times.len()).collect();
     order.sort_by(|&a, &b| times[a].total_cmp(&times[b]));
@@ -163,10 +169,17 @@ pub fn logrank_test(times: &[f64], events: &[bool], group: &[bool]) -> Result<Lo
         n1 -= run.iter().filter(|&&i| group[i]).count() as f64;
     }
     if variance <= 0.0 {
-        return Err(StatsError::ZeroVariance { what: "the log-rank statistic".into() });
+        return Err(StatsError::ZeroVariance {
+            what: "the log-rank statistic".into(),
+        });
     }
     let chi2 = (observed - expected).powi(2) / variance;
-    Ok(LogRank { chi2, p: chi2_sf(chi2, 1.0), observed, expected })
+    Ok(LogRank {
+        chi2,
+        p: chi2_sf(chi2, 1.0),
+        observed,
+        expected,
+    })
 }
 
 /// Harrell's C-index in lifelines' `concordance_index` convention: a HIGHER score predicts LONGER
@@ -176,7 +189,12 @@ pub fn concordance_index(times: &[f64], scores: &[f64], events: &[bool]) -> Resu
     validate(times, events)?;
     check_same_len("scores", scores.len(), times.len())?;
     if let Some(index) = scores.iter().position(|s| !s.is_finite()) {
-        return Err(StatsError::InvalidValue { name: "scores", index, value: scores[index], expected: "finite" });
+        return Err(StatsError::InvalidValue {
+            name: "scores",
+            index,
+            value: scores[index],
+            expected: "finite",
+        });
     }
     let (mut pairs, mut credit) = (0u64, 0.0);
     for i in (0..times.len()).filter(|&i| events[i]) {
@@ -192,7 +210,9 @@ pub fn concordance_index(times: &[f64], scores: &[f64], events: &[bool]) -> Resu
         }
     }
     if pairs == 0 {
-        return Err(StatsError::NoAdmissiblePairs("no event is followed by a longer observed time"));
+        return Err(StatsError::NoAdmissiblePairs(
+            "no event is followed by a longer observed time",
+        ));
     }
     Ok(credit / pairs as f64)
 }
@@ -200,14 +220,21 @@ pub fn concordance_index(times: &[f64], scores: &[f64], events: &[bool]) -> Resu
 /// Times must be finite and non-negative, one event flag each, at least one patient.
 pub(crate) fn validate(times: &[f64], events: &[bool]) -> Result<()> {
     if times.is_empty() {
-        return Err(StatsError::TooFew { name: "times", needed: 1, actual: 0 });
+        return Err(StatsError::TooFew {
+            name: "times",
+            needed: 1,
+            actual: 0,
+        });
     }
     check_same_len("events", events.len(), times.len())?;
     match times.iter().position(|t| !(t.is_finite() && *t >= 0.0)) {
         None => Ok(()),
-        Some(index) => {
-            Err(StatsError::InvalidValue { name: "times", index, value: times[index], expected: "a finite time >= 0" })
-        }
+        Some(index) => Err(StatsError::InvalidValue {
+            name: "times",
+            index,
+            value: times[index],
+            expected: "a finite time >= 0",
+        }),
     }
 }
 
@@ -225,12 +252,26 @@ mod tests {
 
     fn cohort() -> Cohort {
         let fixture = load("survival.json");
-        let (times, events, high) = (floats(&fixture["times"]), bools(&fixture["events"]), bools(&fixture["high"]));
-        Cohort { fixture, times, events, high }
+        let (times, events, high) = (
+            floats(&fixture["times"]),
+            bools(&fixture["events"]),
+            bools(&fixture["high"]),
+        );
+        Cohort {
+            fixture,
+            times,
+            events,
+            high,
+        }
     }
 
     fn subset<T: Copy>(values: &[T], mask: &[bool], keep: bool) -> Vec<T> {
-        values.iter().zip(mask).filter(|(_, m)| **m == keep).map(|(v, _)| *v).collect()
+        values
+            .iter()
+            .zip(mask)
+            .filter(|(_, m)| **m == keep)
+            .map(|(v, _)| *v)
+            .collect()
     }
 
     fn optional(v: &serde_json::Value) -> Option<f64> {
@@ -289,7 +330,10 @@ mod tests {
         let (t, e) = ([1.0, 2.0, 3.0, 4.0], [false; 4]);
         let g = [true, false, true, false];
         assert!(matches!(logrank_test(&t, &e, &g), Err(StatsError::NoEvents { .. })));
-        assert!(matches!(concordance_index(&t, &[1.0, 2.0, 3.0, 4.0], &e), Err(StatsError::NoAdmissiblePairs(_))));
+        assert!(matches!(
+            concordance_index(&t, &[1.0, 2.0, 3.0, 4.0], &e),
+            Err(StatsError::NoAdmissiblePairs(_))
+        ));
     }
 
     #[test]
