@@ -229,6 +229,44 @@ def icc():
     })
 
 
+def asah_wfns_scores():
+    """Recover the aSAH WFNS grades (1-5) from pROC's published DeLong placements.
+
+    WFNS is ordinal, so each case's placement is (controls at lower grades + half those at its grade) / 72
+    and fixes its grade; the control counts per grade follow from the distinct case placements. The
+    result lets the Rust test run DeLong from raw tied scores and land on pROC's published placements.
+    """
+    asah = json.loads((OUT / "delong_asah.json").read_text())["wfns"]
+    cases, controls = np.array(asah["cases"]), np.array(asah["controls"])
+    m, n = len(cases), len(controls)
+    case_levels = np.unique(np.round(cases * n * 2).astype(int))  # 2 * (below + half tied), lowest grade first
+    control_counts, below = [], 0
+    for twice in case_levels:
+        tied = twice - 2 * below
+        control_counts.append(int(tied))
+        below += tied
+    assert below == n, "every control grade must hold at least one case"
+    case_grade = {int(t): g + 1 for g, t in enumerate(case_levels)}
+    case_scores = [case_grade[int(round(x * n * 2))] for x in cases]
+    case_counts = [case_scores.count(g) for g in range(1, len(case_levels) + 1)]
+    # A control's placement is (cases at higher grades + half those at its grade) / 41.
+    control_placement = {
+        g: (sum(case_counts[g:]) + 0.5 * case_counts[g - 1]) / m for g in range(1, len(case_levels) + 1)
+    }
+    control_scores = []
+    for y in controls:
+        grade = [g for g, v in control_placement.items() if abs(v - y) < 1e-9]
+        assert len(grade) == 1, y
+        control_scores.append(grade[0])
+    assert [control_scores.count(g) for g in range(1, 6)] == control_counts
+    write("delong_asah_wfns_scores.json", {
+        "reference": "aSAH WFNS grades reconstructed from pROC's placements in delong_asah.json (cases first, "
+                     "then controls, each in pROC's order); published AUC 0.8237, 95% CI 0.7485-0.8988",
+        "scores": [float(v) for v in case_scores + control_scores],
+        "labels": [True] * m + [False] * n,
+    })
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     distributions()
@@ -237,3 +275,4 @@ if __name__ == "__main__":
     survival()
     mann_whitney()
     icc()
+    asah_wfns_scores()

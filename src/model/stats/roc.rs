@@ -363,6 +363,28 @@ mod tests {
         assert_close(cmp.p, float(&published["s100b_vs_wfns_p"]), 5e-6, "p");
     }
 
+    // Raw tied grades -> placements must land on pROC's own placements (exact fractions, 1e-12) and
+    // the CI on the published four-decimal interval (5e-5).
+    #[test]
+    fn delong_from_raw_tied_wfns_grades_reproduces_proc_placements_and_published_ci() {
+        let raw = load("delong_asah_wfns_scores.json");
+        let placements = Placements::from_scores(&floats(&raw["scores"]), &bools(&raw["labels"])).unwrap();
+        let published = asah("wfns");
+        for (ours, theirs) in [
+            (&placements.cases, &published.cases),
+            (&placements.controls, &published.controls),
+        ] {
+            assert_eq!(ours.len(), theirs.len());
+            ours.iter()
+                .zip(theirs)
+                .for_each(|(a, b)| assert_close(*a, *b, 1e-12, "placement"));
+        }
+        let est = auc_with_ci(&floats(&raw["scores"]), &bools(&raw["labels"])).unwrap();
+        let ci = floats(&load("delong_asah.json")["published"]["wfns_ci"]);
+        assert_close(est.ci.0, ci[0], 5e-5, "lower");
+        assert_close(est.ci.1, ci[1], 5e-5, "upper");
+    }
+
     #[test]
     fn placements_from_scores_average_to_the_scikit_learn_auc_for_cases_and_controls() {
         let (f, scores, labels) = roc_fixture();
