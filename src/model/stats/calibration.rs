@@ -1,6 +1,8 @@
 //! Calibration of predicted probabilities: Brier score, Hosmer–Lemeshow test, logistic
 //! recalibration intercept and slope, and decision-curve net benefit.
 
+use serde::Serialize;
+
 use super::distribution::chi2_sf;
 use super::linalg::{invert_spd, mat_vec};
 use super::{Result, StatsError, check_both_classes, check_same_len};
@@ -17,7 +19,7 @@ pub fn brier_score(probabilities: &[f64], labels: &[bool]) -> Result<f64> {
 }
 
 /// The Hosmer–Lemeshow goodness-of-fit test.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HosmerLemeshow {
     /// Σ over groups and both outcome cells of (observed − expected)² / expected.
     pub statistic: f64,
@@ -36,6 +38,13 @@ pub struct HosmerLemeshow {
 /// Hosmer & Lemeshow, Applied Logistic Regression, 2nd ed., §5.2.2.
 pub fn hosmer_lemeshow(probabilities: &[f64], labels: &[bool], groups: usize) -> Result<HosmerLemeshow> {
     validate(probabilities, labels, Bounds::Open)?;
+    if groups < 3 {
+        return Err(StatsError::TooFew {
+            name: "groups",
+            needed: 3,
+            actual: groups,
+        });
+    }
     let mut sorted = probabilities.to_vec();
     sorted.sort_by(f64::total_cmp);
     let mut breaks: Vec<f64> = (0..=groups)
@@ -80,7 +89,7 @@ pub fn hosmer_lemeshow(probabilities: &[f64], labels: &[bool], groups: usize) ->
 }
 
 /// Logistic recalibration of the outcome on logit(p).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Calibration {
     /// Intercept a of logit P(y) = a + b·logit(p); 0 when well calibrated.
     pub intercept: f64,
@@ -148,7 +157,7 @@ pub fn calibration_intercept_slope(probabilities: &[f64], labels: &[bool]) -> Re
 }
 
 /// Decision-curve net benefit at one threshold probability.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct NetBenefit {
     /// Threshold probability pₜ; treat when predicted risk ≥ pₜ.
     pub threshold: f64,

@@ -1,6 +1,8 @@
 //! Cox proportional-hazards regression with Efron's handling of tied event times (as lifelines
 //! `CoxPHFitter` and R `coxph` default), hazard ratios with Wald 95% CIs and p-values.
 
+use serde::Serialize;
+
 use super::distribution::{Z_95, two_sided_normal_p};
 use super::linalg::{invert_spd, mat_vec};
 use super::survival::validate;
@@ -16,7 +18,7 @@ pub struct Covariate<'a> {
 }
 
 /// A covariate's estimate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CoxTerm {
     /// Covariate name.
     pub name: String,
@@ -35,7 +37,7 @@ pub struct CoxTerm {
 }
 
 /// A fitted Cox model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CoxFit {
     /// One term per covariate, in input order.
     pub terms: Vec<CoxTerm>,

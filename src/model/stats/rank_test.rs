@@ -1,10 +1,12 @@
 //! The Mann–Whitney U test used as the univariate pre-filter of radiomic features.
 
+use serde::Serialize;
+
 use super::distribution::normal_sf;
 use super::{Result, StatsError, check_finite};
 
 /// A Mann–Whitney U test result.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MannWhitney {
     /// U of the first sample: pairs (x, y) with x > y, ties counting one half.
     pub u: f64,

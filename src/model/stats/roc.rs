@@ -4,11 +4,13 @@
 //! Convention throughout: a higher score means "more likely positive" and a case is called positive
 //! when `score >= cutoff` (scikit-learn `roc_curve`, pROC `direction = "<"`).
 
+use serde::Serialize;
+
 use super::distribution::{Z_95, two_sided_normal_p};
 use super::{Result, StatsError, check_both_classes, check_finite, check_same_len};
 
 /// One operating point of the ROC curve.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RocPoint {
     /// Scores at or above this are called positive; `+∞` for the (0, 0) corner.
     pub threshold: f64,
@@ -138,7 +140,7 @@ impl Placements {
 }
 
 /// An AUC with its DeLong standard error and 95% confidence interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AucEstimate {
     /// Area under the ROC curve.
     pub auc: f64,
@@ -160,7 +162,7 @@ pub fn auc_with_ci(scores: &[f64], labels: &[bool]) -> Result<AucEstimate> {
 }
 
 /// DeLong's test of two correlated AUCs (pROC `roc.test(method = "delong")`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AucComparison {
     /// AUC of the first score.
     pub auc_a: f64,
@@ -217,7 +219,7 @@ pub fn youden_cutoff(scores: &[f64], labels: &[bool]) -> Result<f64> {
 }
 
 /// Confusion-matrix metrics of calling `score >= cutoff` positive.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ClassificationMetrics {
     /// True positives.
     pub tp: usize,
@@ -226,6 +228,7 @@ pub struct ClassificationMetrics {
     /// True negatives.
     pub tn: usize,
     /// False negatives.
+    #[serde(rename = "fn")]
     pub fn_: usize,
     /// TP / (TP + FN).
     pub sensitivity: f64,

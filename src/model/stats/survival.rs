@@ -1,11 +1,13 @@
 //! Survival analysis: Kaplan–Meier with Greenwood confidence bands, median survival, numbers at risk,
 //! the two-group log-rank test and Harrell's C-index, each following lifelines.
 
+use serde::Serialize;
+
 use super::distribution::{Z_95, chi2_sf};
 use super::{Result, StatsError, check_same_len};
 
 /// A Kaplan–Meier estimate at each distinct observed time (event or censoring), ascending.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KaplanMeier {
     /// Distinct observed times.
     pub times: Vec<f64>,
@@ -120,7 +122,7 @@ fn first_time_at_or_below(times: &[f64], curve: &[f64], q: f64) -> Option<f64> {
 }
 
 /// The two-group log-rank test.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LogRank {
     /// (O − E)² / V for the first group, χ² on 1 df.
     pub chi2: f64,
