@@ -94,14 +94,14 @@ impl Placements {
         Ok(Self { cases, controls })
     }
 
-    /// Placements computed elsewhere (e.g. a published worked example); at least two of each.
+    /// Placements computed elsewhere (e.g. a published worked example).
     pub fn from_components(cases: Vec<f64>, controls: Vec<f64>) -> Result<Self> {
         for (name, v) in [("cases", &cases), ("controls", &controls)] {
-            if v.len() < 2 {
+            if v.is_empty() {
                 return Err(StatsError::TooFew {
                     name,
-                    needed: 2,
-                    actual: v.len(),
+                    needed: 1,
+                    actual: 0,
                 });
             }
             check_finite(name, v)?;
@@ -125,8 +125,23 @@ impl Placements {
             + sample_covariance(&self.controls, &other.controls) / self.controls.len() as f64
     }
 
+    /// DeLong's sample variances need at least two cases and two controls (pROC returns NA below).
+    fn check_variance_defined(&self) -> Result<()> {
+        for (name, v) in [("cases", &self.cases), ("controls", &self.controls)] {
+            if v.len() < 2 {
+                return Err(StatsError::TooFew {
+                    name,
+                    needed: 2,
+                    actual: v.len(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The AUC with its DeLong standard error and 95% CI.
     pub fn estimate(&self) -> Result<AucEstimate> {
+        self.check_variance_defined()?;
         let auc = self.auc();
         let se = self.variance().sqrt();
         if se <= 0.0 {
@@ -147,7 +162,7 @@ pub struct AucEstimate {
     /// DeLong standard error.
     pub se: f64,
     /// 95% CI on the plain (untransformed) scale, AUC ± 1.96·SE clamped to [0, 1] — as pROC's
-    /// `ci.auc(method = "delong")`, not the logit-transformed interval.
+    /// `ci_auc_delong` (R/delong.R), not a logit-transformed interval.
     pub ci: (f64, f64),
 }
 
@@ -187,6 +202,7 @@ pub fn delong_test(scores_a: &[f64], scores_b: &[f64], labels: &[bool]) -> Resul
 pub fn compare_placements(a: &Placements, b: &Placements) -> Result<AucComparison> {
     check_same_len("cases of the second score", b.cases.len(), a.cases.len())?;
     check_same_len("controls of the second score", b.controls.len(), a.controls.len())?;
+    a.check_variance_defined()?;
     let variance = a.variance() + b.variance() - 2.0 * a.covariance(b);
     if variance <= 0.0 {
         return Err(StatsError::ZeroVariance {
@@ -410,6 +426,21 @@ mod tests {
         let err = auc(&[0.1, 0.2, 0.3], &[true, true, true]).unwrap_err();
         assert_eq!(err, StatsError::OneClass { present: "positive" });
         assert!(roc_curve(&[0.1, 0.2], &[false, false]).is_err());
+    }
+
+    #[test]
+    fn a_single_case_has_an_auc_but_no_delong_variance() {
+        let (scores, labels) = ([0.1, 0.2, 0.9, 0.15], [false, false, true, false]);
+        assert_eq!(auc(&scores, &labels).unwrap(), 1.0);
+        let err = auc_with_ci(&scores, &labels).unwrap_err();
+        assert_eq!(
+            err,
+            StatsError::TooFew {
+                name: "cases",
+                needed: 2,
+                actual: 1
+            }
+        );
     }
 
     #[test]
