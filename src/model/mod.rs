@@ -1,6 +1,7 @@
 //! The clinical-radiomic model: its serialized artifact, how it scores a patient, and how it is trained.
 
 pub mod artifact;
+pub mod stats;
 
 pub use artifact::{
     Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, LogisticModel, ModelError,
