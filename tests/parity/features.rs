@@ -25,6 +25,7 @@ pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f6
     assert!(!cases.is_empty(), "no reference cases for setting {setting}");
     let mut failures = Vec::new();
     let mut compared = 0;
+    let mut worst = (0.0f64, String::new());
     for case in &cases {
         let reference = read_json(&dir, &format!("pyradiomics/{setting}/{case}.json"));
         let entry = &manifest[case.as_str()];
@@ -57,6 +58,10 @@ pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f6
             match got.iter().find(|(n, _)| n == name) {
                 None => failures.push(format!("{case}: {name} missing")),
                 Some((_, got_value)) => {
+                    let relative = relative_difference(*got_value, want_value.unwrap_or(f64::NAN));
+                    if relative > worst.0 {
+                        worst = (relative, format!("{case}: {name}"));
+                    }
                     if let Some(message) = difference(*got_value, *want_value, rel_tol, abs_tol) {
                         failures.push(format!("{case}: {name} {message}"));
                     }
@@ -77,9 +82,11 @@ pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f6
         failures.join("\n")
     );
     eprintln!(
-        "{class}: {compared} values on {} cases ({}) match PyRadiomics",
+        "{class}: {compared} values on {} cases ({}) match PyRadiomics; largest relative difference {:.3e} ({})",
         cases.len(),
-        cases.join(", ")
+        cases.join(", "),
+        worst.0,
+        worst.1
     );
 }
 
@@ -120,9 +127,18 @@ fn difference(got: f64, want: Option<f64>, rel_tol: f64, abs_tol: f64) -> Option
     (!ok).then(|| {
         format!(
             "got {got:e}, want {want:e}, relative difference {:.3e}",
-            diff / want.abs()
+            relative_difference(got, want)
         )
     })
+}
+
+/// |got − want| / |want| (0 when both are equal).
+fn relative_difference(got: f64, want: f64) -> f64 {
+    if got == want {
+        0.0
+    } else {
+        (got - want).abs() / want.abs()
+    }
 }
 
 #[test]
