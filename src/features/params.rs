@@ -18,10 +18,13 @@ pub struct Params {
     pub image_types: Vec<ImageType>,
     /// `featureClass`: enabled classes in document order, each with its selected features in
     /// document order (`None`: every non-deprecated feature of the class).
-    pub classes: Vec<(&'static str, Option<Vec<&'static str>>)>,
+    pub classes: Vec<ClassSelection>,
     /// `setting`.
     pub settings: Settings,
 }
+
+/// An enabled feature class and its selected features (`None`: every non-deprecated one).
+pub type ClassSelection = (&'static str, Option<Vec<&'static str>>);
 
 /// An image type features are computed on; its prefix starts every feature name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,7 +366,7 @@ impl Params {
     }
 }
 
-fn all_implemented_classes() -> Vec<(&'static str, Option<Vec<&'static str>>)> {
+fn all_implemented_classes() -> Vec<ClassSelection> {
     super::extract::implemented_classes().map(|c| (c, None)).collect()
 }
 
@@ -435,7 +438,7 @@ fn image_types(value: &Value) -> Result<Vec<ImageType>, FeatureError> {
 
 /// `featureClass`: absent or empty enables every implemented class; a class's value null or `[]`
 /// selects all its non-deprecated features, a list selects those (in list order, once each).
-fn feature_classes(value: &Value) -> Result<Vec<(&'static str, Option<Vec<&'static str>>)>, FeatureError> {
+fn feature_classes(value: &Value) -> Result<Vec<ClassSelection>, FeatureError> {
     let empty = Mapping::new();
     let map = mapping_or_empty(value, "featureClass", &empty)?;
     if map.is_empty() {

@@ -49,7 +49,7 @@ pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f6
             .as_object()
             .unwrap_or_else(|| panic!("{case}.json has no features object"))
             .iter()
-            .filter(|(name, _)| name.splitn(3, '_').nth(1) == Some(class))
+            .filter(|(name, _)| name.split('_').nth(1) == Some(class))
             .map(|(name, value)| (name.as_str(), value.as_f64()))
             .collect();
         assert!(!want.is_empty(), "{case}.json has no {class} features");
