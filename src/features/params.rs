@@ -334,6 +334,13 @@ impl Params {
         Params::from_yaml_value(&document)
     }
 
+    /// Overrides `label` (the command line's `--label`, the API's `label` field) with the same
+    /// rule as the document's: a positive integer.
+    pub fn set_label(&mut self, label: i64) -> Result<(), FeatureError> {
+        self.settings.label = positive_label(label)?;
+        Ok(())
+    }
+
     fn from_yaml_value(document: &Value) -> Result<Params, FeatureError> {
         let empty = Mapping::new();
         let top = mapping_or_empty(document, "(document)", &empty)?;
@@ -610,6 +617,12 @@ fn int_in(key: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result
     }
 }
 
+/// PyRadiomics' schema: `label` is an integer > 0.
+fn positive_label(label: i64) -> Result<i32, FeatureError> {
+    i32::try_from(int_in("label", label, 1..=i64::MAX)?)
+        .map_err(|_| params_error("setting.label", format!("{label} does not fit a 32-bit label")))
+}
+
 fn positive(key: &str, value: f64) -> Result<f64, FeatureError> {
     if value > 0.0 && value.is_finite() {
         Ok(value)
@@ -659,11 +672,6 @@ impl RawSettings {
                 int_in("label_channel", channel, 0..=i64::MAX)?,
             ));
         }
-        let label = match self.label {
-            Some(label) => i32::try_from(int_in("label", label, 1..=i64::MAX)?)
-                .map_err(|_| params_error("setting.label", format!("{label} does not fit a 32-bit label")))?,
-            None => defaults.label,
-        };
         let bin_count = self
             .bin_count
             .map(|c| int_in("binCount", c, 1..=i64::from(u32::MAX)).map(|c| c as u32))
@@ -709,7 +717,7 @@ impl RawSettings {
             None => defaults.voxel_array_shift,
         };
         Ok(Settings {
-            label,
+            label: self.label.map(positive_label).transpose()?.unwrap_or(defaults.label),
             bin_width: self
                 .bin_width
                 .map(|w| positive("binWidth", w))
@@ -938,6 +946,10 @@ mod tests {
             "imageType.Original.binWidth"
         );
         assert_eq!(error_of("setting: [binWidth]").0, "setting");
+        let mut params = Params::default();
+        assert!(params.set_label(0).is_err());
+        params.set_label(7).unwrap();
+        assert_eq!(params.settings.label, 7);
         assert_eq!(error_of("setting: {binWidth: 25").0, "(document)");
     }
 }
