@@ -7,6 +7,7 @@
 pub mod discretisation;
 pub mod params;
 mod roi;
+pub mod shape;
 
 use ndarray::Array3;
 

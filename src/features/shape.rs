@@ -1,0 +1,796 @@
+//! PyRadiomics' `shape` class: 14 three-dimensional size and shape descriptors of the region.
+//!
+//! Reproduces `radiomics/shape.py` and its C extension `cshape.c` (PyRadiomics 3.1):
+//! - the mask is padded with one empty voxel on every side, then a marching-cubes mesh is built with
+//!   PyRadiomics' own 128-entry triangle table, every vertex sitting at the midpoint of a cube edge
+//!   whose two corners differ (a binary mask has no sub-voxel interpolation);
+//! - mesh volume is the sum of signed tetrahedra (origin, triangle), surface area the sum of triangle areas;
+//! - maximum diameters are the largest distances between mesh vertices, in 3-D and between vertices that
+//!   share a slice (`z`), a column (`y`) or a row (`x`) index, as `cshape.c` compares coordinates;
+//! - axis lengths come from the eigenvalues of the covariance (over N, not N − 1) of the physical
+//!   coordinates of the region's voxel centres.
+//!
+//! Only the voxel spacing enters: like PyRadiomics, shape ignores origin and direction, so a flipped or
+//! oblique grid gives the same numbers as an axis-aligned one. The spacing is used in `[z, y, x]` order
+//! to match the voxel array.
+
+use std::f64::consts::PI;
+
+use ndarray::{Array2, Array3, s};
+use rayon::prelude::*;
+
+use super::{ClassFeatures, Roi, Settings};
+
+/// Computes PyRadiomics' 14 non-deprecated 3-D shape features, in PyRadiomics' (alphabetical) order.
+///
+/// `settings` is accepted for symmetry with the other classes: no shape setting changes a 3-D value.
+/// A region of one voxel gives zero axis lengths and NaN `Elongation`/`Flatness` (0/0), as PyRadiomics does.
+pub fn compute(roi: &Roi, _settings: &Settings) -> ClassFeatures {
+    let spacing = zyx_spacing(roi.spacing);
+    let padded = pad_mask(&roi.mask);
+    let mesh = triangle_mesh_measures(&padded, spacing);
+    let diameters = maximum_diameters(&padded, spacing);
+    let voxel_count = roi.mask.iter().filter(|&&m| m).count();
+    let eigenvalues = principal_moments(&roi.mask, spacing);
+    let [least, minor, major] = eigenvalues;
+    vec![
+        ("Elongation", elongation(minor, major)),
+        ("Flatness", flatness(least, major)),
+        ("LeastAxisLength", axis_length(least)),
+        ("MajorAxisLength", axis_length(major)),
+        ("Maximum2DDiameterColumn", diameters.column),
+        ("Maximum2DDiameterRow", diameters.row),
+        ("Maximum2DDiameterSlice", diameters.slice),
+        ("Maximum3DDiameter", diameters.three_d),
+        ("MeshVolume", mesh.volume),
+        ("MinorAxisLength", axis_length(minor)),
+        ("Sphericity", sphericity(mesh.volume, mesh.surface_area)),
+        ("SurfaceArea", mesh.surface_area),
+        (
+            "SurfaceVolumeRatio",
+            surface_volume_ratio(mesh.volume, mesh.surface_area),
+        ),
+        ("VoxelVolume", voxel_volume(voxel_count, spacing)),
+    ]
+}
+
+/// Spacing reordered from (x, y, z) to the array's `[z, y, x]` axes (PyRadiomics' `GetSpacing()[::-1]`).
+fn zyx_spacing([x, y, z]: [f64; 3]) -> [f64; 3] {
+    [z, y, x]
+}
+
+/// The mask with one `false` voxel added on each side of every axis (PyRadiomics' `ConstantPadImageFilter`),
+/// so every surface voxel has an outside neighbour and the mesh closes.
+fn pad_mask(mask: &Array3<bool>) -> Array3<bool> {
+    let (z, y, x) = mask.dim();
+    let mut padded = Array3::from_elem((z + 2, y + 2, x + 2), false);
+    padded.slice_mut(s![1..=z, 1..=y, 1..=x]).assign(mask);
+    padded
+}
+
+/// Mesh volume and surface area of the marching-cubes mesh.
+struct MeshMeasures {
+    volume: f64,
+    surface_area: f64,
+}
+
+/// The 8 corners of a marching cube as `[z, y, x]` offsets, numbered as in `cshape.c` (`gridAngles`).
+const CUBE_CORNERS: [[usize; 3]; 8] = [
+    [0, 0, 0],
+    [0, 0, 1],
+    [0, 1, 1],
+    [0, 1, 0],
+    [1, 0, 0],
+    [1, 0, 1],
+    [1, 1, 1],
+    [1, 1, 0],
+];
+
+/// Midpoint of each of the 12 cube edges as `[z, y, x]` offsets (`cshape.c` `vertList`).
+const EDGE_MIDPOINTS: [[f64; 3]; 12] = [
+    [0.0, 0.0, 0.5],
+    [0.0, 0.5, 1.0],
+    [0.0, 1.0, 0.5],
+    [0.0, 0.5, 0.0],
+    [1.0, 0.0, 0.5],
+    [1.0, 0.5, 1.0],
+    [1.0, 1.0, 0.5],
+    [1.0, 0.5, 0.0],
+    [0.5, 0.0, 0.0],
+    [0.5, 0.0, 1.0],
+    [0.5, 1.0, 1.0],
+    [0.5, 1.0, 0.0],
+];
+
+/// Triangles (as edge numbers) of each cube configuration with corner 7 outside, from PyRadiomics'
+/// `cshape.c` `triTable` (its half-size variant of Lorensen & Cline's table). A configuration with corner 7
+/// inside is looked up by its complement, and its triangles then face inward, so their signed volume is
+/// negated. Using this exact table matters: ambiguous configurations and the choice of quad diagonals
+/// change surface area and volume.
+#[rustfmt::skip]
+const TRIANGLES: [&[[u8; 3]]; 128] = [
+    &[],
+    &[[0, 8, 3]],
+    &[[1, 9, 0]],
+    &[[1, 8, 3], [1, 9, 8]],
+    &[[1, 2, 10]],
+    &[[0, 8, 3], [1, 2, 10]],
+    &[[9, 2, 10], [0, 2, 9]],
+    &[[2, 8, 3], [2, 10, 8], [10, 9, 8]],
+    &[[11, 2, 3]],
+    &[[11, 2, 0], [0, 8, 11]],
+    &[[1, 9, 0], [11, 2, 3]],
+    &[[11, 2, 1], [1, 9, 11], [9, 8, 11]],
+    &[[3, 10, 1], [11, 10, 3]],
+    &[[10, 1, 0], [0, 8, 10], [8, 11, 10]],
+    &[[9, 0, 3], [3, 11, 9], [11, 10, 9]],
+    &[[9, 8, 10], [11, 10, 8]],
+    &[[4, 7, 8]],
+    &[[0, 4, 3], [4, 7, 3]],
+    &[[1, 9, 0], [4, 7, 8]],
+    &[[1, 9, 4], [1, 4, 7], [1, 7, 3]],
+    &[[1, 2, 10], [4, 7, 8]],
+    &[[3, 4, 7], [3, 0, 4], [1, 2, 10]],
+    &[[9, 2, 10], [9, 0, 2], [4, 7, 8]],
+    &[[2, 10, 9], [2, 9, 7], [2, 7, 3], [4, 7, 9]],
+    &[[4, 7, 8], [11, 2, 3]],
+    &[[11, 4, 7], [11, 2, 4], [2, 0, 4]],
+    &[[1, 9, 0], [4, 7, 8], [11, 2, 3]],
+    &[[4, 7, 11], [9, 4, 11], [11, 2, 9], [1, 9, 2]],
+    &[[3, 10, 1], [11, 10, 3], [4, 7, 8]],
+    &[[11, 10, 1], [1, 4, 11], [1, 0, 4], [4, 7, 11]],
+    &[[4, 7, 8], [9, 0, 3], [3, 11, 9], [11, 10, 9]],
+    &[[4, 7, 11], [4, 11, 9], [9, 11, 10]],
+    &[[9, 5, 4]],
+    &[[9, 5, 4], [0, 8, 3]],
+    &[[0, 5, 4], [0, 1, 5]],
+    &[[8, 5, 4], [8, 3, 5], [3, 1, 5]],
+    &[[1, 2, 10], [9, 5, 4]],
+    &[[0, 8, 3], [1, 2, 10], [9, 5, 4]],
+    &[[2, 10, 5], [5, 4, 2], [2, 4, 0]],
+    &[[2, 10, 5], [3, 2, 5], [3, 5, 4], [8, 3, 4]],
+    &[[9, 5, 4], [11, 2, 3]],
+    &[[11, 2, 0], [0, 8, 11], [9, 5, 4]],
+    &[[0, 5, 4], [0, 1, 5], [11, 2, 3]],
+    &[[2, 1, 5], [2, 5, 8], [11, 2, 8], [5, 4, 8]],
+    &[[3, 10, 1], [11, 10, 3], [9, 5, 4]],
+    &[[5, 4, 9], [10, 1, 0], [0, 8, 10], [8, 11, 10]],
+    &[[5, 4, 0], [5, 0, 11], [10, 5, 11], [11, 0, 3]],
+    &[[5, 4, 8], [10, 5, 8], [11, 10, 8]],
+    &[[7, 8, 9], [5, 7, 9]],
+    &[[3, 0, 9], [5, 3, 9], [3, 5, 7]],
+    &[[7, 8, 0], [0, 1, 7], [7, 1, 5]],
+    &[[1, 5, 7], [1, 7, 3]],
+    &[[7, 8, 9], [5, 7, 9], [1, 2, 10]],
+    &[[1, 2, 10], [3, 0, 9], [3, 9, 5], [3, 5, 7]],
+    &[[0, 2, 8], [8, 2, 5], [8, 5, 7], [2, 10, 5]],
+    &[[2, 10, 5], [2, 5, 3], [3, 5, 7]],
+    &[[5, 7, 9], [7, 8, 9], [11, 2, 3]],
+    &[[5, 7, 9], [9, 7, 2], [2, 0, 9], [11, 2, 7]],
+    &[[11, 2, 3], [0, 1, 8], [1, 7, 8], [1, 5, 7]],
+    &[[2, 1, 11], [1, 7, 11], [1, 5, 7]],
+    &[[7, 8, 9], [5, 7, 9], [3, 10, 1], [11, 10, 3]],
+    &[[5, 7, 0], [5, 0, 9], [7, 11, 0], [10, 1, 0], [11, 10, 0]],
+    &[[11, 10, 0], [0, 3, 11], [10, 5, 0], [0, 7, 8], [5, 7, 0]],
+    &[[11, 10, 5], [5, 7, 11]],
+    &[[6, 5, 10]],
+    &[[0, 8, 3], [6, 5, 10]],
+    &[[1, 9, 0], [6, 5, 10]],
+    &[[1, 8, 3], [1, 9, 8], [6, 5, 10]],
+    &[[1, 6, 5], [1, 2, 6]],
+    &[[1, 6, 5], [1, 2, 6], [0, 8, 3]],
+    &[[9, 6, 5], [9, 0, 6], [0, 2, 6]],
+    &[[5, 9, 8], [5, 8, 2], [5, 2, 6], [8, 3, 2]],
+    &[[11, 2, 3], [6, 5, 10]],
+    &[[11, 2, 0], [0, 8, 11], [6, 5, 10]],
+    &[[1, 9, 0], [11, 2, 3], [6, 5, 10]],
+    &[[11, 2, 1], [1, 9, 11], [9, 8, 11], [6, 5, 10]],
+    &[[6, 3, 11], [6, 5, 3], [5, 1, 3]],
+    &[[0, 8, 11], [0, 11, 5], [0, 5, 1], [5, 11, 6]],
+    &[[6, 3, 11], [0, 3, 6], [0, 6, 5], [0, 5, 9]],
+    &[[6, 5, 9], [6, 9, 11], [11, 9, 8]],
+    &[[4, 7, 8], [6, 5, 10]],
+    &[[0, 4, 3], [4, 7, 3], [6, 5, 10]],
+    &[[1, 9, 0], [4, 7, 8], [6, 5, 10]],
+    &[[1, 9, 4], [1, 4, 7], [1, 7, 3], [6, 5, 10]],
+    &[[4, 7, 8], [1, 6, 5], [1, 2, 6]],
+    &[[0, 4, 3], [4, 7, 3], [1, 6, 5], [1, 2, 6]],
+    &[[4, 7, 8], [9, 6, 5], [9, 0, 6], [0, 2, 6]],
+    &[[7, 3, 9], [4, 7, 9], [3, 2, 9], [5, 9, 6], [2, 6, 9]],
+    &[[11, 2, 3], [4, 7, 8], [6, 5, 10]],
+    &[[11, 4, 7], [11, 2, 4], [2, 0, 4], [6, 5, 10]],
+    &[[1, 9, 0], [11, 2, 3], [4, 7, 8], [6, 5, 10]],
+    &[[4, 7, 11], [9, 4, 11], [11, 2, 9], [1, 9, 2], [6, 5, 10]],
+    &[[4, 7, 8], [6, 3, 11], [6, 5, 3], [5, 1, 3]],
+    &[[5, 1, 11], [5, 11, 6], [1, 0, 11], [4, 7, 11], [0, 4, 11]],
+    &[[4, 7, 8], [6, 3, 11], [0, 3, 6], [0, 6, 5], [0, 5, 9]],
+    &[[6, 5, 9], [6, 9, 11], [4, 7, 9], [7, 11, 9]],
+    &[[10, 4, 9], [6, 4, 10]],
+    &[[10, 4, 9], [6, 4, 10], [0, 8, 3]],
+    &[[0, 1, 10], [10, 6, 0], [6, 4, 0]],
+    &[[1, 8, 3], [1, 6, 8], [8, 6, 4], [6, 1, 10]],
+    &[[1, 4, 9], [1, 2, 4], [2, 6, 4]],
+    &[[1, 4, 9], [1, 2, 4], [2, 6, 4], [0, 8, 3]],
+    &[[0, 2, 4], [4, 2, 6]],
+    &[[8, 3, 2], [8, 2, 4], [4, 2, 6]],
+    &[[11, 2, 3], [10, 4, 9], [6, 4, 10]],
+    &[[11, 2, 0], [0, 8, 11], [10, 4, 9], [6, 4, 10]],
+    &[[11, 2, 3], [0, 1, 10], [10, 6, 0], [6, 4, 0]],
+    &[[6, 4, 1], [6, 1, 10], [1, 4, 8], [11, 2, 1], [1, 8, 11]],
+    &[[9, 6, 4], [3, 6, 9], [1, 3, 9], [11, 6, 3]],
+    &[[1, 8, 11], [0, 8, 1], [11, 6, 1], [1, 4, 9], [6, 4, 1]],
+    &[[6, 3, 11], [0, 3, 6], [6, 4, 0]],
+    &[[8, 6, 4], [6, 8, 11]],
+    &[[6, 7, 10], [7, 8, 10], [8, 9, 10]],
+    &[[6, 7, 10], [0, 10, 7], [0, 9, 10], [0, 7, 3]],
+    &[[6, 7, 10], [1, 10, 7], [1, 7, 8], [0, 1, 8]],
+    &[[6, 7, 10], [1, 10, 7], [1, 7, 3]],
+    &[[1, 2, 6], [1, 6, 8], [1, 8, 9], [6, 7, 8]],
+    &[[2, 6, 9], [1, 2, 9], [6, 7, 9], [3, 0, 9], [7, 3, 9]],
+    &[[0, 7, 8], [7, 0, 6], [6, 0, 2]],
+    &[[2, 7, 3], [2, 6, 7]],
+    &[[11, 2, 3], [6, 7, 10], [7, 8, 10], [8, 9, 10]],
+    &[[2, 0, 7], [11, 2, 7], [0, 9, 7], [6, 7, 10], [9, 10, 7]],
+    &[[6, 7, 10], [1, 10, 7], [1, 7, 8], [0, 1, 8], [11, 2, 3]],
+    &[[11, 2, 1], [1, 7, 11], [10, 6, 1], [1, 6, 7]],
+    &[[8, 9, 6], [6, 7, 8], [1, 6, 9], [11, 6, 3], [1, 3, 6]],
+    &[[0, 9, 1], [6, 7, 11]],
+    &[[0, 7, 8], [7, 0, 6], [0, 3, 11], [11, 6, 0]],
+    &[[6, 7, 11]],
+];
+
+/// Builds the mesh cube by cube and sums signed tetrahedron volumes and triangle areas (`cshape.c`
+/// `calculate_coefficients`).
+///
+/// MeshVolume: V = Σ (Oa·(Ob×Oc))/6 over faces (a, b, c), O the grid origin (PyRadiomics docs, IBSI 3.1.1 "Volume").
+/// SurfaceArea: A = Σ ½|ab×ac| over faces (PyRadiomics docs, IBSI 3.1.3 "Surface area").
+fn triangle_mesh_measures(padded: &Array3<bool>, spacing: [f64; 3]) -> MeshMeasures {
+    let (nz, ny, nx) = padded.dim();
+    let mut six_volume = 0.0;
+    let mut surface_area = 0.0;
+    for iz in 0..nz - 1 {
+        for iy in 0..ny - 1 {
+            for ix in 0..nx - 1 {
+                let mut cube = 0u8;
+                for (bit, [dz, dy, dx]) in CUBE_CORNERS.iter().enumerate() {
+                    if padded[[iz + dz, iy + dy, ix + dx]] {
+                        cube |= 1 << bit;
+                    }
+                }
+                let sign = if cube & 0x80 != 0 {
+                    cube ^= 0xff;
+                    -1.0
+                } else {
+                    1.0
+                };
+                let origin = [iz as f64, iy as f64, ix as f64];
+                for triangle in TRIANGLES[usize::from(cube)] {
+                    let [a, b, c] = triangle.map(|edge| {
+                        let mid = EDGE_MIDPOINTS[usize::from(edge)];
+                        [0, 1, 2].map(|d| (origin[d] + mid[d]) * spacing[d])
+                    });
+                    six_volume += sign * dot(cross(a, b), c);
+                    surface_area += 0.5 * norm(cross(sub(a, c), sub(b, c)));
+                }
+            }
+        }
+    }
+    MeshMeasures {
+        volume: six_volume / 6.0,
+        surface_area,
+    }
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - b[1] * a[2],
+        a[2] * b[0] - b[2] * a[0],
+        a[0] * b[1] - b[0] * a[1],
+    ]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn sub(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+fn norm(a: [f64; 3]) -> f64 {
+    dot(a, a).sqrt()
+}
+
+/// Largest vertex-to-vertex distances of the mesh, mm.
+struct Diameters {
+    /// Between vertices with equal `z` (`Maximum2DDiameterSlice`, usually the axial plane).
+    slice: f64,
+    /// Between vertices with equal `y` (`Maximum2DDiameterColumn`, usually the coronal plane).
+    column: f64,
+    /// Between vertices with equal `x` (`Maximum2DDiameterRow`, usually the sagittal plane).
+    row: f64,
+    /// Between any two vertices (`Maximum3DDiameter`, the Feret diameter).
+    three_d: f64,
+}
+
+/// Maximum 3-D and in-plane diameters over the mesh vertices (`cshape.c` `calculate_meshDiameter`;
+/// PyRadiomics docs, IBSI 3.1.11 "Maximum 3D diameter").
+///
+/// PyRadiomics compares every pair of vertices. The same maxima come from far fewer pairs: a vertex lying
+/// strictly between two others on one grid line is never an end of a farthest pair (distance to a point on a
+/// segment is maximal at an end), so only the first and last vertex of each axis-parallel line are kept —
+/// along all three axes for the 3-D diameter, along the two in-plane axes for each planar one. The
+/// remaining pairs are searched farthest-reaching first, stopping once no pair can beat the best found.
+fn maximum_diameters(padded: &Array3<bool>, spacing: [f64; 3]) -> Diameters {
+    let vertices = mesh_vertices(padded);
+    let extreme = line_extremes(&vertices, padded.dim());
+    let physical = |v: &[i32; 3]| [0, 1, 2].map(|d| f64::from(v[d]) / 2.0 * spacing[d]);
+    let hull_candidates: Vec<[f64; 3]> = vertices
+        .iter()
+        .zip(&extreme)
+        .filter(|(_, e)| e.iter().all(|&x| x))
+        .map(|(v, _)| physical(v))
+        .collect();
+    let planar = |axis: usize| {
+        let mut in_plane: Vec<(i32, [f64; 3])> = vertices
+            .iter()
+            .zip(&extreme)
+            .filter(|(_, e)| (0..3).all(|d| d == axis || e[d]))
+            .map(|(v, _)| (v[axis], physical(v)))
+            .collect();
+        in_plane.sort_by_key(|(plane, _)| *plane);
+        let planes: Vec<&[(i32, [f64; 3])]> = in_plane.chunk_by(|a, b| a.0 == b.0).collect();
+        planes
+            .par_iter()
+            .map(|plane| farthest_pair_squared(&plane.iter().map(|(_, p)| *p).collect::<Vec<_>>()))
+            .reduce(|| 0.0, f64::max)
+            .sqrt()
+    };
+    Diameters {
+        slice: planar(0),
+        column: planar(1),
+        row: planar(2),
+        three_d: farthest_pair_squared(&hull_candidates).sqrt(),
+    }
+}
+
+/// Mesh vertices in doubled `[z, y, x]` padded-grid coordinates (twice the index, so edge midpoints are
+/// integers): one at the midpoint of every edge between an inside and an outside voxel. These are exactly the
+/// vertices `cshape.c` stores (it keeps edges 6, 7 and 11 of each cube so that each edge is stored once).
+fn mesh_vertices(padded: &Array3<bool>) -> Vec<[i32; 3]> {
+    let (nz, ny, nx) = padded.dim();
+    let doubled = |i: usize| i32::try_from(2 * i).expect("mask dimensions fit in i32");
+    let mut vertices = Vec::new();
+    for ((z, y, x), &inside) in padded.indexed_iter() {
+        let here = [doubled(z), doubled(y), doubled(x)];
+        for (axis, neighbour) in [(0, [z + 1, y, x]), (1, [z, y + 1, x]), (2, [z, y, x + 1])] {
+            let within = neighbour[0] < nz && neighbour[1] < ny && neighbour[2] < nx;
+            if within && padded[neighbour] != inside {
+                let mut vertex = here;
+                vertex[axis] += 1;
+                vertices.push(vertex);
+            }
+        }
+    }
+    vertices
+}
+
+/// For each vertex and axis, whether it is the first or last vertex on its line parallel to that axis.
+fn line_extremes(vertices: &[[i32; 3]], (nz, ny, nx): (usize, usize, usize)) -> Vec<[bool; 3]> {
+    let extent = [2 * nz, 2 * ny, 2 * nx];
+    let others = |axis: usize| match axis {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    };
+    let ranges: Vec<Array2<(i32, i32)>> = (0..3)
+        .map(|axis| {
+            let (a, b) = others(axis);
+            let mut range = Array2::from_elem((extent[a], extent[b]), (i32::MAX, i32::MIN));
+            for v in vertices {
+                let r = &mut range[[v[a] as usize, v[b] as usize]];
+                *r = (r.0.min(v[axis]), r.1.max(v[axis]));
+            }
+            range
+        })
+        .collect();
+    vertices
+        .iter()
+        .map(|v| {
+            [0, 1, 2].map(|axis| {
+                let (a, b) = others(axis);
+                let (lo, hi) = ranges[axis][[v[a] as usize, v[b] as usize]];
+                v[axis] == lo || v[axis] == hi
+            })
+        })
+        .collect()
+}
+
+/// Largest squared distance between two of `points` (0 for fewer than two), computed as `cshape.c` does:
+/// squared coordinate differences summed in `[z, y, x]` order.
+///
+/// Points are visited in decreasing order of their reach (squared distance to the farthest corner of the
+/// points' bounding box), an upper bound on any distance from them; the search stops once no remaining
+/// point can reach farther than the best pair found.
+fn farthest_pair_squared(points: &[[f64; 3]]) -> f64 {
+    let Some(first) = points.first() else { return 0.0 };
+    let (lo, hi) = points.iter().fold((*first, *first), |(lo, hi), p| {
+        ([0, 1, 2].map(|d| lo[d].min(p[d])), [0, 1, 2].map(|d| hi[d].max(p[d])))
+    });
+    let reach = |p: &[f64; 3]| {
+        [0, 1, 2]
+            .map(|d| {
+                let far = (p[d] - lo[d]).abs().max((hi[d] - p[d]).abs());
+                far * far
+            })
+            .iter()
+            .sum::<f64>()
+    };
+    let mut by_reach: Vec<(f64, [f64; 3])> = points.iter().map(|p| (reach(p), *p)).collect();
+    by_reach.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut best = 0.0_f64;
+    for (i, (reach_p, p)) in by_reach.iter().enumerate() {
+        if *reach_p <= best {
+            break;
+        }
+        for (reach_q, q) in &by_reach[i + 1..] {
+            if *reach_q <= best {
+                break;
+            }
+            best = best.max(squared_distance(p, q));
+        }
+    }
+    best
+}
+
+fn squared_distance(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    let d = sub(*a, *b);
+    d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
+}
+
+/// Eigenvalues (ascending) of the covariance of the region's voxel-centre coordinates in mm, normalised
+/// by N like `shape.py` (numpy `dot` of coordinates centred and scaled by 1/√N).
+///
+/// Eigenvalues in (−1e−10, 0), rounding noise of flat regions, become 0 as in PyRadiomics. Centring is
+/// done on integer indices so a flat axis gives an exact zero.
+fn principal_moments(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
+    let inside: Vec<[f64; 3]> = mask
+        .indexed_iter()
+        .filter(|(_, m)| **m)
+        .map(|((z, y, x), _)| [z as f64, y as f64, x as f64])
+        .collect();
+    let n = inside.len() as f64;
+    let mean = [0, 1, 2].map(|d| inside.iter().map(|p| p[d]).sum::<f64>() / n);
+    let mut covariance = [[0.0; 3]; 3];
+    for p in &inside {
+        let c = [0, 1, 2].map(|d| (p[d] - mean[d]) * spacing[d]);
+        for i in 0..3 {
+            for j in 0..3 {
+                covariance[i][j] += c[i] * c[j];
+            }
+        }
+    }
+    let covariance = covariance.map(|row| row.map(|v| v / n));
+    let mut eigenvalues = symmetric_eigenvalues(covariance).map(|l| if l < 0.0 && l > -1e-10 { 0.0 } else { l });
+    eigenvalues.sort_by(f64::total_cmp);
+    eigenvalues
+}
+
+/// Eigenvalues of a symmetric 3×3 matrix by cyclic Jacobi rotations (accurate to rounding for every
+/// eigenvalue, including near-zero ones of flat regions).
+fn symmetric_eigenvalues(mut a: [[f64; 3]; 3]) -> [f64; 3] {
+    for _sweep in 0..64 {
+        let off_diagonal = a[0][1].abs() + a[0][2].abs() + a[1][2].abs();
+        if off_diagonal == 0.0 {
+            break;
+        }
+        for (p, q) in [(0, 1), (0, 2), (1, 2)] {
+            if a[p][q] == 0.0 {
+                continue;
+            }
+            // Rotation angle that zeroes a[p][q] (Numerical Recipes §11.1, the smaller root for stability).
+            let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
+            let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+            let c = 1.0 / (t * t + 1.0).sqrt();
+            let s = t * c;
+            let mut rotation = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+            rotation[p][p] = c;
+            rotation[q][q] = c;
+            rotation[p][q] = s;
+            rotation[q][p] = -s;
+            a = multiply(transpose(rotation), multiply(a, rotation));
+            a[p][q] = 0.0;
+            a[q][p] = 0.0;
+        }
+    }
+    [a[0][0], a[1][1], a[2][2]]
+}
+
+fn multiply(a: [[f64; 3]; 3], b: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    [0, 1, 2].map(|i| [0, 1, 2].map(|j| (0..3).map(|k| a[i][k] * b[k][j]).sum()))
+}
+
+fn transpose(a: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
+    [0, 1, 2].map(|i| [0, 1, 2].map(|j| a[j][i]))
+}
+
+/// VoxelVolume: N_v · (Δz·Δx·Δy), the number of voxels times one voxel's volume (PyRadiomics docs;
+/// IBSI 3.1.2 "Approximate volume"). Uses no mesh.
+fn voxel_volume(voxel_count: usize, [z, y, x]: [f64; 3]) -> f64 {
+    voxel_count as f64 * (z * x * y)
+}
+
+/// SurfaceVolumeRatio: A / V (PyRadiomics docs; IBSI 3.1.4 "Surface to volume ratio").
+fn surface_volume_ratio(volume: f64, surface_area: f64) -> f64 {
+    surface_area / volume
+}
+
+/// Sphericity: ∛(36π V²) / A, 1 for a sphere (PyRadiomics docs; IBSI 3.1.8 "Sphericity").
+fn sphericity(volume: f64, surface_area: f64) -> f64 {
+    (36.0 * PI * volume * volume).cbrt() / surface_area
+}
+
+/// Major/Minor/LeastAxisLength: 4·√λ for the largest/second/smallest eigenvalue λ (PyRadiomics docs;
+/// IBSI 3.1.12–3.1.14, which normalises by N − 1 where PyRadiomics uses N). NaN for a negative λ.
+fn axis_length(eigenvalue: f64) -> f64 {
+    if eigenvalue < 0.0 {
+        f64::NAN
+    } else {
+        4.0 * eigenvalue.sqrt()
+    }
+}
+
+/// Elongation: √(λ_minor / λ_major), PyRadiomics' inverse of elongation (PyRadiomics docs; IBSI 3.1.15).
+/// NaN for a negative eigenvalue, and for one voxel (0/0).
+fn elongation(minor: f64, major: f64) -> f64 {
+    eigenvalue_ratio(minor, major)
+}
+
+/// Flatness: √(λ_least / λ_major), PyRadiomics' inverse of flatness (PyRadiomics docs; IBSI 3.1.16).
+/// NaN for a negative eigenvalue, and for one voxel (0/0).
+fn flatness(least: f64, major: f64) -> f64 {
+    eigenvalue_ratio(least, major)
+}
+
+fn eigenvalue_ratio(small: f64, large: f64) -> f64 {
+    if small < 0.0 || large < 0.0 {
+        f64::NAN
+    } else {
+        (small / large).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use ndarray::Array3;
+
+    use super::*;
+    use crate::imaging::{label_region, read_image, read_labels};
+
+    /// Spacing (x, y, z) = (1, 2, 3) mm: every axis different, so a swapped axis shows.
+    const SPACING: [f64; 3] = [1.0, 2.0, 3.0];
+
+    fn roi_of(mask: Array3<bool>, spacing: [f64; 3]) -> Roi {
+        let image = mask.mapv(f64::from);
+        Roi::new(&image, &mask, spacing, &Settings::default()).expect("non-empty mask")
+    }
+
+    fn feature(features: &ClassFeatures, name: &str) -> f64 {
+        features
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+            .1
+    }
+
+    fn assert_close(features: &ClassFeatures, name: &str, want: f64) {
+        let got = feature(features, name);
+        assert!(
+            (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{name}: got {got}, want {want}"
+        );
+    }
+
+    #[test]
+    fn features_come_in_pyradiomics_alphabetical_order() {
+        let features = compute(
+            &roi_of(Array3::from_elem((1, 1, 1), true), SPACING),
+            &Settings::default(),
+        );
+        let names: Vec<&str> = features.iter().map(|(n, _)| *n).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
+        assert_eq!(names.len(), 14);
+    }
+
+    /// One voxel meshes to an octahedron with vertices at its six face centres:
+    /// V = ΔxΔyΔz/6, A = √((ΔyΔz)² + (ΔxΔz)² + (ΔxΔy)²), diameters are the largest spacing in each plane.
+    #[test]
+    fn a_single_voxel_is_an_octahedron_with_zero_axes() {
+        let features = compute(
+            &roi_of(Array3::from_elem((1, 1, 1), true), SPACING),
+            &Settings::default(),
+        );
+        assert_close(&features, "MeshVolume", 1.0);
+        assert_close(&features, "VoxelVolume", 6.0);
+        assert_close(&features, "SurfaceArea", 7.0);
+        assert_close(&features, "SurfaceVolumeRatio", 7.0);
+        assert_close(&features, "Sphericity", (36.0 * PI).cbrt() / 7.0);
+        assert_close(&features, "Maximum3DDiameter", 3.0);
+        assert_close(&features, "Maximum2DDiameterSlice", 2.0);
+        assert_close(&features, "Maximum2DDiameterColumn", 3.0);
+        assert_close(&features, "Maximum2DDiameterRow", 3.0);
+        for axis in ["MajorAxisLength", "MinorAxisLength", "LeastAxisLength"] {
+            assert_close(&features, axis, 0.0);
+        }
+        assert!(feature(&features, "Elongation").is_nan());
+        assert!(feature(&features, "Flatness").is_nan());
+    }
+
+    /// A 2×2×2 block meshes to the box [−1, 1]³ (voxel units, centred) with its 12 edges bevelled at the
+    /// edge-voxel midpoints and its 8 corners cut. By the divergence theorem (V = ⅓ Σ distance × area) its
+    /// volume is 6 faces × 1/3 + 12 bevels × 1/4 + 8 corners × 1/12 = 17/3 voxel volumes. With spacing (1, 2, 3):
+    /// faces 2(ΔyΔz + ΔxΔz + ΔxΔy), bevels 2(Δz√(Δx²+Δy²) + Δy√(Δx²+Δz²) + Δx√(Δy²+Δz²)), corners
+    /// √((ΔyΔz)² + (ΔxΔz)² + (ΔxΔy)²). Farthest vertices differ by (2, 1, 1) voxels in some axis order.
+    #[test]
+    fn a_two_voxel_cube_has_the_bevelled_box_mesh() {
+        let features = compute(
+            &roi_of(Array3::from_elem((2, 2, 2), true), SPACING),
+            &Settings::default(),
+        );
+        let (x, y, z) = (1.0_f64, 2.0_f64, 3.0_f64);
+        let area = 2.0 * (y * z + x * z + x * y)
+            + 2.0 * (z * (x * x + y * y).sqrt() + y * (x * x + z * z).sqrt() + x * (y * y + z * z).sqrt())
+            + ((y * z).powi(2) + (x * z).powi(2) + (x * y).powi(2)).sqrt();
+        assert_close(&features, "MeshVolume", 17.0 / 3.0 * 6.0);
+        assert_close(&features, "VoxelVolume", 48.0);
+        assert_close(&features, "SurfaceArea", area);
+        // (dz, dy, dx) = (2, 1, 1) voxels: 4·9 + 4 + 1.
+        assert_close(&features, "Maximum3DDiameter", 41.0_f64.sqrt());
+        // Same slice: (dy, dx) = (2, 1): 4·4 + 1. Same column: (dz, dx) = (2, 1). Same row: (dz, dy) = (2, 1).
+        assert_close(&features, "Maximum2DDiameterSlice", 17.0_f64.sqrt());
+        assert_close(&features, "Maximum2DDiameterColumn", 37.0_f64.sqrt());
+        assert_close(&features, "Maximum2DDiameterRow", 40.0_f64.sqrt());
+        // Voxel centres at ±Δ/2 per axis: variance Δ²/4, axis length 4·Δ/2.
+        assert_close(&features, "MajorAxisLength", 6.0);
+        assert_close(&features, "MinorAxisLength", 4.0);
+        assert_close(&features, "LeastAxisLength", 2.0);
+        assert_close(&features, "Elongation", 2.0 / 3.0);
+        assert_close(&features, "Flatness", 1.0 / 3.0);
+    }
+
+    /// Transposing the mask's z and x axes together with their spacings must swap the Slice and Row
+    /// diameters and leave every other voxel- or vertex-based value unchanged: catches spacing applied to
+    /// the wrong array axis. Mesh surface area is left out on purpose: the marching-cubes table resolves
+    /// ambiguous cubes differently once axes are swapped (the single-voxel and cube tests cover it).
+    #[test]
+    fn anisotropic_spacing_follows_the_array_axes() {
+        let mask = Array3::from_shape_fn((3, 4, 5), |(z, y, x)| {
+            (z + 2 * y + x) % 3 != 0 || (z, y, x) == (1, 1, 1)
+        });
+        let swapped = mask.clone().permuted_axes([2, 1, 0]).as_standard_layout().to_owned();
+        let a = compute(&roi_of(mask, [0.7, 1.1, 2.5]), &Settings::default());
+        let b = compute(&roi_of(swapped, [2.5, 1.1, 0.7]), &Settings::default());
+        for (name, counterpart) in [
+            ("VoxelVolume", "VoxelVolume"),
+            ("MajorAxisLength", "MajorAxisLength"),
+            ("MinorAxisLength", "MinorAxisLength"),
+            ("LeastAxisLength", "LeastAxisLength"),
+            ("Elongation", "Elongation"),
+            ("Flatness", "Flatness"),
+            ("Maximum3DDiameter", "Maximum3DDiameter"),
+            ("Maximum2DDiameterColumn", "Maximum2DDiameterColumn"),
+            ("Maximum2DDiameterSlice", "Maximum2DDiameterRow"),
+            ("Maximum2DDiameterRow", "Maximum2DDiameterSlice"),
+        ] {
+            let (va, vb) = (feature(&a, name), feature(&b, counterpart));
+            assert!(
+                (va - vb).abs() <= 1e-9 * va.abs().max(1.0),
+                "{name}: {va} vs {counterpart} {vb}"
+            );
+        }
+        assert!(feature(&a, "Maximum2DDiameterSlice") != feature(&a, "Maximum2DDiameterRow"));
+    }
+
+    /// The pruned diameter search against `cshape.c`'s plain comparison of every vertex pair.
+    #[test]
+    fn pruned_diameters_equal_the_all_pairs_search() {
+        let spacing = [0.8, 1.3, 2.9];
+        let mut state = 12345_u64;
+        for _ in 0..20 {
+            let mask = Array3::from_shape_fn((6, 7, 8), |_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 33) % 3 == 0
+            });
+            let padded = pad_mask(&mask);
+            let got = maximum_diameters(&padded, spacing);
+            let points: Vec<[f64; 3]> = mesh_vertices(&padded)
+                .iter()
+                .map(|v| [0, 1, 2].map(|d| f64::from(v[d]) / 2.0 * spacing[d]))
+                .collect();
+            let mut want = [0.0_f64; 4];
+            for (i, a) in points.iter().enumerate() {
+                for b in &points[..i] {
+                    let d = squared_distance(a, b);
+                    for axis in 0..3 {
+                        if a[axis] == b[axis] {
+                            want[axis] = want[axis].max(d);
+                        }
+                    }
+                    want[3] = want[3].max(d);
+                }
+            }
+            let got = [got.slice, got.column, got.row, got.three_d];
+            assert_eq!(got, want.map(f64::sqrt));
+        }
+    }
+
+    fn reference_dir() -> Option<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
+        if dir.join("README.md").is_file() {
+            return Some(dir);
+        }
+        assert!(
+            std::env::var("RADSCORE_REQUIRE_REFERENCE").as_deref() != Ok("1"),
+            "RADSCORE_REQUIRE_REFERENCE=1 but {} is missing",
+            dir.display()
+        );
+        eprintln!("skipped: {} not found", dir.display());
+        None
+    }
+
+    fn read_json(path: &Path) -> serde_json::Value {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn shape_matches_pyradiomics_on_every_reference_case() {
+        let Some(dir) = reference_dir() else { return };
+        let manifest = read_json(&dir.join("cases/manifest.json"));
+        let mut compared = 0;
+        let mut failures = Vec::new();
+        for (case, entry) in manifest.as_object().expect("manifest is an object") {
+            let reference_file = dir.join(format!("pyradiomics/a_original/{case}.json"));
+            if !reference_file.is_file() {
+                eprintln!("{case}: no a_original reference, not compared");
+                continue;
+            }
+            let reference = read_json(&reference_file);
+            let image = read_image(&dir.join(entry["image"].as_str().unwrap()), "image").unwrap();
+            let labels = read_labels(&dir.join(entry["mask"].as_str().unwrap()), "mask").unwrap();
+            let label = i32::try_from(entry["label_used"].as_i64().unwrap()).unwrap();
+            let region = label_region(&labels, label).unwrap();
+            let roi = Roi::new(&image.voxels, &region, image.geometry.spacing, &Settings::default()).unwrap();
+            let started = std::time::Instant::now();
+            let features = compute(&roi, &Settings::default());
+            eprintln!("{case}: shape in {:?}", started.elapsed());
+            for (name, got) in &features {
+                let key = format!("original_shape_{name}");
+                let want = reference["features"][&key]
+                    .as_f64()
+                    .unwrap_or_else(|| panic!("{case}: {key} missing in reference"));
+                let tolerance = if want.abs() < 1e-3 { 1e-9 } else { 1e-6 * want.abs() };
+                if (got - want).abs() > tolerance {
+                    failures.push(format!("{case} {name}: got {got}, want {want}"));
+                }
+            }
+            compared += 1;
+        }
+        let expected = std::fs::read_dir(dir.join("pyradiomics/a_original"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.ends_with(".json") && !name.ends_with("_dicom.json")
+            })
+            .count();
+        assert_eq!(compared, expected, "every NIfTI reference case must be in the manifest");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
