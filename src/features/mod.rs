@@ -8,6 +8,7 @@ pub mod discretisation;
 pub mod params;
 mod roi;
 pub mod shape;
+pub mod shape2d;
 
 use ndarray::Array3;
 

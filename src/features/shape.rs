@@ -31,7 +31,8 @@ pub fn compute(roi: &Roi, _settings: &Settings) -> ClassFeatures {
     let mesh = triangle_mesh_measures(&padded, spacing);
     let diameters = maximum_diameters(&padded, spacing);
     let voxel_count = roi.mask.iter().filter(|&&m| m).count();
-    let eigenvalues = principal_moments(&roi.mask, spacing);
+    let mut eigenvalues = covariance_eigenvalues(&roi.mask, spacing);
+    sort_rounding_noise_to_zero(&mut eigenvalues);
     let [least, minor, major] = eigenvalues;
     vec![
         ("Elongation", elongation(minor, major)),
@@ -302,15 +303,15 @@ fn norm(a: [f64; 3]) -> f64 {
 }
 
 /// Largest vertex-to-vertex distances of the mesh, mm.
-struct Diameters {
+pub(super) struct Diameters {
     /// Between vertices with equal `z` (`Maximum2DDiameterSlice`, usually the axial plane).
-    slice: f64,
+    pub(super) slice: f64,
     /// Between vertices with equal `y` (`Maximum2DDiameterColumn`, usually the coronal plane).
-    column: f64,
+    pub(super) column: f64,
     /// Between vertices with equal `x` (`Maximum2DDiameterRow`, usually the sagittal plane).
-    row: f64,
+    pub(super) row: f64,
     /// Between any two vertices (`Maximum3DDiameter`, the Feret diameter).
-    three_d: f64,
+    pub(super) three_d: f64,
 }
 
 /// Maximum 3-D and in-plane diameters over the mesh vertices (`cshape.c` `calculate_meshDiameter`;
@@ -321,7 +322,7 @@ struct Diameters {
 /// segment is maximal at an end), so only the first and last vertex of each axis-parallel line are kept —
 /// along all three axes for the 3-D diameter, along the two in-plane axes for each planar one. The
 /// remaining pairs are searched farthest-reaching first, stopping once no pair can beat the best found.
-fn maximum_diameters(padded: &Array3<bool>, spacing: [f64; 3]) -> Diameters {
+pub(super) fn maximum_diameters(padded: &Array3<bool>, spacing: [f64; 3]) -> Diameters {
     let vertices = mesh_vertices(padded);
     let extreme = line_extremes(&vertices, padded.dim());
     let physical = |v: &[i32; 3]| [0, 1, 2].map(|d| f64::from(v[d]) / 2.0 * spacing[d]);
@@ -448,12 +449,12 @@ fn squared_distance(a: &[f64; 3], b: &[f64; 3]) -> f64 {
     d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
 }
 
-/// Eigenvalues (ascending) of the covariance of the region's voxel-centre coordinates in mm, normalised
-/// by N like `shape.py` (numpy `dot` of coordinates centred and scaled by 1/√N).
+/// Eigenvalues of the covariance of the region's voxel-centre coordinates in mm, normalised by N like
+/// `shape.py` (numpy `dot` of coordinates centred and scaled by 1/√N), unsorted.
 ///
-/// Eigenvalues in (−1e−10, 0), rounding noise of flat regions, become 0 as in PyRadiomics. Centring is
-/// done on integer indices so a flat axis gives an exact zero.
-fn principal_moments(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
+/// Centring is done on integer indices so an axis along which the region is flat gets an exact zero row
+/// and column, and its eigenvalue stays exactly 0 on that axis' diagonal position (`shape2d` relies on it).
+pub(super) fn covariance_eigenvalues(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
     let inside: Vec<[f64; 3]> = mask
         .indexed_iter()
         .filter(|(_, m)| **m)
@@ -470,14 +471,22 @@ fn principal_moments(mask: &Array3<bool>, spacing: [f64; 3]) -> [f64; 3] {
             }
         }
     }
-    let covariance = covariance.map(|row| row.map(|v| v / n));
-    let mut eigenvalues = symmetric_eigenvalues(covariance).map(|l| if l < 0.0 && l > -1e-10 { 0.0 } else { l });
+    symmetric_eigenvalues(covariance.map(|row| row.map(|v| v / n)))
+}
+
+/// Sorts eigenvalues ascending after setting those in (−1e−10, 0), rounding noise of flat regions, to 0
+/// as PyRadiomics does.
+pub(super) fn sort_rounding_noise_to_zero(eigenvalues: &mut [f64]) {
+    for l in eigenvalues.iter_mut() {
+        if *l < 0.0 && *l > -1e-10 {
+            *l = 0.0;
+        }
+    }
     eigenvalues.sort_by(f64::total_cmp);
-    eigenvalues
 }
 
 /// Eigenvalues of a symmetric 3×3 matrix by cyclic Jacobi rotations (accurate to rounding for every
-/// eigenvalue, including near-zero ones of flat regions).
+/// eigenvalue, including near-zero ones of flat regions), each at the diagonal position it converges to.
 fn symmetric_eigenvalues(mut a: [[f64; 3]; 3]) -> [f64; 3] {
     for _sweep in 0..64 {
         let off_diagonal = a[0][1].abs() + a[0][2].abs() + a[1][2].abs();
@@ -532,7 +541,7 @@ fn sphericity(volume: f64, surface_area: f64) -> f64 {
 
 /// Major/Minor/LeastAxisLength: 4·√λ for the largest/second/smallest eigenvalue λ (PyRadiomics docs;
 /// IBSI 3.1.12–3.1.14, which normalises by N − 1 where PyRadiomics uses N). NaN for a negative λ.
-fn axis_length(eigenvalue: f64) -> f64 {
+pub(super) fn axis_length(eigenvalue: f64) -> f64 {
     if eigenvalue < 0.0 {
         f64::NAN
     } else {
@@ -552,7 +561,7 @@ fn flatness(least: f64, major: f64) -> f64 {
     eigenvalue_ratio(least, major)
 }
 
-fn eigenvalue_ratio(small: f64, large: f64) -> f64 {
+pub(super) fn eigenvalue_ratio(small: f64, large: f64) -> f64 {
     if small < 0.0 || large < 0.0 {
         f64::NAN
     } else {
