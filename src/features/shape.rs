@@ -739,6 +739,55 @@ mod tests {
         }
     }
 
+    /// PyRadiomics' values on 40 random masks (noisy, holed, single-slice along each axis, anisotropic),
+    /// frozen by `tests/fixtures/shape/generate_pyradiomics_shape_fixture.py`.
+    #[test]
+    fn shape_and_shape2d_match_frozen_pyradiomics_values_on_random_masks() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shape/random_masks.json");
+        let fixture = read_json(&path);
+        let cases = fixture["cases"].as_array().expect("cases");
+        assert_eq!(cases.len(), 40);
+        let mut failures = Vec::new();
+        for (k, case) in cases.iter().enumerate() {
+            let size: Vec<usize> = case["size"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
+            let bits: Vec<bool> = case["mask"].as_str().unwrap().bytes().map(|b| b == b'1').collect();
+            let mask = Array3::from_shape_vec((size[0], size[1], size[2]), bits).unwrap();
+            let spacing: Vec<f64> = case["spacing"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let settings = Settings {
+                force_2d: true,
+                force_2d_dimension: case["force2Ddimension"].as_u64().unwrap() as usize,
+                ..Settings::default()
+            };
+            let roi = roi_of(mask, [spacing[0], spacing[1], spacing[2]]);
+            let mut computed = vec![("shape", compute(&roi, &settings))];
+            if case.get("shape2D").is_some() {
+                computed.push(("shape2D", crate::features::shape2d::compute(&roi, &settings).unwrap()));
+            }
+            for (class, features) in computed {
+                let reference = case[class].as_object().unwrap();
+                assert_eq!(features.len(), reference.len(), "case {k} {class}: feature count");
+                for (name, got) in features {
+                    let want = reference[name].as_f64().unwrap();
+                    let within = (got - want).abs() <= if want.abs() < 1e-3 { 1e-9 } else { 1e-6 * want.abs() };
+                    if !within {
+                        failures.push(format!("case {k} {class} {name}: got {got}, want {want}"));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
     fn reference_dir() -> Option<PathBuf> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
         if dir.join("README.md").is_file() {
