@@ -243,8 +243,8 @@ const TRIANGLES: [&[[u8; 3]]; 128] = [
 /// Builds the mesh cube by cube and sums signed tetrahedron volumes and triangle areas (`cshape.c`
 /// `calculate_coefficients`).
 ///
-/// MeshVolume: V = Σ (Oa·(Ob×Oc))/6 over faces (a, b, c), O the grid origin (PyRadiomics docs, IBSI 3.1.1 "Volume").
-/// SurfaceArea: A = Σ ½|ab×ac| over faces (PyRadiomics docs, IBSI 3.1.3 "Surface area").
+/// MeshVolume: V = Σ (Oa·(Ob×Oc))/6 over faces (a, b, c), O the grid origin (PyRadiomics docs, IBSI morph_volume).
+/// SurfaceArea: A = Σ ½|ab×ac| over faces (PyRadiomics docs, IBSI morph_area_mesh).
 fn triangle_mesh_measures(padded: &Array3<bool>, spacing: [f64; 3]) -> MeshMeasures {
     let (nz, ny, nx) = padded.dim();
     let inside = padded.as_slice().expect("a freshly padded mask is in standard layout");
@@ -315,7 +315,7 @@ pub(super) struct Diameters {
 }
 
 /// Maximum 3-D and in-plane diameters over the mesh vertices (`cshape.c` `calculate_meshDiameter`;
-/// PyRadiomics docs, IBSI 3.1.11 "Maximum 3D diameter").
+/// PyRadiomics docs, IBSI morph_diam).
 ///
 /// PyRadiomics compares every pair of vertices. The same maxima come from far fewer pairs: a vertex lying
 /// strictly between two others on one grid line is never an end of a farthest pair (distance to a point on a
@@ -524,23 +524,24 @@ fn transpose(a: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
 }
 
 /// VoxelVolume: N_v · (Δz·Δx·Δy), the number of voxels times one voxel's volume (PyRadiomics docs;
-/// IBSI 3.1.2 "Approximate volume"). Uses no mesh.
+/// IBSI morph_vol_approx). Uses no mesh.
 fn voxel_volume(voxel_count: usize, [z, y, x]: [f64; 3]) -> f64 {
     voxel_count as f64 * (z * x * y)
 }
 
-/// SurfaceVolumeRatio: A / V (PyRadiomics docs; IBSI 3.1.4 "Surface to volume ratio").
+/// SurfaceVolumeRatio: A / V (PyRadiomics docs; IBSI morph_av).
 fn surface_volume_ratio(volume: f64, surface_area: f64) -> f64 {
     surface_area / volume
 }
 
-/// Sphericity: ∛(36π V²) / A, 1 for a sphere (PyRadiomics docs; IBSI 3.1.8 "Sphericity").
+/// Sphericity: ∛(36π V²) / A, 1 for a sphere (PyRadiomics docs; IBSI morph_sphericity).
 fn sphericity(volume: f64, surface_area: f64) -> f64 {
     (36.0 * PI * volume * volume).cbrt() / surface_area
 }
 
 /// Major/Minor/LeastAxisLength: 4·√λ for the largest/second/smallest eigenvalue λ (PyRadiomics docs;
-/// IBSI 3.1.12–3.1.14, which normalises by N − 1 where PyRadiomics uses N). NaN for a negative λ.
+/// IBSI morph_pca_maj_axis/min_axis/least_axis, which normalise by N − 1 where PyRadiomics uses N).
+/// NaN for a negative λ.
 pub(super) fn axis_length(eigenvalue: f64) -> f64 {
     if eigenvalue < 0.0 {
         f64::NAN
@@ -549,18 +550,19 @@ pub(super) fn axis_length(eigenvalue: f64) -> f64 {
     }
 }
 
-/// Elongation: √(λ_minor / λ_major), PyRadiomics' inverse of elongation (PyRadiomics docs; IBSI 3.1.15).
+/// Elongation: √(λ_minor / λ_major) (PyRadiomics docs; IBSI morph_pca_elongation, the same ratio).
 /// NaN for a negative eigenvalue, and for one voxel (0/0).
 fn elongation(minor: f64, major: f64) -> f64 {
     eigenvalue_ratio(minor, major)
 }
 
-/// Flatness: √(λ_least / λ_major), PyRadiomics' inverse of flatness (PyRadiomics docs; IBSI 3.1.16).
+/// Flatness: √(λ_least / λ_major) (PyRadiomics docs; IBSI morph_pca_flatness, the same ratio).
 /// NaN for a negative eigenvalue, and for one voxel (0/0).
 fn flatness(least: f64, major: f64) -> f64 {
     eigenvalue_ratio(least, major)
 }
 
+/// √(small / large), NaN when either eigenvalue is negative (PyRadiomics' guard).
 pub(super) fn eigenvalue_ratio(small: f64, large: f64) -> f64 {
     if small < 0.0 || large < 0.0 {
         f64::NAN
