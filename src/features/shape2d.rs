@@ -4,7 +4,8 @@
 //! taken normal to `force2Ddimension`, padded with one empty pixel on each side, and outlined by marching
 //! squares with PyRadiomics' line table, vertices at the midpoints of edges between an inside and an
 //! outside pixel. Like PyRadiomics, the class needs `force2D` and a region one slice thick along
-//! `force2Ddimension`; only the in-plane spacing enters, never origin or direction.
+//! `force2Ddimension`; only the in-plane spacing enters, never origin or direction. Like `shape`, it is
+//! computed on the original image only and reported as `original_shape2D_*`.
 
 use ndarray::{Array2, Array3, Axis, s};
 
