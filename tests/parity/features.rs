@@ -131,6 +131,11 @@ fn firstorder_matches_pyradiomics_on_every_reference_case() {
 }
 
 #[test]
+fn shape_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "shape", 1e-6, 1e-9);
+}
+
+#[test]
 fn every_setting_a_params_file_parses() {
     let Some(dir) = reference_dir() else { return };
     for setting in ["a_original", "a_noinfo", "a_precrop"] {
