@@ -38,7 +38,7 @@ enum Command {
         params: Option<PathBuf>,
         /// Label to extract; overrides the parameter file's `label`.
         #[arg(long)]
-        label: Option<i32>,
+        label: Option<i64>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
@@ -88,7 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => radscore::features::Params::default(),
             };
             if let Some(label) = label {
-                params.settings.label = label;
+                params.set_label(label).context("--label")?;
             }
             let image = radscore::imaging::read_image(&image, &image.display().to_string())?;
             let mask = radscore::imaging::read_labels(&mask, &mask.display().to_string())?;

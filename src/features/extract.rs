@@ -60,8 +60,10 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
     check_roi(&roi, settings)?;
     let mut vector = FeatureVector::new();
     for image_type in &params.image_types {
+        // Shape depends on the mask alone, so PyRadiomics computes it once, on the original image.
         let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
             .par_iter()
+            .filter(|class| class.name != "shape" || *image_type == ImageType::Original)
             .map(|class| named_features(*image_type, class, &roi, settings))
             .collect();
         for features in per_class {

@@ -18,10 +18,13 @@ pub struct Params {
     pub image_types: Vec<ImageType>,
     /// `featureClass`: enabled classes in document order, each with its selected features in
     /// document order (`None`: every non-deprecated feature of the class).
-    pub classes: Vec<(&'static str, Option<Vec<&'static str>>)>,
+    pub classes: Vec<ClassSelection>,
     /// `setting`.
     pub settings: Settings,
 }
+
+/// An enabled feature class and its selected features (`None`: every non-deprecated one).
+pub type ClassSelection = (&'static str, Option<Vec<&'static str>>);
 
 /// An image type features are computed on; its prefix starts every feature name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +334,13 @@ impl Params {
         Params::from_yaml_value(&document)
     }
 
+    /// Overrides `label` (the command line's `--label`, the API's `label` field) with the same
+    /// rule as the document's: a positive integer.
+    pub fn set_label(&mut self, label: i64) -> Result<(), FeatureError> {
+        self.settings.label = positive_label(label)?;
+        Ok(())
+    }
+
     fn from_yaml_value(document: &Value) -> Result<Params, FeatureError> {
         let empty = Mapping::new();
         let top = mapping_or_empty(document, "(document)", &empty)?;
@@ -363,7 +373,7 @@ impl Params {
     }
 }
 
-fn all_implemented_classes() -> Vec<(&'static str, Option<Vec<&'static str>>)> {
+fn all_implemented_classes() -> Vec<ClassSelection> {
     super::extract::implemented_classes().map(|c| (c, None)).collect()
 }
 
@@ -435,7 +445,7 @@ fn image_types(value: &Value) -> Result<Vec<ImageType>, FeatureError> {
 
 /// `featureClass`: absent or empty enables every implemented class; a class's value null or `[]`
 /// selects all its non-deprecated features, a list selects those (in list order, once each).
-fn feature_classes(value: &Value) -> Result<Vec<(&'static str, Option<Vec<&'static str>>)>, FeatureError> {
+fn feature_classes(value: &Value) -> Result<Vec<ClassSelection>, FeatureError> {
     let empty = Mapping::new();
     let map = mapping_or_empty(value, "featureClass", &empty)?;
     if map.is_empty() {
@@ -607,6 +617,12 @@ fn int_in(key: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result
     }
 }
 
+/// PyRadiomics' schema: `label` is an integer > 0.
+fn positive_label(label: i64) -> Result<i32, FeatureError> {
+    i32::try_from(int_in("label", label, 1..=i64::MAX)?)
+        .map_err(|_| params_error("setting.label", format!("{label} does not fit a 32-bit label")))
+}
+
 fn positive(key: &str, value: f64) -> Result<f64, FeatureError> {
     if value > 0.0 && value.is_finite() {
         Ok(value)
@@ -656,11 +672,6 @@ impl RawSettings {
                 int_in("label_channel", channel, 0..=i64::MAX)?,
             ));
         }
-        let label = match self.label {
-            Some(label) => i32::try_from(int_in("label", label, 1..=i64::MAX)?)
-                .map_err(|_| params_error("setting.label", format!("{label} does not fit a 32-bit label")))?,
-            None => defaults.label,
-        };
         let bin_count = self
             .bin_count
             .map(|c| int_in("binCount", c, 1..=i64::from(u32::MAX)).map(|c| c as u32))
@@ -706,7 +717,7 @@ impl RawSettings {
             None => defaults.voxel_array_shift,
         };
         Ok(Settings {
-            label,
+            label: self.label.map(positive_label).transpose()?.unwrap_or(defaults.label),
             bin_width: self
                 .bin_width
                 .map(|w| positive("binWidth", w))
@@ -935,6 +946,10 @@ mod tests {
             "imageType.Original.binWidth"
         );
         assert_eq!(error_of("setting: [binWidth]").0, "setting");
+        let mut params = Params::default();
+        assert!(params.set_label(0).is_err());
+        params.set_label(7).unwrap();
+        assert_eq!(params.settings.label, 7);
         assert_eq!(error_of("setting: {binWidth: 25").0, "(document)");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use radscore::features::{FeatureError, Params, extract};
+use radscore::features::{FeatureError, FeatureVector, Params, extract};
 use radscore::imaging::{read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
@@ -16,71 +16,164 @@ use crate::reference::{read_json, reference_dir};
 pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f64) {
     let Some(dir) = reference_dir() else { return };
     let manifest = read_json(&dir, "cases/manifest.json");
-    let params_text = std::fs::read_to_string(dir.join(format!("params/params_{setting}.yaml")))
-        .unwrap_or_else(|e| panic!("params for setting {setting}: {e}"));
-    let mut params = Params::from_yaml_str(&params_text).unwrap_or_else(|e| panic!("params_{setting}.yaml: {e}"));
-    params.classes = vec![(params_class(class), None)];
-
+    let params = class_params(&dir, &format!("params/params_{setting}.yaml"), class);
     let cases = reference_cases(&dir, setting);
     assert!(!cases.is_empty(), "no reference cases for setting {setting}");
-    let mut failures = Vec::new();
-    let mut compared = 0;
+    let mut comparison = Comparison::new(rel_tol, abs_tol);
     for case in &cases {
         let reference = read_json(&dir, &format!("pyradiomics/{setting}/{case}.json"));
-        let entry = &manifest[case.as_str()];
-        let path = |key: &str| {
-            dir.join(
-                entry[key]
-                    .as_str()
-                    .unwrap_or_else(|| panic!("manifest.json: {case} has no {key}")),
-            )
-        };
-        let image = read_image(&path("image"), case).unwrap_or_else(|e| panic!("{e}"));
-        let mask = read_labels(&path("mask"), case).unwrap_or_else(|e| panic!("{e}"));
-        let got = match extract(&image, &mask, &params) {
-            Ok(features) => features,
-            Err(e) => {
-                failures.push(format!("{case}: extraction failed: {e}"));
-                continue;
-            }
-        };
-        let want: Vec<(&str, Option<f64>)> = reference["features"]
+        let want: Vec<(String, Option<f64>)> = reference["features"]
             .as_object()
             .unwrap_or_else(|| panic!("{case}.json has no features object"))
             .iter()
-            .filter(|(name, _)| name.splitn(3, '_').nth(1) == Some(class))
-            .map(|(name, value)| (name.as_str(), value.as_f64()))
+            .filter(|(name, _)| name.split('_').nth(1) == Some(class))
+            .map(|(name, value)| (name.clone(), value.as_f64()))
             .collect();
         assert!(!want.is_empty(), "{case}.json has no {class} features");
-        for (name, want_value) in &want {
-            compared += 1;
+        let got = extract_case(&dir, &manifest, case, &params);
+        comparison.add(case, got, &want, true);
+    }
+    comparison.assert_all_match(&format!("{class}, setting {setting}, cases {}", cases.join(", ")));
+}
+
+/// Compares `class` on the IBSI 1 digital phantom (`params_ibsi_digital_phantom.yaml`) with
+/// PyRadiomics' values in `ibsi/pyradiomics_vs_ibsi_digital_phantom.csv`, every feature the file maps
+/// to an IBSI tag (where, per that file, PyRadiomics agrees with IBSI).
+pub fn assert_ibsi_digital_phantom_parity(class: &str, rel_tol: f64, abs_tol: f64) {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let params = class_params(&dir, "params/params_ibsi_digital_phantom.yaml", class);
+    let csv_path = dir.join("ibsi/pyradiomics_vs_ibsi_digital_phantom.csv");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap_or_else(|e| panic!("{}: {e}", csv_path.display()));
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{} has no column {name}", csv_path.display()))
+    };
+    let (feature, value) = (column("pyradiomics_feature"), column("pyradiomics_value"));
+    let prefix = format!("original_{class}_");
+    let mut want: Vec<(String, Option<f64>)> = Vec::new();
+    for record in reader.records() {
+        let record = record.unwrap_or_else(|e| panic!("{}: {e}", csv_path.display()));
+        if record[feature].starts_with(&prefix) && !want.iter().any(|(n, _)| n == &record[feature]) {
+            want.push((record[feature].to_owned(), record[value].parse().ok()));
+        }
+    }
+    assert!(!want.is_empty(), "{} maps no {class} feature", csv_path.display());
+    let case = "ibsi1_digital_phantom";
+    let got = extract_case(&dir, &manifest, case, &params);
+    let mut comparison = Comparison::new(rel_tol, abs_tol);
+    comparison.add(case, got, &want, false);
+    comparison.assert_all_match(&format!("{class}, IBSI digital phantom"));
+}
+
+/// A parameter file from the reference folder with only `class` enabled.
+fn class_params(dir: &Path, relative: &str, class: &str) -> Params {
+    let text = std::fs::read_to_string(dir.join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    let mut params = Params::from_yaml_str(&text).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    params.classes = vec![(params_class(class), None)];
+    params
+}
+
+/// Reads a manifest case's image and mask and extracts; an extraction error is returned as text so
+/// the comparison can report it with the other failures.
+fn extract_case(
+    dir: &Path,
+    manifest: &serde_json::Value,
+    case: &str,
+    params: &Params,
+) -> Result<FeatureVector, String> {
+    let entry = &manifest[case];
+    let path = |key: &str| {
+        dir.join(
+            entry[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("manifest.json: {case} has no {key}")),
+        )
+    };
+    let image = read_image(&path("image"), case).unwrap_or_else(|e| panic!("{e}"));
+    let mask = read_labels(&path("mask"), case).unwrap_or_else(|e| panic!("{e}"));
+    extract(&image, &mask, params).map_err(|e| e.to_string())
+}
+
+/// Accumulates differences over cases so one failure message lists them all.
+struct Comparison {
+    rel_tol: f64,
+    abs_tol: f64,
+    failures: Vec<String>,
+    compared: usize,
+    worst: (f64, String),
+}
+
+impl Comparison {
+    fn new(rel_tol: f64, abs_tol: f64) -> Comparison {
+        Comparison {
+            rel_tol,
+            abs_tol,
+            failures: Vec::new(),
+            compared: 0,
+            worst: (0.0, String::new()),
+        }
+    }
+
+    /// Compares every wanted feature; with `exhaustive`, a computed feature the reference lacks is
+    /// a failure too.
+    fn add(
+        &mut self,
+        case: &str,
+        got: Result<FeatureVector, String>,
+        want: &[(String, Option<f64>)],
+        exhaustive: bool,
+    ) {
+        let got = match got {
+            Ok(got) => got,
+            Err(e) => {
+                self.failures.push(format!("{case}: extraction failed: {e}"));
+                return;
+            }
+        };
+        for (name, want_value) in want {
+            self.compared += 1;
             match got.iter().find(|(n, _)| n == name) {
-                None => failures.push(format!("{case}: {name} missing")),
+                None => self.failures.push(format!("{case}: {name} missing")),
                 Some((_, got_value)) => {
-                    if let Some(message) = difference(*got_value, *want_value, rel_tol, abs_tol) {
-                        failures.push(format!("{case}: {name} {message}"));
+                    let relative = relative_difference(*got_value, want_value.unwrap_or(f64::NAN));
+                    if relative > self.worst.0 {
+                        self.worst = (relative, format!("{case}: {name}"));
+                    }
+                    if let Some(message) = difference(*got_value, *want_value, self.rel_tol, self.abs_tol) {
+                        self.failures.push(format!("{case}: {name} {message}"));
                     }
                 }
             }
         }
-        for (name, value) in &got {
-            if !want.iter().any(|(n, _)| n == name) {
-                failures.push(format!("{case}: {name} = {value} is not in the reference"));
+        if exhaustive {
+            for (name, value) in &got {
+                if !want.iter().any(|(n, _)| n == name) {
+                    self.failures
+                        .push(format!("{case}: {name} = {value} is not in the reference"));
+                }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{class} differs from PyRadiomics (setting {setting}, rel {rel_tol:e}, abs {abs_tol:e}) in {} of {compared} comparisons over {} cases:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
-    eprintln!(
-        "{class}: {compared} values on {} cases ({}) match PyRadiomics",
-        cases.len(),
-        cases.join(", ")
-    );
+
+    fn assert_all_match(self, what: &str) {
+        assert!(
+            self.failures.is_empty(),
+            "{what}: {} of {} comparisons differ from PyRadiomics (rel {:e}, abs {:e}):\n{}",
+            self.failures.len(),
+            self.compared,
+            self.rel_tol,
+            self.abs_tol,
+            self.failures.join("\n")
+        );
+        eprintln!(
+            "{what}: {} values match PyRadiomics; largest relative difference {:.3e} ({})",
+            self.compared, self.worst.0, self.worst.1
+        );
+    }
 }
 
 /// The catalogue's `&'static` spelling of a class name.
@@ -120,9 +213,18 @@ fn difference(got: f64, want: Option<f64>, rel_tol: f64, abs_tol: f64) -> Option
     (!ok).then(|| {
         format!(
             "got {got:e}, want {want:e}, relative difference {:.3e}",
-            diff / want.abs()
+            relative_difference(got, want)
         )
     })
+}
+
+/// |got − want| / |want| (0 when both are equal).
+fn relative_difference(got: f64, want: f64) -> f64 {
+    if got == want {
+        0.0
+    } else {
+        (got - want).abs() / want.abs()
+    }
 }
 
 #[test]
@@ -131,8 +233,18 @@ fn firstorder_matches_pyradiomics_on_every_reference_case() {
 }
 
 #[test]
+fn firstorder_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("firstorder", 1e-6, 1e-9);
+}
+
+#[test]
 fn shape_matches_pyradiomics_on_every_reference_case() {
     assert_class_parity("a_original", "shape", 1e-6, 1e-9);
+}
+
+#[test]
+fn shape_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("shape", 1e-6, 1e-9);
 }
 
 #[test]
@@ -192,4 +304,15 @@ fn an_unknown_feature_name_is_an_error_naming_it_and_the_valid_names() {
     assert_params_error_names("featureClass:\n  glcm: [Contrast, Contrats]\n", "Contrats");
     assert_params_error_names("featureClass:\n  glcm: [Contrats]\n", "JointEntropy");
     assert_params_error_names("featureClass:\n  glcmm:\n", "glcmm");
+}
+
+#[test]
+fn the_parity_tolerance_is_relative_except_near_zero() {
+    assert!(difference(1.0 + 0.9e-6, Some(1.0), 1e-6, 1e-9).is_none());
+    let message = difference(1.0 + 2e-6, Some(1.0), 1e-6, 1e-9).expect("2e-6 relative must fail");
+    assert!(message.contains("relative difference 2.000e-6"), "{message}");
+    assert!(difference(5e-10, Some(0.0), 1e-6, 1e-9).is_none());
+    assert!(difference(2e-9, Some(0.0), 1e-6, 1e-9).is_some());
+    assert!(difference(f64::NAN, None, 1e-6, 1e-9).is_none());
+    assert!(difference(1.0, None, 1e-6, 1e-9).is_some());
 }
