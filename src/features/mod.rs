@@ -12,6 +12,8 @@ mod firstorder;
 mod output;
 pub mod params;
 mod roi;
+pub mod shape;
+pub mod shape2d;
 
 use ndarray::Array3;
 

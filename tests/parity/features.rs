@@ -238,6 +238,16 @@ fn firstorder_matches_pyradiomics_on_the_ibsi_digital_phantom() {
 }
 
 #[test]
+fn shape_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "shape", 1e-6, 1e-9);
+}
+
+#[test]
+fn shape_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("shape", 1e-6, 1e-9);
+}
+
+#[test]
 fn every_setting_a_params_file_parses() {
     let Some(dir) = reference_dir() else { return };
     for setting in ["a_original", "a_noinfo", "a_precrop"] {
