@@ -1,0 +1,140 @@
+//! Neighbour offsets ("angles") for the texture matrices, exactly as PyRadiomics generates them
+//! (`cmatrices.c`: `get_angle_count` + `build_angles`, exposed as `_cmatrices.generate_angles`).
+//!
+//! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
+//! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
+
+use super::Settings;
+
+/// One neighbour offset `[dz, dy, dx]`.
+pub type Angle = [i32; 3];
+
+/// PyRadiomics' neighbour offsets for a region of `size` voxels (`[z, y, x]`, the cropped bounding
+/// box PyRadiomics passes to its C code).
+///
+/// An offset is kept when its infinity norm is one of `distances`, it moves less than the region's
+/// extent along every axis, and it does not move along `out_of_plane` (PyRadiomics'
+/// `force2Ddimension`, `None` for 3-D). Offsets are listed in descending lexicographic order, from
+/// `[d, d, d]` down, as `build_angles` enumerates them. Mono-directional lists (`bidirectional =
+/// false`, used by GLCM and GLRLM) keep only the first half, i.e. the offsets that are
+/// lexicographically positive; bidirectional lists (GLSZM, GLDM, NGTDM) hold each offset and its
+/// mirror. Distances below 1 are ignored and repeated distances count once (PyRadiomics rejects
+/// the former and would loop on the latter).
+pub fn neighbour_angles(
+    size: [usize; 3],
+    distances: &[u32],
+    bidirectional: bool,
+    out_of_plane: Option<usize>,
+) -> Vec<Angle> {
+    let max_distance = distances.iter().copied().max().unwrap_or(0) as i32;
+    let fits = |axis: usize, offset: i32| {
+        (out_of_plane != Some(axis) || offset == 0) && (offset.unsigned_abs() as usize) < size[axis]
+    };
+    let mut angles = Vec::new();
+    for dz in (-max_distance..=max_distance).rev() {
+        for dy in (-max_distance..=max_distance).rev() {
+            for dx in (-max_distance..=max_distance).rev() {
+                let angle = [dz, dy, dx];
+                let norm = angle.iter().map(|o| o.unsigned_abs()).max().unwrap_or(0);
+                let valid = norm >= 1 && distances.contains(&norm) && (0..3).all(|axis| fits(axis, angle[axis]));
+                if valid && (bidirectional || is_forward(angle)) {
+                    angles.push(angle);
+                }
+            }
+        }
+    }
+    angles
+}
+
+/// The angles a texture class uses for `settings`: [`neighbour_angles`] with `force2D` /
+/// `force2Ddimension` applied.
+pub fn settings_angles(size: [usize; 3], distances: &[u32], bidirectional: bool, settings: &Settings) -> Vec<Angle> {
+    let out_of_plane = settings.force_2d.then_some(settings.force_2d_dimension);
+    neighbour_angles(size, distances, bidirectional, out_of_plane)
+}
+
+/// Lexicographically positive: the first non-zero component is positive.
+fn is_forward(angle: Angle) -> bool {
+    angle.iter().find(|&&o| o != 0).is_some_and(|&o| o > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_one_in_3d_gives_pyradiomics_thirteen_angles_in_its_order() {
+        // `cMatrices.calculate_glcm(..., distances=[1])` on a 10×10×10 image.
+        let expected: Vec<Angle> = vec![
+            [1, 1, 1],
+            [1, 1, 0],
+            [1, 1, -1],
+            [1, 0, 1],
+            [1, 0, 0],
+            [1, 0, -1],
+            [1, -1, 1],
+            [1, -1, 0],
+            [1, -1, -1],
+            [0, 1, 1],
+            [0, 1, 0],
+            [0, 1, -1],
+            [0, 0, 1],
+        ];
+        assert_eq!(neighbour_angles([10, 10, 10], &[1], false, None), expected);
+    }
+
+    #[test]
+    fn two_distances_interleave_in_lexicographic_order() {
+        // PyRadiomics lists 62 angles for distances [1, 2]; the first and the last few are these.
+        let angles = neighbour_angles([10, 10, 10], &[1, 2], false, None);
+        assert_eq!(angles.len(), 62);
+        assert_eq!(angles[0], [2, 2, 2]);
+        assert_eq!(angles[31], [1, 1, 1]);
+        assert_eq!(&angles[59..], &[[0, 1, -2], [0, 0, 2], [0, 0, 1]]);
+    }
+
+    #[test]
+    fn force_2d_keeps_only_in_plane_offsets() {
+        // PyRadiomics, distances [2], force2D along axis 0: 8 angles.
+        let expected: Vec<Angle> = vec![
+            [0, 2, 2],
+            [0, 2, 1],
+            [0, 2, 0],
+            [0, 2, -1],
+            [0, 2, -2],
+            [0, 1, 2],
+            [0, 1, -2],
+            [0, 0, 2],
+        ];
+        assert_eq!(neighbour_angles([10, 10, 10], &[2], false, Some(0)), expected);
+        // force2Ddimension 1 (coronal planes): PyRadiomics gives these 4.
+        assert_eq!(
+            neighbour_angles([10, 10, 10], &[1], false, Some(1)),
+            vec![[1, 0, 1], [1, 0, 0], [1, 0, -1], [0, 0, 1]]
+        );
+    }
+
+    #[test]
+    fn offsets_longer_than_the_region_are_dropped() {
+        // A single slice: no offset may move in z.
+        assert_eq!(
+            neighbour_angles([1, 5, 5], &[1], false, None),
+            vec![[0, 1, 1], [0, 1, 0], [0, 1, -1], [0, 0, 1]]
+        );
+        // A region 2 voxels deep along x cannot hold a distance-2 step in x.
+        // PyRadiomics lists 24 angles here, from [2, 2, 1] to [0, 2, -1].
+        let angles = neighbour_angles([5, 5, 2], &[2], false, None);
+        assert_eq!(angles.len(), 24);
+        assert_eq!((angles[0], angles[23]), ([2, 2, 1], [0, 2, -1]));
+        assert!(angles.iter().all(|a| a[2].abs() < 2));
+    }
+
+    #[test]
+    fn bidirectional_lists_each_offset_and_its_mirror() {
+        let angles = neighbour_angles([3, 3, 3], &[1], true, None);
+        assert_eq!(angles.len(), 26);
+        assert_eq!(angles[0], [1, 1, 1]);
+        assert_eq!(angles[25], [-1, -1, -1]);
+        assert!(angles.iter().all(|a| angles.contains(&[-a[0], -a[1], -a[2]])));
+    }
+}
