@@ -6,6 +6,8 @@
 
 pub mod angles;
 pub mod discretisation;
+pub mod glcm;
+pub mod grey_levels;
 pub mod params;
 mod roi;
 
