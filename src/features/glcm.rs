@@ -12,17 +12,11 @@ use ndarray::Array2;
 use rayon::prelude::*;
 
 use super::angles::{Angle, settings_angles};
-use super::grey_levels::{LevelIndex, OUTSIDE};
+use super::texture::{EPS, LevelIndex, NamedFeature, OUTSIDE, average_over_angles};
 use super::{ClassFeatures, Roi, Settings, WeightingNorm};
 
-/// `numpy.spacing(1)`, PyRadiomics' ε.
-const EPS: f64 = f64::EPSILON;
-
-/// One feature as a function of one normalised matrix.
-type Feature = fn(&Glcm) -> f64;
-
 /// PyRadiomics' GLCM features, in its output order.
-const FEATURES: [(&str, Feature); 24] = [
+const FEATURES: [NamedFeature<Glcm>; 24] = [
     ("Autocorrelation", autocorrelation),
     ("ClusterProminence", cluster_prominence),
     ("ClusterShade", cluster_shade),
@@ -54,18 +48,11 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
     let index = LevelIndex::new(roi);
     let levels = index.level_values();
     let ng = f64::from(index.max_level());
-    let per_angle: Vec<Vec<f64>> = glcm_matrices(&index, roi.spacing, settings)
-        .par_iter()
-        .map(|p| {
-            let glcm = Glcm::new(p, &levels, ng);
-            FEATURES.iter().map(|(_, feature)| feature(&glcm)).collect()
-        })
+    let glcms: Vec<Glcm> = glcm_matrices(&index, roi.spacing, settings)
+        .into_par_iter()
+        .map(|p| Glcm::new(p, &levels, ng))
         .collect();
-    FEATURES
-        .iter()
-        .enumerate()
-        .map(|(k, (name, _))| (*name, nan_mean(per_angle.iter().map(|values| values[k]))))
-        .collect()
+    average_over_angles(&FEATURES, &glcms)
 }
 
 /// The normalised matrices features are computed on: one per non-empty angle, or a single
@@ -145,21 +132,13 @@ fn distance_weight(norm: WeightingNorm, angle: Angle, spacing_zyx: [f64; 3]) -> 
     }
 }
 
-/// numpy `nanmean`: the mean of the non-NaN values, NaN when there are none.
-fn nan_mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, count) = values
-        .filter(|v| !v.is_nan())
-        .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
-    if count == 0 { f64::NAN } else { sum / count as f64 }
-}
-
 /// One normalised matrix with the coefficients PyRadiomics derives from it
 /// (`_calculateCoefficients`).
-struct Glcm<'a> {
+struct Glcm {
     /// `p(i, j)`.
-    p: &'a Array2<f64>,
+    p: Array2<f64>,
     /// Level values `i` of the rows (and `j` of the columns).
-    levels: &'a [f64],
+    levels: Vec<f64>,
     /// `Ng`: the highest level present.
     ng: f64,
     /// `p_x(i)`.
@@ -178,13 +157,13 @@ struct Glcm<'a> {
     hxy: f64,
 }
 
-impl<'a> Glcm<'a> {
-    fn new(p: &'a Array2<f64>, levels: &'a [f64], ng: f64) -> Glcm<'a> {
+impl Glcm {
+    fn new(p: Array2<f64>, levels: &[f64], ng: f64) -> Glcm {
         let n = levels.len();
         let ng_len = ng as usize;
         let mut glcm = Glcm {
-            p,
-            levels,
+            p: Array2::zeros((0, 0)),
+            levels: levels.to_vec(),
             ng,
             px: vec![0.0; n],
             py: vec![0.0; n],
@@ -204,6 +183,7 @@ impl<'a> Glcm<'a> {
             glcm.difference_distribution[(i - j).abs() as usize] += v;
             glcm.hxy -= v * (v + EPS).log2();
         }
+        glcm.p = p;
         glcm
     }
 
@@ -615,7 +595,7 @@ mod tests {
         let p = glcm_matrices(&index, [1.0; 3], &roi_settings);
         assert_eq!(p.len(), 13);
         let levels = index.level_values();
-        let g = Glcm::new(&p[0], &levels, 3.0);
+        let g = Glcm::new(p[0].clone(), &levels, 3.0);
         assert_eq!(correlation(&g), 1.0);
         assert_eq!(informational_measure_of_correlation_1(&g), 0.0);
         assert_eq!(informational_measure_of_correlation_2(&g), 0.0);

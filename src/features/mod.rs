@@ -7,9 +7,10 @@
 pub mod angles;
 pub mod discretisation;
 pub mod glcm;
-pub mod grey_levels;
+pub mod glrlm;
 pub mod params;
 mod roi;
+pub mod texture;
 
 use ndarray::Array3;
 

@@ -1,8 +1,17 @@
-//! The grey levels present in a region, and each voxel's position among them: texture matrices are
-//! indexed by present levels only (PyRadiomics deletes the rows and columns of absent levels), so
-//! their size follows the number of distinct levels, not the highest level.
+//! What the texture classes share: the grey levels present in a region with each voxel's position
+//! among them (texture matrices are indexed by present levels only, as PyRadiomics deletes the rows
+//! and columns of absent levels, so their size follows the number of distinct levels, not the
+//! highest level), and PyRadiomics' averaging of per-angle features.
 
-use super::Roi;
+use rayon::prelude::*;
+
+use super::{ClassFeatures, Roi};
+
+/// `numpy.spacing(1)`, the ε PyRadiomics adds inside logarithms and denominators.
+pub const EPS: f64 = f64::EPSILON;
+
+/// A feature as a function of one angle's matrix `M`, with its PyRadiomics name.
+pub type NamedFeature<M> = (&'static str, fn(&M) -> f64);
 
 /// Marks a voxel outside the region in [`LevelIndex::voxels`].
 pub const OUTSIDE: u32 = u32::MAX;
@@ -64,6 +73,28 @@ impl LevelIndex {
     }
 }
 
+/// Every feature on every angle's matrix, then the mean over angles ignoring NaN (numpy `nanmean`,
+/// PyRadiomics' default aggregation), in the order of `features`.
+pub fn average_over_angles<M: Sync>(features: &[NamedFeature<M>], matrices: &[M]) -> ClassFeatures {
+    let per_angle: Vec<Vec<f64>> = matrices
+        .par_iter()
+        .map(|m| features.iter().map(|(_, feature)| feature(m)).collect())
+        .collect();
+    features
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _))| (*name, nan_mean(per_angle.iter().map(|values| values[k]))))
+        .collect()
+}
+
+/// numpy `nanmean`: the mean of the non-NaN values, NaN when there are none.
+pub fn nan_mean(values: impl Iterator<Item = f64>) -> f64 {
+    let (sum, count) = values
+        .filter(|v| !v.is_nan())
+        .fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+    if count == 0 { f64::NAN } else { sum / count as f64 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +115,16 @@ mod tests {
         assert_eq!(index.voxels, vec![0, 1, 0, OUTSIDE, 1, 2]);
         assert_eq!(index.max_level(), 9);
         assert_eq!(index.offset(0, 1, 2), 5);
+    }
+
+    #[test]
+    fn angle_average_skips_nan_like_numpy_nanmean() {
+        assert_eq!(nan_mean([1.0, f64::NAN, 2.0].into_iter()), 1.5);
+        assert!(nan_mean([f64::NAN].into_iter()).is_nan());
+        let features: [NamedFeature<f64>; 2] = [("Same", |&m| m), ("Double", |&m| 2.0 * m)];
+        assert_eq!(
+            average_over_angles(&features, &[1.0, 3.0]),
+            vec![("Same", 2.0), ("Double", 4.0)]
+        );
     }
 }
