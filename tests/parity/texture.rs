@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use radscore::features::{ClassFeatures, Roi, Settings, glcm, glrlm};
+use radscore::features::{ClassFeatures, Roi, Settings, WeightingNorm, glcm, glrlm};
 use radscore::imaging::{label_region, read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
@@ -180,4 +180,68 @@ fn glcm_matches_pyradiomics_and_ibsi_on_the_digital_phantom() {
 #[test]
 fn glrlm_matches_pyradiomics_and_ibsi_on_the_digital_phantom() {
     assert_matches_digital_phantom("original_glrlm_", glrlm::compute);
+}
+
+/// PyRadiomics' settings from the fixture, mapped onto radscore's.
+fn fixture_settings(settings: &serde_json::Value) -> Settings {
+    let defaults = Settings::default();
+    let weighting_norm = settings["weightingNorm"].as_str().map(|norm| match norm {
+        "manhattan" => WeightingNorm::Manhattan,
+        "euclidean" => WeightingNorm::Euclidean,
+        "infinity" => WeightingNorm::Infinity,
+        "no_weighting" => WeightingNorm::NoWeighting,
+        other => panic!("unknown weightingNorm {other}"),
+    });
+    Settings {
+        bin_width: settings["binWidth"].as_f64().unwrap(),
+        distances: settings["distances"]
+            .as_array()
+            .map_or(defaults.distances.clone(), |d| {
+                d.iter().map(|v| v.as_u64().unwrap() as u32).collect()
+            }),
+        symmetrical_glcm: settings["symmetricalGLCM"]
+            .as_bool()
+            .unwrap_or(defaults.symmetrical_glcm),
+        weighting_norm,
+        force_2d: settings["force2D"].as_bool().unwrap_or(defaults.force_2d),
+        force_2d_dimension: settings["force2Ddimension"]
+            .as_u64()
+            .map_or(defaults.force_2d_dimension, |d| d as usize),
+        ..defaults
+    }
+}
+
+#[test]
+fn glcm_and_glrlm_match_pyradiomics_under_other_texture_settings() {
+    // Frozen by scripts/reference/texture_settings.py; the images come from the reference folder.
+    let Some(dir) = reference_dir() else { return };
+    let fixture = read_json(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        "tests/fixtures/texture_settings.json",
+    );
+    let variants = fixture["variants"].as_array().expect("variants");
+    assert!(variants.len() >= 9, "fixture holds too few variants");
+    let mut failures = Vec::new();
+    for variant in variants {
+        let name = variant["name"].as_str().unwrap();
+        let settings = fixture_settings(&variant["settings"]);
+        let roi = case_roi(&dir, variant["case"].as_str().unwrap(), &settings);
+        for (prefix, compute) in [
+            ("original_glcm_", glcm::compute as fn(&Roi, &Settings) -> ClassFeatures),
+            ("original_glrlm_", glrlm::compute),
+        ] {
+            failures.extend(class_differences(
+                name,
+                prefix,
+                &compute(&roi, &settings),
+                &variant["features"],
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
