@@ -4,7 +4,7 @@
 //! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
 //! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
 
-use super::Settings;
+use super::{Settings, WeightingNorm};
 
 /// One neighbour offset `[dz, dy, dx]`.
 pub type Angle = [i32; 3];
@@ -51,6 +51,19 @@ pub fn neighbour_angles(
 pub fn settings_angles(size: [usize; 3], distances: &[u32], bidirectional: bool, settings: &Settings) -> Vec<Angle> {
     let out_of_plane = settings.force_2d.then_some(settings.force_2d_dimension);
     neighbour_angles(size, distances, bidirectional, out_of_plane)
+}
+
+/// The length in mm of one step along `angle` under a PyRadiomics `weightingNorm`, `None` for
+/// `no_weighting`; `spacing` is in (x, y, z) order, reversed here to the angle's `[z, y, x]` as
+/// PyRadiomics does (`GetSpacing()[::-1]`). GLCM weights by `exp(−length²)`, GLRLM by the length.
+pub fn step_length(norm: WeightingNorm, angle: Angle, spacing: [f64; 3]) -> Option<f64> {
+    let d = [0, 1, 2].map(|k| f64::from(angle[k].unsigned_abs()) * spacing[2 - k]);
+    match norm {
+        WeightingNorm::Infinity => Some(d.into_iter().fold(0.0, f64::max)),
+        WeightingNorm::Euclidean => Some(d.iter().map(|v| v * v).sum::<f64>().sqrt()),
+        WeightingNorm::Manhattan => Some(d.iter().sum()),
+        WeightingNorm::NoWeighting => None,
+    }
 }
 
 /// Lexicographically positive: the first non-zero component is positive.
@@ -127,6 +140,16 @@ mod tests {
         assert_eq!(angles.len(), 24);
         assert_eq!((angles[0], angles[23]), ([2, 2, 1], [0, 2, -1]));
         assert!(angles.iter().all(|a| a[2].abs() < 2));
+    }
+
+    #[test]
+    fn step_lengths_follow_the_norm_in_millimetres() {
+        // Angle [dz, dy, dx] = [1, 1, 0] with spacing (x, y, z) = (1, 1, 2): steps of 2 mm and 1 mm.
+        let length = |norm| step_length(norm, [1, 1, 0], [1.0, 1.0, 2.0]);
+        assert_eq!(length(WeightingNorm::Manhattan), Some(3.0));
+        assert_eq!(length(WeightingNorm::Infinity), Some(2.0));
+        assert_eq!(length(WeightingNorm::Euclidean), Some(5.0f64.sqrt()));
+        assert_eq!(length(WeightingNorm::NoWeighting), None);
     }
 
     #[test]

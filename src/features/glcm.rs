@@ -13,9 +13,9 @@ use rayon::prelude::*;
 
 mod eigen;
 
-use super::angles::{Angle, settings_angles};
+use super::angles::{Angle, settings_angles, step_length};
 use super::texture::{EPS, LevelIndex, NamedFeature, OUTSIDE, average_over_angles};
-use super::{ClassFeatures, Roi, Settings, WeightingNorm};
+use super::{ClassFeatures, Roi, Settings};
 
 /// PyRadiomics' GLCM features, in its output order.
 const FEATURES: [NamedFeature<Glcm>; 24] = [
@@ -68,10 +68,11 @@ pub fn glcm_matrices(index: &LevelIndex, spacing: [f64; 3], settings: &Settings)
         .collect();
     if let Some(norm) = settings.weighting_norm {
         let n = index.levels.len();
-        let spacing_zyx = [spacing[2], spacing[1], spacing[0]];
         let mut weighted = Array2::zeros((n, n));
         for (matrix, &angle) in matrices.iter().zip(&angles) {
-            weighted.scaled_add(distance_weight(norm, angle, spacing_zyx), matrix);
+            // PyRadiomics' GLCM weight exp(−‖d‖²), d in mm.
+            let weight = step_length(norm, angle, spacing).map_or(1.0, |d| (-d * d).exp());
+            weighted.scaled_add(weight, matrix);
         }
         matrices = vec![weighted];
     }
@@ -120,18 +121,6 @@ fn in_range(size: usize, offset: i32) -> std::ops::Range<usize> {
     let low = (-offset).max(0) as usize;
     let high = size.saturating_sub(offset.max(0) as usize);
     low..high.max(low)
-}
-
-/// PyRadiomics' GLCM distance weight `exp(−‖d‖²)` of one angle, `d` in mm (`spacing_zyx` in the
-/// angle's `[z, y, x]` order).
-fn distance_weight(norm: WeightingNorm, angle: Angle, spacing_zyx: [f64; 3]) -> f64 {
-    let d = [0, 1, 2].map(|k| f64::from(angle[k].abs()) * spacing_zyx[k]);
-    match norm {
-        WeightingNorm::Infinity => (-d.iter().fold(0.0f64, |m, &v| m.max(v)).powi(2)).exp(),
-        WeightingNorm::Euclidean => (-d.iter().map(|v| v * v).sum::<f64>()).exp(),
-        WeightingNorm::Manhattan => (-d.iter().sum::<f64>().powi(2)).exp(),
-        WeightingNorm::NoWeighting => 1.0,
-    }
 }
 
 /// One normalised matrix with the coefficients PyRadiomics derives from it
@@ -429,6 +418,7 @@ fn sum_squares(g: &Glcm) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::features::WeightingNorm;
     use ndarray::{Array3, array};
 
     /// PyRadiomics' GLCM documentation example: a 5×5 image with 5 levels.
@@ -502,18 +492,21 @@ mod tests {
 
     #[test]
     fn weighting_sums_angles_into_one_matrix() {
+        // Weights come from angles::step_length; here each angle counts once.
         let settings = Settings {
             weighting_norm: Some(WeightingNorm::NoWeighting),
             ..Settings::default()
         };
-        let matrices = glcm_matrices(&docs_example(), [1.0; 3], &settings);
+        let index = docs_example();
+        let matrices = glcm_matrices(&index, [1.0; 3], &settings);
         assert_eq!(matrices.len(), 1);
-        assert!((matrices[0].sum() - 1.0).abs() < 1e-12);
-        let euclidean = distance_weight(WeightingNorm::Euclidean, [1, 1, 0], [2.0, 1.0, 1.0]);
-        assert!((euclidean - (-5.0f64).exp()).abs() < 1e-15);
-        let manhattan = distance_weight(WeightingNorm::Manhattan, [1, 1, 0], [2.0, 1.0, 1.0]);
-        assert!((manhattan - (-9.0f64).exp()).abs() < 1e-15);
-        let infinity = distance_weight(WeightingNorm::Infinity, [1, 1, 0], [2.0, 1.0, 1.0]);
-        assert!((infinity - (-4.0f64).exp()).abs() < 1e-15);
+        let angles = settings_angles(index.shape, &[1], false, &settings);
+        assert_eq!(angles.len(), 4);
+        let total = angles
+            .iter()
+            .map(|&angle| glcm_matrix(&index, angle, true))
+            .fold(Array2::<f64>::zeros((5, 5)), |sum, m| sum + m);
+        let expected = &total / total.sum();
+        assert!(matrices[0].iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15));
     }
 }

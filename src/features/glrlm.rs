@@ -13,9 +13,9 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use super::angles::{Angle, settings_angles};
+use super::angles::{Angle, settings_angles, step_length};
 use super::texture::{EPS, LevelIndex, NamedFeature, OUTSIDE, average_over_angles};
-use super::{ClassFeatures, Roi, Settings, WeightingNorm};
+use super::{ClassFeatures, Roi, Settings};
 
 /// PyRadiomics' GLRLM features, in its output order.
 const FEATURES: [NamedFeature<Glrlm>; 16] = [
@@ -55,10 +55,10 @@ pub fn glrlm_matrices(index: &LevelIndex, spacing: [f64; 3], settings: &Settings
     let angles = settings_angles(index.shape, &[1], false, settings);
     let mut matrices: Vec<Array2<f64>> = angles.par_iter().map(|&angle| glrlm_matrix(index, angle)).collect();
     if let Some(norm) = settings.weighting_norm {
-        let spacing_zyx = [spacing[2], spacing[1], spacing[0]];
         let mut weighted = Array2::zeros((index.levels.len(), max_run_length(index)));
         for (matrix, &angle) in matrices.iter().zip(&angles) {
-            weighted.scaled_add(distance_weight(norm, angle, spacing_zyx), matrix);
+            // PyRadiomics' GLRLM weight is the step length itself (not GLCM's exponential).
+            weighted.scaled_add(step_length(norm, angle, spacing).unwrap_or(1.0), matrix);
         }
         matrices = vec![weighted];
     }
@@ -125,18 +125,6 @@ pub fn glrlm_matrix(index: &LevelIndex, angle: Angle) -> Array2<f64> {
         counts.fill(0.0);
     }
     counts
-}
-
-/// PyRadiomics' GLRLM distance weight of one angle: the angle's length in mm under `norm` (not the
-/// exponential GLCM uses), `spacing_zyx` in the angle's `[z, y, x]` order.
-fn distance_weight(norm: WeightingNorm, angle: Angle, spacing_zyx: [f64; 3]) -> f64 {
-    let d = [0, 1, 2].map(|k| f64::from(angle[k].abs()) * spacing_zyx[k]);
-    match norm {
-        WeightingNorm::Infinity => d.iter().fold(0.0f64, |m, &v| m.max(v)),
-        WeightingNorm::Euclidean => d.iter().map(|v| v * v).sum::<f64>().sqrt(),
-        WeightingNorm::Manhattan => d.iter().sum(),
-        WeightingNorm::NoWeighting => 1.0,
-    }
 }
 
 /// One angle's run counts with the sums PyRadiomics derives from it (`_calculateCoefficients`).
@@ -362,17 +350,5 @@ mod tests {
         assert_eq!(value("GrayLevelVariance"), 0.0);
         assert_eq!(value("RunVariance"), 0.0);
         assert!(value("RunEntropy").abs() < 1e-15);
-    }
-
-    #[test]
-    fn glrlm_weights_are_plain_distances() {
-        let spacing = [2.0, 1.0, 1.0];
-        assert_eq!(distance_weight(WeightingNorm::Manhattan, [1, 1, 0], spacing), 3.0);
-        assert_eq!(distance_weight(WeightingNorm::Infinity, [1, 1, 0], spacing), 2.0);
-        assert_eq!(
-            distance_weight(WeightingNorm::Euclidean, [1, 1, 0], spacing),
-            5.0f64.sqrt()
-        );
-        assert_eq!(distance_weight(WeightingNorm::NoWeighting, [1, 1, 0], spacing), 1.0);
     }
 }
