@@ -4,7 +4,11 @@
 //! discretise the grey levels once, then run each enabled feature class on that region. Every class
 //! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
 
+pub mod angles;
 pub mod discretisation;
+pub mod gldm;
+pub mod glszm;
+pub mod ngtdm;
 pub mod params;
 mod roi;
 
