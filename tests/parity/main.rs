@@ -3,3 +3,4 @@
 
 mod geometry;
 mod reference;
+mod zone_texture;
