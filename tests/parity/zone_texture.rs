@@ -155,3 +155,58 @@ fn glszm_gldm_and_ngtdm_match_pyradiomics_and_ibsi_on_the_digital_phantom() {
         failures.join("\n")
     );
 }
+
+/// `Settings` from the PyRadiomics setting overrides recorded in the fixture.
+fn settings_from(overrides: &serde_json::Value) -> Settings {
+    let mut settings = Settings::default();
+    for (key, value) in overrides.as_object().unwrap() {
+        match key.as_str() {
+            "binWidth" => settings.bin_width = value.as_f64().unwrap(),
+            "gldm_a" => settings.gldm_a = value.as_f64().unwrap(),
+            "distances" => {
+                settings.distances = value
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|d| d.as_u64().unwrap() as u32)
+                    .collect()
+            }
+            "force2D" => settings.force_2d = value.as_bool().unwrap(),
+            "force2Ddimension" => settings.force_2d_dimension = value.as_u64().unwrap() as usize,
+            other => panic!("fixture setting {other} is not handled here"),
+        }
+    }
+    settings
+}
+
+#[test]
+fn glszm_gldm_and_ngtdm_match_pyradiomics_with_alpha_distances_and_force_2d() {
+    let Some(dir) = reference_dir() else { return };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/zone_texture_settings.json");
+    let fixture: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for (config, entry) in fixture["configs"].as_object().unwrap() {
+        let settings = settings_from(&entry["settings"]);
+        for (case, reference) in entry["features"].as_object().unwrap() {
+            let roi = case_roi(&dir, case, &settings);
+            for (class, compute) in CLASSES {
+                let label = format!("{case} [{config}]");
+                failures.extend(class_differences(
+                    &label,
+                    class,
+                    &compute(&roi, &settings),
+                    reference.as_object().unwrap(),
+                ));
+            }
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 6, "fixture should hold 3 settings × 2 cases");
+    assert!(
+        failures.is_empty(),
+        "{} differences from PyRadiomics:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
