@@ -1,6 +1,8 @@
 //! Neighbour offsets ("angles") exactly as PyRadiomics generates them (`cMatrices.generate_angles`,
 //! i.e. `get_angle_count` + `build_angles` in `radiomics/src/cmatrices.c`), and the walk over a
-//! voxel's in-bounds neighbours that every texture matrix builder shares.
+//! voxel's neighbours in the region that every texture matrix builder shares.
+
+use super::Roi;
 
 /// One neighbour offset in `[z, y, x]` order, like PyRadiomics' angle rows.
 pub type Angle = [isize; 3];
@@ -44,47 +46,59 @@ pub fn generate_angles(
     angles
 }
 
-/// The in-bounds neighbours of each voxel of a `[z, y, x]` grid stored in standard (C) order,
-/// visited in angle order as PyRadiomics' C loops do.
+/// A region's grey levels on a grid padded by the largest offset of the angles on every side, so
+/// every neighbour of a region voxel has a valid index. Padding and voxels outside the region hold
+/// level 0, so "non-zero" is exactly PyRadiomics' "inside the image and in the mask" test and the
+/// neighbour walk needs no bounds checks.
 #[derive(Debug, Clone)]
-pub struct Neighbourhood {
-    shape: [usize; 3],
-    angles: Vec<Angle>,
-    /// Linear index step of each angle.
+pub struct PaddedRegion {
+    levels: Vec<u32>,
+    /// Padded indices of the region's voxels in `[z, y, x]` order, PyRadiomics' visiting order.
+    voxels: Vec<usize>,
+    /// Padded-index step of each angle, in angle order.
     steps: Vec<isize>,
 }
 
-impl Neighbourhood {
-    /// Neighbourhood of the given `angles` on a grid of `shape` (`[z, y, x]`).
-    pub fn new(shape: [usize; 3], angles: Vec<Angle>) -> Neighbourhood {
-        let strides = [(shape[1] * shape[2]) as isize, shape[2] as isize, 1];
+impl PaddedRegion {
+    /// Pads `roi`'s grey levels (0 outside its mask) for walking `angles`.
+    pub fn new(roi: &Roi, angles: &[Angle]) -> PaddedRegion {
+        let shape: [usize; 3] = roi.grey_levels.dim().into();
+        let margin: [usize; 3] =
+            std::array::from_fn(|axis| angles.iter().map(|a| a[axis].unsigned_abs()).max().unwrap_or(0));
+        let padded: [usize; 3] = std::array::from_fn(|axis| shape[axis] + 2 * margin[axis]);
+        let strides = [padded[1] * padded[2], padded[2], 1];
+        let mut levels = vec![0u32; padded.iter().product()];
+        let mut voxels = Vec::new();
+        for (((z, y, x), &level), &inside) in roi.grey_levels.indexed_iter().zip(roi.mask.iter()) {
+            if inside {
+                let index = (z + margin[0]) * strides[0] + (y + margin[1]) * strides[1] + x + margin[2];
+                levels[index] = level;
+                voxels.push(index);
+            }
+        }
         let steps = angles
             .iter()
-            .map(|a| a.iter().zip(strides).map(|(o, s)| o * s).sum())
+            .map(|a| a.iter().zip(strides).map(|(&o, s)| o * s as isize).sum())
             .collect();
-        Neighbourhood { shape, angles, steps }
+        PaddedRegion { levels, voxels, steps }
     }
 
-    /// Linear indices of the neighbours of the voxel at linear index `index` that lie inside the
-    /// grid (mask membership is the caller's business).
-    pub fn of(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        let plane = self.shape[1] * self.shape[2];
-        let position = [
-            (index / plane) as isize,
-            ((index % plane) / self.shape[2]) as isize,
-            (index % self.shape[2]) as isize,
-        ];
-        self.angles
+    /// Padded indices of the region's voxels, in PyRadiomics' (z, y, x) order.
+    pub fn voxels(&self) -> &[usize] {
+        &self.voxels
+    }
+
+    /// Grey level at a padded index (0 outside the region).
+    pub fn level(&self, index: usize) -> u32 {
+        self.levels[index]
+    }
+
+    /// Padded indices of the neighbours of `index` that lie in the region, in angle order.
+    pub fn neighbours(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        self.steps
             .iter()
-            .zip(&self.steps)
-            .filter(move |(angle, _)| {
-                angle
-                    .iter()
-                    .zip(position)
-                    .zip(self.shape)
-                    .all(|((o, p), extent)| (0..extent as isize).contains(&(p + o)))
-            })
-            .map(move |(_, step)| (index as isize + step) as usize)
+            .map(move |&step| index.wrapping_add_signed(step))
+            .filter(|&n| self.levels[n] != 0)
     }
 }
 
@@ -154,14 +168,32 @@ mod tests {
     }
 
     #[test]
-    fn neighbourhood_skips_offsets_that_leave_the_grid() {
-        let shape = [2, 3, 4];
-        let hood = Neighbourhood::new(shape, generate_angles(shape, &[1], true, None));
-        // Corner (0, 0, 0): 7 neighbours inside a 2×3×4 grid.
-        assert_eq!(hood.of(0).count(), 7);
-        // (1, 1, 1) = 12 + 4 + 1: neighbours are the 3×3×2 block minus itself.
-        let mut inner: Vec<usize> = hood.of(17).collect();
-        inner.sort_unstable();
-        assert_eq!(inner, vec![0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 16, 18, 20, 21, 22]);
+    fn padded_region_walks_only_neighbours_inside_the_grid_and_the_mask() {
+        use ndarray::Array3;
+        let grey_levels = Array3::from_shape_fn((2, 3, 4), |(z, y, x)| (1 + z + y + x) as u32);
+        let mut mask = Array3::from_elem((2, 3, 4), true);
+        let angles = generate_angles([2, 3, 4], &[1], true, None);
+        let full = Roi {
+            image: grey_levels.mapv(f64::from),
+            mask: mask.clone(),
+            spacing: [1.0; 3],
+            grey_levels: grey_levels.clone(),
+        };
+        let region = PaddedRegion::new(&full, &angles);
+        assert_eq!(region.voxels().len(), 24);
+        // Corner (0, 0, 0): 7 neighbours in a 2×3×4 grid; (1, 1, 1): the 3×3×2 block minus itself.
+        assert_eq!(region.neighbours(region.voxels()[0]).count(), 7);
+        let centre = region.voxels()[12 + 4 + 1];
+        assert_eq!(region.level(centre), 4);
+        let mut levels: Vec<u32> = region.neighbours(centre).map(|n| region.level(n)).collect();
+        levels.sort_unstable();
+        assert_eq!(levels, vec![1, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 6]);
+        // Dropping (0, 0, 0) from the mask removes it from the region and from the corner's walk.
+        mask[[0, 0, 0]] = false;
+        let partial = Roi { mask, ..full };
+        let region = PaddedRegion::new(&partial, &angles);
+        assert_eq!(region.voxels().len(), 23);
+        assert_eq!(region.neighbours(centre).count(), 16);
+        assert_eq!(region.level(region.voxels()[0]), 2);
     }
 }

@@ -6,7 +6,7 @@
 //! level and `j` that count plus one. The features are the GLSZM formulas on this matrix
 //! ([`LevelSizeMatrix`]), with `N_z = N_p`.
 
-use super::angles::{Neighbourhood, generate_angles};
+use super::angles::{PaddedRegion, generate_angles};
 use super::glszm::LevelSizeMatrix;
 use super::{ClassFeatures, Roi, Settings};
 
@@ -52,23 +52,19 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// (a fractional `gldm_a` is a TypeError there); comparing the integer difference with α as a float
 /// gives the same answer for every integer α.
 pub fn gldm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
-    let levels = roi.grey_levels.as_standard_layout();
-    let mask = roi.mask.as_standard_layout();
-    let (levels, mask) = (
-        levels.as_slice().expect("standard layout"),
-        mask.as_slice().expect("standard layout"),
-    );
     let shape: [usize; 3] = roi.grey_levels.dim().into();
     let force_2d = settings.force_2d.then_some(settings.force_2d_dimension);
-    let neighbourhood = Neighbourhood::new(shape, generate_angles(shape, &settings.distances, true, force_2d));
-    let entries = (0..levels.len())
-        .filter(|&v| mask[v])
-        .map(|v| {
-            let dependent = neighbourhood
-                .of(v)
-                .filter(|&n| mask[n] && f64::from(levels[v].abs_diff(levels[n])) <= settings.gldm_a)
+    let region = PaddedRegion::new(roi, &generate_angles(shape, &settings.distances, true, force_2d));
+    let entries = region
+        .voxels()
+        .iter()
+        .map(|&v| {
+            let level = region.level(v);
+            let dependent = region
+                .neighbours(v)
+                .filter(|&n| f64::from(level.abs_diff(region.level(n))) <= settings.gldm_a)
                 .count();
-            (levels[v], dependent as u32 + 1)
+            (level, dependent as u32 + 1)
         })
         .collect();
     LevelSizeMatrix::from_entries(entries)

@@ -8,7 +8,7 @@
 //! [`LevelSizeMatrix`] holds the feature formulas GLSZM shares with GLDM, whose matrix has the same
 //! shape (grey level × dependence count) and whose features PyRadiomics defines identically.
 
-use super::angles::{Neighbourhood, generate_angles};
+use super::angles::{PaddedRegion, generate_angles};
 use super::{ClassFeatures, Roi, Settings};
 
 /// The 16 GLSZM features in PyRadiomics' output order (alphabetical, as `getFeatureNames` lists
@@ -53,36 +53,30 @@ pub fn zone_percentage(m: &LevelSizeMatrix) -> f64 {
 
 /// The GLSZM of `roi`: one count per zone at (grey level, zone size).
 pub fn glszm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
-    let levels = roi.grey_levels.as_standard_layout();
-    let mask = roi.mask.as_standard_layout();
-    let (levels, mask) = (
-        levels.as_slice().expect("standard layout"),
-        mask.as_slice().expect("standard layout"),
-    );
     let shape: [usize; 3] = roi.grey_levels.dim().into();
     let force_2d = settings.force_2d.then_some(settings.force_2d_dimension);
-    let connectivity = Neighbourhood::new(shape, generate_angles(shape, &[1], true, force_2d));
-    LevelSizeMatrix::from_entries(zones(levels, mask, &connectivity))
+    let region = PaddedRegion::new(roi, &generate_angles(shape, &[1], true, force_2d));
+    LevelSizeMatrix::from_entries(zones(&region))
 }
 
 /// (grey level, size) of every zone: one depth-first flood fill over the region.
-fn zones(levels: &[u32], mask: &[bool], connectivity: &Neighbourhood) -> Vec<(u32, u32)> {
-    let mut unvisited = mask.to_vec();
+fn zones(region: &PaddedRegion) -> Vec<(u32, u32)> {
+    let mut visited = vec![false; region.voxels().iter().max().map_or(0, |&m| m + 1)];
     let mut stack = Vec::new();
     let mut out = Vec::new();
-    for seed in 0..levels.len() {
-        if !unvisited[seed] {
+    for &seed in region.voxels() {
+        if visited[seed] {
             continue;
         }
-        let level = levels[seed];
-        unvisited[seed] = false;
+        let level = region.level(seed);
+        visited[seed] = true;
         stack.push(seed);
         let mut size = 0u32;
         while let Some(voxel) = stack.pop() {
             size += 1;
-            for n in connectivity.of(voxel) {
-                if unvisited[n] && levels[n] == level {
-                    unvisited[n] = false;
+            for n in region.neighbours(voxel) {
+                if !visited[n] && region.level(n) == level {
+                    visited[n] = true;
                     stack.push(n);
                 }
             }

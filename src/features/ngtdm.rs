@@ -5,7 +5,7 @@
 //! the `distances`, in the region); `s_i` sums `|i − Ā|` over voxels of level `i`. As in PyRadiomics'
 //! C code, a voxel without any neighbour in the region still counts in `n_i` with a difference of 0.
 
-use super::angles::{Neighbourhood, generate_angles};
+use super::angles::{PaddedRegion, generate_angles};
 use super::{ClassFeatures, Roi, Settings};
 
 /// The 5 NGTDM features in PyRadiomics' output order (alphabetical).
@@ -43,25 +43,19 @@ pub struct Ngtdm {
 /// The NGTDM of `roi`. Differences accumulate in PyRadiomics' voxel order (z, y, x), so `s_i` is
 /// the same floating-point sum.
 pub fn ngtdm_matrix(roi: &Roi, settings: &Settings) -> Ngtdm {
-    let levels = roi.grey_levels.as_standard_layout();
-    let mask = roi.mask.as_standard_layout();
-    let (levels, mask) = (
-        levels.as_slice().expect("standard layout"),
-        mask.as_slice().expect("standard layout"),
-    );
     let shape: [usize; 3] = roi.grey_levels.dim().into();
     let force_2d = settings.force_2d.then_some(settings.force_2d_dimension);
-    let neighbourhood = Neighbourhood::new(shape, generate_angles(shape, &settings.distances, true, force_2d));
-    let top = levels.iter().copied().max().unwrap_or(0) as usize;
+    let region = PaddedRegion::new(roi, &generate_angles(shape, &settings.distances, true, force_2d));
+    let top = region.voxels().iter().map(|&v| region.level(v)).max().unwrap_or(0) as usize;
     let mut counts = vec![0.0f64; top + 1];
     let mut differences = vec![0.0f64; top + 1];
-    for v in (0..levels.len()).filter(|&v| mask[v]) {
+    for &v in region.voxels() {
         let (mut n, mut sum) = (0.0f64, 0.0f64);
-        for neighbour in neighbourhood.of(v).filter(|&j| mask[j]) {
+        for neighbour in region.neighbours(v) {
             n += 1.0;
-            sum += f64::from(levels[neighbour]);
+            sum += f64::from(region.level(neighbour));
         }
-        let level = levels[v] as usize;
+        let level = region.level(v) as usize;
         counts[level] += 1.0;
         if n > 0.0 {
             differences[level] += (level as f64 - sum / n).abs();

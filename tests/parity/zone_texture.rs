@@ -7,8 +7,11 @@ use radscore::imaging::{label_region, read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
 
+/// A feature class's `compute`.
+type ClassCompute = fn(&Roi, &Settings) -> ClassFeatures;
+
 /// The classes this file checks, with PyRadiomics' class names.
-const CLASSES: [(&str, fn(&Roi, &Settings) -> ClassFeatures); 3] = [
+const CLASSES: [(&str, ClassCompute); 3] = [
     ("glszm", glszm::compute),
     ("gldm", gldm::compute),
     ("ngtdm", ngtdm::compute),
