@@ -1,49 +1,62 @@
-//! Neighbour offsets ("angles") exactly as PyRadiomics generates them (`cMatrices.generate_angles`,
-//! i.e. `get_angle_count` + `build_angles` in `radiomics/src/cmatrices.c`), and the walk over a
-//! voxel's neighbours in the region that every texture matrix builder shares.
+//! Neighbour offsets ("angles") for the texture matrices, exactly as PyRadiomics generates them
+//! (`cmatrices.c`: `get_angle_count` + `build_angles`, exposed as `_cmatrices.generate_angles`), and
+//! [`PaddedRegion`], the neighbour walk GLSZM, GLDM and NGTDM share.
+//!
+//! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
+//! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
 
-use super::Roi;
+use super::{Roi, Settings};
 
-/// One neighbour offset in `[z, y, x]` order, like PyRadiomics' angle rows.
-pub type Angle = [isize; 3];
+/// One neighbour offset `[dz, dy, dx]`.
+pub type Angle = [i32; 3];
 
-/// PyRadiomics' angles for a region of `size` (`[z, y, x]`, the cropped ROI's shape).
+/// PyRadiomics' neighbour offsets for a region of `size` voxels (`[z, y, x]`, the cropped bounding
+/// box PyRadiomics passes to its C code).
 ///
-/// An angle is kept when its infinity norm is one of `distances`, it moves less than the region's
-/// extent along every axis, and (with `force_2d_dimension`) it does not move along that axis.
-/// Order is PyRadiomics': offsets run from `+max` down to `−max`, the last axis fastest. The list
-/// is mirror-symmetric, so the mono-directional set (`bidirectional == false`, used by GLCM and
-/// GLRLM) is its first half; GLSZM, GLDM and NGTDM use both directions.
-pub fn generate_angles(
+/// An offset is kept when its infinity norm is one of `distances`, it moves less than the region's
+/// extent along every axis, and it does not move along `out_of_plane` (PyRadiomics'
+/// `force2Ddimension`, `None` for 3-D). Offsets are listed in descending lexicographic order, from
+/// `[d, d, d]` down, as `build_angles` enumerates them. Mono-directional lists (`bidirectional =
+/// false`, used by GLCM and GLRLM) keep only the first half, i.e. the offsets that are
+/// lexicographically positive; bidirectional lists (GLSZM, GLDM, NGTDM) hold each offset and its
+/// mirror. Distances below 1 are ignored and repeated distances count once (PyRadiomics rejects
+/// the former and would loop on the latter).
+pub fn neighbour_angles(
     size: [usize; 3],
     distances: &[u32],
     bidirectional: bool,
-    force_2d_dimension: Option<usize>,
+    out_of_plane: Option<usize>,
 ) -> Vec<Angle> {
-    let Some(max_distance) = distances.iter().copied().max().filter(|&d| d > 0) else {
-        return Vec::new();
+    let max_distance = distances.iter().copied().max().unwrap_or(0) as i32;
+    let fits = |axis: usize, offset: i32| {
+        (out_of_plane != Some(axis) || offset == 0) && (offset.unsigned_abs() as usize) < size[axis]
     };
-    let max_distance = max_distance as isize;
-    let n_offsets = 2 * max_distance + 1;
-    let offset = |combination: isize, stride: isize| max_distance - (combination / stride) % n_offsets;
-    let strides = [n_offsets * n_offsets, n_offsets, 1];
-    let mut angles: Vec<Angle> = (0..n_offsets.pow(3))
-        .map(|combination| strides.map(|stride| offset(combination, stride)))
-        .filter(|angle| {
-            angle.iter().zip(size).enumerate().all(|(axis, (&o, extent))| {
-                let movable = force_2d_dimension != Some(axis) || o == 0;
-                movable && o.unsigned_abs() < extent
-            })
-        })
-        .filter(|angle| {
-            let norm = angle.iter().map(|o| o.unsigned_abs()).max().unwrap_or(0);
-            norm > 0 && distances.iter().any(|&d| d as usize == norm)
-        })
-        .collect();
-    if !bidirectional {
-        angles.truncate(angles.len() / 2);
+    let mut angles = Vec::new();
+    for dz in (-max_distance..=max_distance).rev() {
+        for dy in (-max_distance..=max_distance).rev() {
+            for dx in (-max_distance..=max_distance).rev() {
+                let angle = [dz, dy, dx];
+                let norm = angle.iter().map(|o| o.unsigned_abs()).max().unwrap_or(0);
+                let valid = norm >= 1 && distances.contains(&norm) && (0..3).all(|axis| fits(axis, angle[axis]));
+                if valid && (bidirectional || is_forward(angle)) {
+                    angles.push(angle);
+                }
+            }
+        }
     }
     angles
+}
+
+/// The angles a texture class uses for `settings`: [`neighbour_angles`] with `force2D` /
+/// `force2Ddimension` applied.
+pub fn settings_angles(size: [usize; 3], distances: &[u32], bidirectional: bool, settings: &Settings) -> Vec<Angle> {
+    let out_of_plane = settings.force_2d.then_some(settings.force_2d_dimension);
+    neighbour_angles(size, distances, bidirectional, out_of_plane)
+}
+
+/// Lexicographically positive: the first non-zero component is positive.
+fn is_forward(angle: Angle) -> bool {
+    angle.iter().find(|&&o| o != 0).is_some_and(|&o| o > 0)
 }
 
 /// A region's grey levels on a grid padded by the largest offset of the angles on every side, so
@@ -63,8 +76,13 @@ impl PaddedRegion {
     /// Pads `roi`'s grey levels (0 outside its mask) for walking `angles`.
     pub fn new(roi: &Roi, angles: &[Angle]) -> PaddedRegion {
         let shape: [usize; 3] = roi.grey_levels.dim().into();
-        let margin: [usize; 3] =
-            std::array::from_fn(|axis| angles.iter().map(|a| a[axis].unsigned_abs()).max().unwrap_or(0));
+        let margin: [usize; 3] = std::array::from_fn(|axis| {
+            angles
+                .iter()
+                .map(|a| a[axis].unsigned_abs() as usize)
+                .max()
+                .unwrap_or(0)
+        });
         let padded: [usize; 3] = std::array::from_fn(|axis| shape[axis] + 2 * margin[axis]);
         let strides = [padded[1] * padded[2], padded[2], 1];
         let mut levels = vec![0u32; padded.iter().product()];
@@ -78,7 +96,7 @@ impl PaddedRegion {
         }
         let steps = angles
             .iter()
-            .map(|a| a.iter().zip(strides).map(|(&o, s)| o * s as isize).sum())
+            .map(|a| a.iter().zip(strides).map(|(&o, s)| o as isize * s as isize).sum())
             .collect();
         PaddedRegion { levels, voxels, steps }
     }
@@ -107,64 +125,79 @@ mod tests {
     use super::*;
 
     #[test]
-    fn distance_one_in_3d_gives_pyradiomics_26_angles_in_its_order() {
-        // cMatrices.generate_angles([5, 5, 5], [1], 1, 0, 0) in PyRadiomics 3.1.
-        let angles = generate_angles([5, 5, 5], &[1], true, None);
-        assert_eq!(angles.len(), 26);
-        assert_eq!(&angles[..4], &[[1, 1, 1], [1, 1, 0], [1, 1, -1], [1, 0, 1]]);
-        assert_eq!(angles[12], [0, 0, 1]);
-        assert_eq!(angles[13], [0, 0, -1]);
-        assert_eq!(angles[25], [-1, -1, -1]);
-        for (a, b) in angles.iter().zip(angles.iter().rev()) {
-            assert_eq!(*a, b.map(|o| -o));
-        }
+    fn distance_one_in_3d_gives_pyradiomics_thirteen_angles_in_its_order() {
+        // `cMatrices.calculate_glcm(..., distances=[1])` on a 10×10×10 image.
+        let expected: Vec<Angle> = vec![
+            [1, 1, 1],
+            [1, 1, 0],
+            [1, 1, -1],
+            [1, 0, 1],
+            [1, 0, 0],
+            [1, 0, -1],
+            [1, -1, 1],
+            [1, -1, 0],
+            [1, -1, -1],
+            [0, 1, 1],
+            [0, 1, 0],
+            [0, 1, -1],
+            [0, 0, 1],
+        ];
+        assert_eq!(neighbour_angles([10, 10, 10], &[1], false, None), expected);
     }
 
     #[test]
-    fn mono_directional_angles_are_the_first_13() {
-        let angles = generate_angles([5, 5, 5], &[1], false, None);
-        assert_eq!(angles.len(), 13);
-        assert_eq!(angles[12], [0, 0, 1]);
+    fn two_distances_interleave_in_lexicographic_order() {
+        // PyRadiomics lists 62 angles for distances [1, 2]; the first and the last few are these.
+        let angles = neighbour_angles([10, 10, 10], &[1, 2], false, None);
+        assert_eq!(angles.len(), 62);
+        assert_eq!(angles[0], [2, 2, 2]);
+        assert_eq!(angles[31], [1, 1, 1]);
+        assert_eq!(&angles[59..], &[[0, 1, -2], [0, 0, 2], [0, 0, 1]]);
     }
 
     #[test]
     fn force_2d_keeps_only_in_plane_offsets() {
-        let axial = generate_angles([5, 5, 5], &[1], true, Some(0));
+        // PyRadiomics, distances [2], force2D along axis 0: 8 angles.
+        let expected: Vec<Angle> = vec![
+            [0, 2, 2],
+            [0, 2, 1],
+            [0, 2, 0],
+            [0, 2, -1],
+            [0, 2, -2],
+            [0, 1, 2],
+            [0, 1, -2],
+            [0, 0, 2],
+        ];
+        assert_eq!(neighbour_angles([10, 10, 10], &[2], false, Some(0)), expected);
+        // force2Ddimension 1 (coronal planes): PyRadiomics gives these 4.
         assert_eq!(
-            axial,
-            vec![
-                [0, 1, 1],
-                [0, 1, 0],
-                [0, 1, -1],
-                [0, 0, 1],
-                [0, 0, -1],
-                [0, -1, 1],
-                [0, -1, 0],
-                [0, -1, -1]
-            ]
+            neighbour_angles([10, 10, 10], &[1], false, Some(1)),
+            vec![[1, 0, 1], [1, 0, 0], [1, 0, -1], [0, 0, 1]]
         );
-        let sagittal = generate_angles([5, 5, 5], &[1], false, Some(2));
-        assert_eq!(sagittal, vec![[1, 1, 0], [1, 0, 0], [1, -1, 0], [0, 1, 0]]);
     }
 
     #[test]
-    fn offsets_beyond_the_region_are_dropped() {
-        // A single slice: nothing moves along z; distance 2 on a 2-voxel axis cannot move 2 there.
-        let flat = generate_angles([1, 4, 4], &[1], true, None);
-        assert_eq!(flat.len(), 8);
-        assert!(flat.iter().all(|a| a[0] == 0));
-        let both = generate_angles([2, 5, 5], &[1, 2], true, None);
-        // (3·3·3 − 1) at distance 1 plus 3·(5·5 − 3·3) at distance 2.
-        assert_eq!(both.len(), 26 + 48);
-        assert!(both.iter().all(|a| a[0].abs() <= 1));
+    fn offsets_longer_than_the_region_are_dropped() {
+        // A single slice: no offset may move in z.
+        assert_eq!(
+            neighbour_angles([1, 5, 5], &[1], false, None),
+            vec![[0, 1, 1], [0, 1, 0], [0, 1, -1], [0, 0, 1]]
+        );
+        // A region 2 voxels deep along x cannot hold a distance-2 step in x.
+        // PyRadiomics lists 24 angles here, from [2, 2, 1] to [0, 2, -1].
+        let angles = neighbour_angles([5, 5, 2], &[2], false, None);
+        assert_eq!(angles.len(), 24);
+        assert_eq!((angles[0], angles[23]), ([2, 2, 1], [0, 2, -1]));
+        assert!(angles.iter().all(|a| a[2].abs() < 2));
     }
 
     #[test]
-    fn only_requested_distances_are_kept() {
-        let angles = generate_angles([9, 9, 9], &[2], true, None);
-        assert_eq!(angles.len(), 125 - 27);
-        assert_eq!(angles[0], [2, 2, 2]);
-        assert!(angles.iter().all(|a| a.iter().map(|o| o.abs()).max() == Some(2)));
+    fn bidirectional_lists_each_offset_and_its_mirror() {
+        let angles = neighbour_angles([3, 3, 3], &[1], true, None);
+        assert_eq!(angles.len(), 26);
+        assert_eq!(angles[0], [1, 1, 1]);
+        assert_eq!(angles[25], [-1, -1, -1]);
+        assert!(angles.iter().all(|a| angles.contains(&[-a[0], -a[1], -a[2]])));
     }
 
     #[test]
@@ -172,7 +205,7 @@ mod tests {
         use ndarray::Array3;
         let grey_levels = Array3::from_shape_fn((2, 3, 4), |(z, y, x)| (1 + z + y + x) as u32);
         let mut mask = Array3::from_elem((2, 3, 4), true);
-        let angles = generate_angles([2, 3, 4], &[1], true, None);
+        let angles = neighbour_angles([2, 3, 4], &[1], true, None);
         let full = Roi {
             image: grey_levels.mapv(f64::from),
             mask: mask.clone(),

@@ -6,7 +6,7 @@
 //! level and `j` that count plus one. The features are the GLSZM formulas on this matrix
 //! ([`LevelSizeMatrix`]), with `N_z = N_p`.
 
-use super::angles::{PaddedRegion, generate_angles};
+use super::angles::{PaddedRegion, settings_angles};
 use super::glszm::LevelSizeMatrix;
 use super::{ClassFeatures, Roi, Settings};
 
@@ -53,8 +53,7 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// gives the same answer for every integer α.
 pub fn gldm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
     let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let force_2d = settings.force_2d.then_some(settings.force_2d_dimension);
-    let region = PaddedRegion::new(roi, &generate_angles(shape, &settings.distances, true, force_2d));
+    let region = PaddedRegion::new(roi, &settings_angles(shape, &settings.distances, true, settings));
     let entries = region
         .voxels()
         .iter()

@@ -8,7 +8,8 @@
 //! [`LevelSizeMatrix`] holds the feature formulas GLSZM shares with GLDM, whose matrix has the same
 //! shape (grey level × dependence count) and whose features PyRadiomics defines identically.
 
-use super::angles::{PaddedRegion, generate_angles};
+use super::angles::{PaddedRegion, settings_angles};
+use super::texture::EPS;
 use super::{ClassFeatures, Roi, Settings};
 
 /// The 16 GLSZM features in PyRadiomics' output order (alphabetical, as `getFeatureNames` lists
@@ -54,8 +55,7 @@ pub fn zone_percentage(m: &LevelSizeMatrix) -> f64 {
 /// The GLSZM of `roi`: one count per zone at (grey level, zone size).
 pub fn glszm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
     let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let force_2d = settings.force_2d.then_some(settings.force_2d_dimension);
-    let region = PaddedRegion::new(roi, &generate_angles(shape, &[1], true, force_2d));
+    let region = PaddedRegion::new(roi, &settings_angles(shape, &[1], true, settings));
     LevelSizeMatrix::from_entries(zones(&region))
 }
 
@@ -190,7 +190,7 @@ impl LevelSizeMatrix {
         variance(&self.size_marginal(), self.total)
     }
 
-    /// Zone / Dependence Entropy `−Σ p(i,j) log₂(p(i,j) + ε)`, ε = 2.2e-16 (numpy `spacing(1)`)
+    /// Zone / Dependence Entropy `−Σ p(i,j) log₂(p(i,j) + ε)`, ε = numpy `spacing(1)`
     /// (PyRadiomics GLSZM 10 / GLDM 8).
     pub fn entropy(&self) -> f64 {
         -self
@@ -198,7 +198,7 @@ impl LevelSizeMatrix {
             .iter()
             .map(|&(_, _, n)| {
                 let p = n / self.total;
-                p * (p + f64::EPSILON).log2()
+                p * (p + EPS).log2()
             })
             .sum::<f64>()
     }
@@ -371,7 +371,7 @@ pub(crate) mod tests {
         ));
         // Nine occupied cells: eight hold one zone, (5, 1) holds three.
         let (p1, p3) = (1.0 / nz, 3.0 / nz);
-        let ze = -(8.0 * p1 * (p1 + f64::EPSILON).log2() + p3 * (p3 + f64::EPSILON).log2());
+        let ze = -(8.0 * p1 * (p1 + EPS).log2() + p3 * (p3 + EPS).log2());
         assert!(close(get("ZoneEntropy"), ze));
         // (1, 4): 1·16; (2, 1), (2, 5): 4 + 100; (3, 1), (3, 3), (3, 5): 9 + 81 + 225; (4, 1), (4, 2): 16 + 64; (5, 1) ×3: 75.
         assert!(close(

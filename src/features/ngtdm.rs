@@ -5,7 +5,7 @@
 //! the `distances`, in the region); `s_i` sums `|i − Ā|` over voxels of level `i`. As in PyRadiomics'
 //! C code, a voxel without any neighbour in the region still counts in `n_i` with a difference of 0.
 
-use super::angles::{PaddedRegion, generate_angles};
+use super::angles::{PaddedRegion, settings_angles};
 use super::{ClassFeatures, Roi, Settings};
 
 /// The 5 NGTDM features in PyRadiomics' output order (alphabetical).
@@ -44,8 +44,7 @@ pub struct Ngtdm {
 /// the same floating-point sum.
 pub fn ngtdm_matrix(roi: &Roi, settings: &Settings) -> Ngtdm {
     let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let force_2d = settings.force_2d.then_some(settings.force_2d_dimension);
-    let region = PaddedRegion::new(roi, &generate_angles(shape, &settings.distances, true, force_2d));
+    let region = PaddedRegion::new(roi, &settings_angles(shape, &settings.distances, true, settings));
     let top = region.voxels().iter().map(|&v| region.level(v)).max().unwrap_or(0) as usize;
     let mut counts = vec![0.0f64; top + 1];
     let mut differences = vec![0.0f64; top + 1];

@@ -3,4 +3,5 @@
 
 mod geometry;
 mod reference;
+mod texture;
 mod zone_texture;
