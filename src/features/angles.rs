@@ -106,6 +106,11 @@ impl PaddedRegion {
         &self.voxels
     }
 
+    /// Number of voxels of the padded grid (padded indices run below this).
+    pub fn grid_size(&self) -> usize {
+        self.levels.len()
+    }
+
     /// Grey level at a padded index (0 outside the region).
     pub fn level(&self, index: usize) -> u32 {
         self.levels[index]

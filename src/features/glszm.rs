@@ -61,7 +61,7 @@ pub fn glszm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
 
 /// (grey level, size) of every zone: one depth-first flood fill over the region.
 fn zones(region: &PaddedRegion) -> Vec<(u32, u32)> {
-    let mut visited = vec![false; region.voxels().iter().max().map_or(0, |&m| m + 1)];
+    let mut visited = vec![false; region.grid_size()];
     let mut stack = Vec::new();
     let mut out = Vec::new();
     for &seed in region.voxels() {
