@@ -1,10 +1,11 @@
 //! Neighbour offsets ("angles") for the texture matrices, exactly as PyRadiomics generates them
-//! (`cmatrices.c`: `get_angle_count` + `build_angles`, exposed as `_cmatrices.generate_angles`).
+//! (`cmatrices.c`: `get_angle_count` + `build_angles`, exposed as `_cmatrices.generate_angles`), and
+//! [`PaddedRegion`], the neighbour walk GLSZM, GLDM and NGTDM share.
 //!
 //! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
 //! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
 
-use super::{Settings, WeightingNorm};
+use super::{Roi, Settings, WeightingNorm};
 
 /// One neighbour offset `[dz, dy, dx]`.
 pub type Angle = [i32; 3];
@@ -69,6 +70,72 @@ pub fn step_length(norm: WeightingNorm, angle: Angle, spacing: [f64; 3]) -> Opti
 /// Lexicographically positive: the first non-zero component is positive.
 fn is_forward(angle: Angle) -> bool {
     angle.iter().find(|&&o| o != 0).is_some_and(|&o| o > 0)
+}
+
+/// A region's grey levels on a grid padded by the largest offset of the angles on every side, so
+/// every neighbour of a region voxel has a valid index. Padding and voxels outside the region hold
+/// level 0, so "non-zero" is exactly PyRadiomics' "inside the image and in the mask" test and the
+/// neighbour walk needs no bounds checks.
+#[derive(Debug, Clone)]
+pub struct PaddedRegion {
+    levels: Vec<u32>,
+    /// Padded indices of the region's voxels in `[z, y, x]` order, PyRadiomics' visiting order.
+    voxels: Vec<usize>,
+    /// Padded-index step of each angle, in angle order.
+    steps: Vec<isize>,
+}
+
+impl PaddedRegion {
+    /// Pads `roi`'s grey levels (0 outside its mask) for walking `angles`.
+    pub fn new(roi: &Roi, angles: &[Angle]) -> PaddedRegion {
+        let shape: [usize; 3] = roi.grey_levels.dim().into();
+        let margin: [usize; 3] = std::array::from_fn(|axis| {
+            angles
+                .iter()
+                .map(|a| a[axis].unsigned_abs() as usize)
+                .max()
+                .unwrap_or(0)
+        });
+        let padded: [usize; 3] = std::array::from_fn(|axis| shape[axis] + 2 * margin[axis]);
+        let strides = [padded[1] * padded[2], padded[2], 1];
+        let mut levels = vec![0u32; padded.iter().product()];
+        let mut voxels = Vec::new();
+        for (((z, y, x), &level), &inside) in roi.grey_levels.indexed_iter().zip(roi.mask.iter()) {
+            if inside {
+                let index = (z + margin[0]) * strides[0] + (y + margin[1]) * strides[1] + x + margin[2];
+                levels[index] = level;
+                voxels.push(index);
+            }
+        }
+        let steps = angles
+            .iter()
+            .map(|a| a.iter().zip(strides).map(|(&o, s)| o as isize * s as isize).sum())
+            .collect();
+        PaddedRegion { levels, voxels, steps }
+    }
+
+    /// Padded indices of the region's voxels, in PyRadiomics' (z, y, x) order.
+    pub fn voxels(&self) -> &[usize] {
+        &self.voxels
+    }
+
+    /// Number of voxels of the padded grid (padded indices run below this).
+    pub fn grid_size(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// Grey level at a padded index (0 outside the region).
+    pub fn level(&self, index: usize) -> u32 {
+        self.levels[index]
+    }
+
+    /// Padded indices of the neighbours of `index` that lie in the region, in angle order.
+    pub fn neighbours(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        self.steps
+            .iter()
+            .map(move |&step| index.wrapping_add_signed(step))
+            .filter(|&n| self.levels[n] != 0)
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +226,35 @@ mod tests {
         assert_eq!(angles[0], [1, 1, 1]);
         assert_eq!(angles[25], [-1, -1, -1]);
         assert!(angles.iter().all(|a| angles.contains(&[-a[0], -a[1], -a[2]])));
+    }
+
+    #[test]
+    fn padded_region_walks_only_neighbours_inside_the_grid_and_the_mask() {
+        use ndarray::Array3;
+        let grey_levels = Array3::from_shape_fn((2, 3, 4), |(z, y, x)| (1 + z + y + x) as u32);
+        let mut mask = Array3::from_elem((2, 3, 4), true);
+        let angles = neighbour_angles([2, 3, 4], &[1], true, None);
+        let full = Roi {
+            image: grey_levels.mapv(f64::from),
+            mask: mask.clone(),
+            spacing: [1.0; 3],
+            grey_levels: grey_levels.clone(),
+        };
+        let region = PaddedRegion::new(&full, &angles);
+        assert_eq!(region.voxels().len(), 24);
+        // Corner (0, 0, 0): 7 neighbours in a 2×3×4 grid; (1, 1, 1): the 3×3×2 block minus itself.
+        assert_eq!(region.neighbours(region.voxels()[0]).count(), 7);
+        let centre = region.voxels()[12 + 4 + 1];
+        assert_eq!(region.level(centre), 4);
+        let mut levels: Vec<u32> = region.neighbours(centre).map(|n| region.level(n)).collect();
+        levels.sort_unstable();
+        assert_eq!(levels, vec![1, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 6]);
+        // Dropping (0, 0, 0) from the mask removes it from the region and from the corner's walk.
+        mask[[0, 0, 0]] = false;
+        let partial = Roi { mask, ..full };
+        let region = PaddedRegion::new(&partial, &angles);
+        assert_eq!(region.voxels().len(), 23);
+        assert_eq!(region.neighbours(centre).count(), 16);
+        assert_eq!(region.level(region.voxels()[0]), 2);
     }
 }

@@ -7,7 +7,10 @@
 pub mod angles;
 pub mod discretisation;
 pub mod glcm;
+pub mod gldm;
 pub mod glrlm;
+pub mod glszm;
+pub mod ngtdm;
 pub mod params;
 mod roi;
 pub mod texture;

@@ -4,3 +4,4 @@
 mod geometry;
 mod reference;
 mod texture;
+mod zone_texture;
