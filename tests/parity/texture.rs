@@ -1,15 +1,16 @@
-//! GLCM and GLRLM against PyRadiomics 3.1 (setting `a_original` on every NIfTI reference case, the
-//! IBSI digital phantom with its own parameters) and against the IBSI 1 reference values.
+//! GLCM and GLRLM beyond setting (a) (which `features.rs` checks end to end through the params
+//! file): against PyRadiomics under other texture settings (a fixture frozen by
+//! `scripts/reference/texture_settings.py`) and on the IBSI digital phantom against both
+//! PyRadiomics' and IBSI 1's own reference values.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
-use radscore::features::{ClassFeatures, Roi, Settings, WeightingNorm, glcm, glrlm};
+use radscore::features::{ClassFeatures, Params, Roi, Settings, glcm, glrlm};
 use radscore::imaging::{label_region, read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
 
-/// Setting `a_original`'s tolerance: 1e-6 relative, 1e-9 absolute for values near zero.
+/// The tolerance: 1e-6 relative, 1e-9 absolute for values near zero.
 fn agrees(got: f64, want: f64) -> bool {
     (got - want).abs() <= (1e-6 * want.abs()).max(1e-9)
 }
@@ -23,30 +24,6 @@ fn case_roi(dir: &Path, case: &str, settings: &Settings) -> Roi {
     let labels = read_labels(&dir.join(format!("cases/{case}_label.nii.gz")), case).unwrap();
     let region = label_region(&labels, settings.label).unwrap();
     Roi::new(&image.voxels, &region, image.geometry.spacing, settings).expect("non-empty region")
-}
-
-/// Every NIfTI case of the manifest except the digital phantom, with its region under setting (a).
-/// Reading the large CT cases takes a while, so both classes share one read.
-fn setting_a_cases(dir: &Path) -> &'static [(String, Roi)] {
-    static CASES: OnceLock<Vec<(String, Roi)>> = OnceLock::new();
-    CASES.get_or_init(|| {
-        let manifest = read_json(dir, "cases/manifest.json");
-        let cases: Vec<String> = manifest
-            .as_object()
-            .expect("manifest is an object")
-            .keys()
-            .filter(|case| *case != DIGITAL_PHANTOM)
-            .cloned()
-            .collect();
-        assert!(cases.len() >= 7, "manifest lists too few cases: {cases:?}");
-        cases
-            .into_iter()
-            .map(|case| {
-                let roi = case_roi(dir, &case, &Settings::default());
-                (case, roi)
-            })
-            .collect()
-    })
 }
 
 /// Differences between `computed` and the reference features named `<prefix><name>`: missing,
@@ -80,41 +57,6 @@ fn class_differences(
             )
         })
         .collect()
-}
-
-fn assert_matches_setting_a(prefix: &str, compute: fn(&Roi, &Settings) -> ClassFeatures) {
-    let Some(dir) = reference_dir() else { return };
-    let mut failures = Vec::new();
-    for (case, roi) in setting_a_cases(&dir) {
-        let path = format!("pyradiomics/a_original/{case}.json");
-        if !dir.join(&path).is_file() {
-            failures.push(format!("{case}: no PyRadiomics reference {path}"));
-            continue;
-        }
-        let reference = read_json(&dir, &path);
-        failures.extend(class_differences(
-            case,
-            prefix,
-            &compute(roi, &Settings::default()),
-            &reference["features"],
-        ));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} differences:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-#[test]
-fn glcm_matches_pyradiomics_on_every_reference_case() {
-    assert_matches_setting_a("original_glcm_", glcm::compute);
-}
-
-#[test]
-fn glrlm_matches_pyradiomics_on_every_reference_case() {
-    assert_matches_setting_a("original_glrlm_", glrlm::compute);
 }
 
 /// `params/params_ibsi_digital_phantom.yaml`: setting (a) with binWidth 1.
@@ -173,42 +115,21 @@ fn assert_matches_digital_phantom(prefix: &str, compute: fn(&Roi, &Settings) -> 
 }
 
 #[test]
-fn glcm_matches_pyradiomics_and_ibsi_on_the_digital_phantom() {
+fn glcm_matches_pyradiomics_and_ibsi_values_on_the_digital_phantom() {
     assert_matches_digital_phantom("original_glcm_", glcm::compute);
 }
 
 #[test]
-fn glrlm_matches_pyradiomics_and_ibsi_on_the_digital_phantom() {
+fn glrlm_matches_pyradiomics_and_ibsi_values_on_the_digital_phantom() {
     assert_matches_digital_phantom("original_glrlm_", glrlm::compute);
 }
 
-/// PyRadiomics' settings from the fixture, mapped onto radscore's.
+/// PyRadiomics' settings from the fixture, read by radscore's params parser as a `setting:` section
+/// (JSON is YAML).
 fn fixture_settings(settings: &serde_json::Value) -> Settings {
-    let defaults = Settings::default();
-    let weighting_norm = settings["weightingNorm"].as_str().map(|norm| match norm {
-        "manhattan" => WeightingNorm::Manhattan,
-        "euclidean" => WeightingNorm::Euclidean,
-        "infinity" => WeightingNorm::Infinity,
-        "no_weighting" => WeightingNorm::NoWeighting,
-        other => panic!("unknown weightingNorm {other}"),
-    });
-    Settings {
-        bin_width: settings["binWidth"].as_f64().unwrap(),
-        distances: settings["distances"]
-            .as_array()
-            .map_or(defaults.distances.clone(), |d| {
-                d.iter().map(|v| v.as_u64().unwrap() as u32).collect()
-            }),
-        symmetrical_glcm: settings["symmetricalGLCM"]
-            .as_bool()
-            .unwrap_or(defaults.symmetrical_glcm),
-        weighting_norm,
-        force_2d: settings["force2D"].as_bool().unwrap_or(defaults.force_2d),
-        force_2d_dimension: settings["force2Ddimension"]
-            .as_u64()
-            .map_or(defaults.force_2d_dimension, |d| d as usize),
-        ..defaults
-    }
+    Params::from_yaml_str(&format!("setting: {settings}"))
+        .unwrap_or_else(|e| panic!("fixture settings {settings}: {e}"))
+        .settings
 }
 
 #[test]
