@@ -356,9 +356,9 @@ fn joint_entropy(g: &Glcm) -> f64 {
 /// `B = D_x^{-½}·P·D_y^{-½}`, a symmetric positive semi-definite matrix: same eigenvalues. Its
 /// largest is 1 with eigenvector `√p_x`, so the second largest is the largest on the complement of
 /// `√p_x`, found by Lanczos iteration using only products with the sparse `B` and `Bᵀ`.
-/// PyRadiomics' `+ ε` in the denominator is left out: without it numpy `eigvals` agrees with this
-/// to ~1e-15, and with it PyRadiomics moves by ≲ 1e-7 relative (ε against `p_x(i)p_y(k)` of rare
-/// levels).
+/// PyRadiomics' `+ ε` in the denominator breaks the symmetry; it shifts the eigenvalue by up to
+/// ~1e-7 relative (ε against `p_x(i)p_y(k)` of rare levels), which [`epsilon_shift`] adds back to
+/// first order.
 fn maximal_correlation_coefficient(g: &Glcm) -> f64 {
     let n = g.levels.len();
     if n < 2 {
@@ -391,8 +391,29 @@ fn maximal_correlation_coefficient(g: &Glcm) -> f64 {
             *o = row.iter().map(|&(k, b)| b * bt_x[k]).sum();
         }
     };
-    let second = eigen::largest_eigenvalue_orthogonal_to(apply, &top);
-    second.max(0.0).sqrt()
+    let (second, y) = eigen::largest_eigenpair_orthogonal_to(apply, &top);
+    (second + epsilon_shift(g, &rows, &b_rows, &y)).max(0.0).sqrt()
+}
+
+/// First-order change of an eigenvalue of `Q` when, as in PyRadiomics, `ε` is added to each
+/// denominator `p_x(i)p_y(k)`: with `y` the unit eigenvector of `B·Bᵀ`, `Q`'s right and left
+/// eigenvectors are `D_x^{-½}y` and `D_x^{½}y`, and `Q` loses
+/// `E(i,j) = Σ_k p(i,k)p(j,k)·ε / (x(x + ε))`, `x = p_x(i)p_y(k)`, so the eigenvalue moves by
+/// `−Σ_k (Σ_i √p_x(i)·y_i·p(i,k)·ε/(x(x+ε))) · (Σ_j y_j·p(j,k)/√p_x(j))`. The second-order term is
+/// of relative size `(ε/x)²`, far below double precision.
+fn epsilon_shift(g: &Glcm, rows: &[usize], b_rows: &[Vec<(usize, f64)>], y: &[f64]) -> f64 {
+    let n = g.levels.len();
+    let (mut left, mut right) = (vec![0.0; n], vec![0.0; n]);
+    for ((&a, row), &ya) in rows.iter().zip(b_rows).zip(y) {
+        let sqrt_px = g.px[a].sqrt();
+        for &(k, _) in row {
+            let p = g.p[[a, k]];
+            let x = g.px[a] * g.py[k];
+            left[k] += sqrt_px * ya * p * EPS / (x * (x + EPS));
+            right[k] += ya * p / sqrt_px;
+        }
+    }
+    -left.iter().zip(&right).map(|(l, r)| l * r).sum::<f64>()
 }
 
 /// Maximum Probability `max p(i,j)` (PyRadiomics GLCM feature 21).

@@ -3,21 +3,21 @@
 //! re-orthogonalisation (Golub & Van Loan, *Matrix Computations*, §10.1–10.3). Each step costs one
 //! operator application plus `O(k·n)`, instead of the `O(n³)` of a dense eigensolver.
 
-/// Largest eigenvalue of the symmetric positive semi-definite operator `apply` (`out = A·x`, with
-/// `n = u.len()`) restricted to the orthogonal complement of `u`, a unit eigenvector of `A`.
-/// 0 when that complement is trivial.
+/// Largest eigenvalue, with a unit eigenvector, of the symmetric positive semi-definite operator
+/// `apply` (`out = A·x`, with `n = u.len()`) restricted to the orthogonal complement of `u`, a
+/// unit eigenvector of `A`. `(0, 0)` when that complement is trivial.
 ///
 /// Iterates until the Ritz value's residual bound `β_k·|s_k|` is below `1e-12` relative (so the
 /// eigenvalue itself is known far more precisely), the Krylov space becomes invariant, or it spans
 /// the whole complement, where the Ritz value is exact.
-pub fn largest_eigenvalue_orthogonal_to(mut apply: impl FnMut(&[f64], &mut [f64]), u: &[f64]) -> f64 {
+pub fn largest_eigenpair_orthogonal_to(mut apply: impl FnMut(&[f64], &mut [f64]), u: &[f64]) -> (f64, Vec<f64>) {
     let n = u.len();
     let dimension = n.saturating_sub(1);
     let mut q = start_vector(n);
     orthogonalise(&mut q, std::iter::once(u));
     let norm = dot(&q, &q).sqrt();
     if dimension == 0 || norm == 0.0 {
-        return 0.0;
+        return (0.0, vec![0.0; n]);
     }
     q.iter_mut().for_each(|v| *v /= norm);
     let mut basis: Vec<Vec<f64>> = Vec::new();
@@ -34,12 +34,16 @@ pub fn largest_eigenvalue_orthogonal_to(mut apply: impl FnMut(&[f64], &mut [f64]
         let b = dot(&w, &w).sqrt();
         let theta = largest_tridiagonal_eigenvalue(&alpha, &beta);
         let scale = theta.abs().max(f64::MIN_POSITIVE);
-        if basis.len() == dimension || b <= 1e-14 * alpha.iter().fold(scale, |m, a| m.max(a.abs())) {
-            return theta;
-        }
-        let residual = b * last_eigenvector_component(&alpha, &beta, theta).abs();
-        if residual <= 1e-12 * scale {
-            return theta;
+        let s = tridiagonal_eigenvector(&alpha, &beta, theta);
+        let invariant = b <= 1e-14 * alpha.iter().fold(scale, |m, a| m.max(a.abs()));
+        let residual = b * s[s.len() - 1].abs();
+        if basis.len() == dimension || invariant || residual <= 1e-12 * scale {
+            // Ritz vector: the Lanczos basis combined by T's eigenvector.
+            let mut y = vec![0.0; n];
+            for (q, &sj) in basis.iter().zip(&s) {
+                y.iter_mut().zip(q).for_each(|(yi, qi)| *yi += sj * qi);
+            }
+            return (theta, y);
         }
         beta.push(b);
         q = w.iter().map(|v| v / b).collect();
@@ -78,10 +82,10 @@ fn largest_tridiagonal_eigenvalue(alpha: &[f64], beta: &[f64]) -> f64 {
     d.into_iter().fold(f64::NEG_INFINITY, f64::max)
 }
 
-/// Last component of the unit eigenvector of the tridiagonal `(alpha, beta)` for its largest
-/// eigenvalue `theta`, by two steps of inverse iteration. `T − θI` is negative semi-definite, so
-/// elimination without pivoting is stable; a zero pivot (exact eigenvalue) is nudged.
-fn last_eigenvector_component(alpha: &[f64], beta: &[f64], theta: f64) -> f64 {
+/// Unit eigenvector of the tridiagonal `(alpha, beta)` for its largest eigenvalue `theta`, by two
+/// steps of inverse iteration. `T − θI` is negative semi-definite, so elimination without pivoting
+/// is stable; a zero pivot (exact eigenvalue) is nudged.
+fn tridiagonal_eigenvector(alpha: &[f64], beta: &[f64], theta: f64) -> Vec<f64> {
     let k = alpha.len();
     let tiny = f64::EPSILON * alpha.iter().chain(beta).fold(f64::MIN_POSITIVE, |m, v| m.max(v.abs()));
     let mut x = vec![1.0; k];
@@ -105,7 +109,7 @@ fn last_eigenvector_component(alpha: &[f64], beta: &[f64], theta: f64) -> f64 {
         let norm = dot(&x, &x).sqrt();
         x.iter_mut().for_each(|v| *v /= norm);
     }
-    x[k - 1]
+    x
 }
 
 /// Eigenvalues of the symmetric tridiagonal matrix (`d` diagonal, `e[k]` between `k` and `k + 1`,
@@ -198,16 +202,21 @@ mod tests {
             .collect();
         let norm = dot(&u, &u).sqrt();
         u.iter_mut().for_each(|v| *v /= norm);
-        let value = largest_eigenvalue_orthogonal_to(apply, &u);
+        let (value, y) = largest_eigenpair_orthogonal_to(apply, &u);
         assert!((value - toeplitz_eigenvalue(n - 1, n)).abs() < 1e-12, "{value}");
+        // Its eigenvector is sin(j·(n−1)π/(n+1)), up to sign.
+        let mut expected: Vec<f64> = (1..=n)
+            .map(|j| (j as f64 * (n - 1) as f64 * PI / (n + 1) as f64).sin())
+            .collect();
+        let norm = dot(&expected, &expected).sqrt();
+        expected.iter_mut().for_each(|v| *v /= norm);
+        assert!((dot(&y, &expected).abs() - 1.0).abs() < 1e-10);
     }
 
     #[test]
     fn lanczos_on_a_one_dimensional_space_has_nothing_left() {
-        assert_eq!(
-            largest_eigenvalue_orthogonal_to(|x, out| out.copy_from_slice(x), &[1.0]),
-            0.0
-        );
+        let (value, y) = largest_eigenpair_orthogonal_to(|x, out| out.copy_from_slice(x), &[1.0]);
+        assert_eq!((value, y), (0.0, vec![0.0]));
     }
 
     #[test]
@@ -219,7 +228,7 @@ mod tests {
                 out[i] = diagonal[i] * x[i];
             }
         };
-        let value = largest_eigenvalue_orthogonal_to(apply, &[1.0, 0.0, 0.0, 0.0, 0.0]);
+        let (value, _) = largest_eigenpair_orthogonal_to(apply, &[1.0, 0.0, 0.0, 0.0, 0.0]);
         assert!((value - 2.0).abs() < 1e-14, "{value}");
     }
 }
