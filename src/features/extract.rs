@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
-use super::{ClassFeatures, Roi, Settings, firstorder, shape};
+use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape};
 use crate::imaging::{ImagingError, Volume, check_same_grid, label_region};
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -15,7 +15,15 @@ pub type FeatureVector = Vec<(String, f64)>;
 type ClassFn = fn(&Roi, &Settings) -> ClassFeatures;
 
 /// The feature classes radscore computes, by PyRadiomics class name.
-const REGISTRY: &[(&str, ClassFn)] = &[("firstorder", firstorder::compute), ("shape", shape::compute)];
+const REGISTRY: &[(&str, ClassFn)] = &[
+    ("firstorder", firstorder::compute),
+    ("shape", shape::compute),
+    ("glcm", glcm::compute),
+    ("glrlm", glrlm::compute),
+    ("glszm", glszm::compute),
+    ("gldm", gldm::compute),
+    ("ngtdm", ngtdm::compute),
+];
 
 /// Names of the implemented feature classes, in registry order.
 pub fn implemented_classes() -> impl Iterator<Item = &'static str> {

@@ -4,16 +4,23 @@
 //! discretise the grey levels once, then run each enabled feature class on that region. Every class
 //! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
 
+pub mod angles;
 pub mod discretisation;
 mod error;
 mod extract;
 pub mod filters;
 mod firstorder;
+pub mod glcm;
+pub mod gldm;
+pub mod glrlm;
+pub mod glszm;
+pub mod ngtdm;
 mod output;
 pub mod params;
 mod roi;
 pub mod shape;
 pub mod shape2d;
+pub mod texture;
 
 use ndarray::Array3;
 

@@ -248,6 +248,26 @@ fn shape_matches_pyradiomics_on_the_ibsi_digital_phantom() {
 }
 
 #[test]
+fn glcm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "glcm", 1e-6, 1e-9);
+}
+
+#[test]
+fn glcm_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("glcm", 1e-6, 1e-9);
+}
+
+#[test]
+fn glrlm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "glrlm", 1e-6, 1e-9);
+}
+
+#[test]
+fn glrlm_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("glrlm", 1e-6, 1e-9);
+}
+
+#[test]
 fn every_setting_a_params_file_parses() {
     let Some(dir) = reference_dir() else { return };
     for setting in ["a_original", "a_noinfo", "a_precrop"] {

@@ -4,3 +4,5 @@
 mod features;
 mod geometry;
 mod reference;
+mod texture;
+mod zone_texture;
