@@ -15,19 +15,33 @@ fn fixture(name: &str) -> Value {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().expect("number")).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().expect("number"))
+        .collect()
 }
 
 fn volume(case: &Value) -> (Array3<f64>, [f64; 3]) {
     let shape = floats(&case["shape"]);
     let dim = (shape[0] as usize, shape[1] as usize, shape[2] as usize);
     let spacing = floats(&case["spacing"]);
-    (Array3::from_shape_vec(dim, floats(&case["input"])).unwrap(), [spacing[0], spacing[1], spacing[2]])
+    (
+        Array3::from_shape_vec(dim, floats(&case["input"])).unwrap(),
+        [spacing[0], spacing[1], spacing[2]],
+    )
 }
 
 /// A params-file sigma as the fixture's JSON (Python) wrote it: `2` is an integer, `2.0` a float.
 fn sigmas(v: &Value) -> Vec<Sigma> {
-    v.as_array().unwrap().iter().map(|x| x.as_i64().map_or_else(|| Sigma::Float(x.as_f64().unwrap()), Sigma::Integer)).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            x.as_i64()
+                .map_or_else(|| Sigma::Float(x.as_f64().unwrap()), Sigma::Integer)
+        })
+        .collect()
 }
 
 /// Voxels whose relative difference exceeds `tolerance` (relative to max(|want|, 1)).
@@ -64,7 +78,10 @@ impl Differences {
             self.max_relative,
             self.worst
         );
-        eprintln!("max relative difference {:e} over {} voxels", self.max_relative, self.compared);
+        eprintln!(
+            "max relative difference {:e} over {} voxels",
+            self.max_relative, self.compared
+        );
     }
 }
 
@@ -80,12 +97,29 @@ fn log_images_match_simpleitk_on_every_seeded_volume_with_pyradiomics_names_and_
         let requested = sigmas(&case["sigma"]);
         let got = log_images(&image, spacing, &requested);
         let names: Vec<&str> = got.images.iter().map(|i| i.name.as_str()).collect();
-        let want_names: Vec<&str> = case["order"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert_eq!(names, want_names, "sigmas {requested:?}: image types or their order differ");
-        assert_eq!(got.images.len() + got.skipped.len(), requested.len(), "every sigma is either filtered or skipped");
+        let want_names: Vec<&str> = case["order"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names, want_names,
+            "sigmas {requested:?}: image types or their order differ"
+        );
+        assert_eq!(
+            got.images.len() + got.skipped.len(),
+            requested.len(),
+            "every sigma is either filtered or skipped"
+        );
         for image in &got.images {
             let what = format!("{:?} {}", case["shape"], image.name);
-            differences.compare(&what, &image.image, &floats(&case["outputs"][&image.name]), LOG_TOLERANCE);
+            differences.compare(
+                &what,
+                &image.image,
+                &floats(&case["outputs"][&image.name]),
+                LOG_TOLERANCE,
+            );
         }
     }
     differences.assert_within(LOG_TOLERANCE);
@@ -119,15 +153,28 @@ fn log_matches_simpleitk_on_a_block_of_the_brain1_reference_case() {
     let size: Vec<usize> = floats(&crop["size_xyz"]).iter().map(|&v| v as usize).collect();
     let block = volume
         .voxels
-        .slice(s![start[2]..start[2] + size[2], start[1]..start[1] + size[1], start[0]..start[0] + size[0]])
+        .slice(s![
+            start[2]..start[2] + size[2],
+            start[1]..start[1] + size[1],
+            start[0]..start[0] + size[0]
+        ])
         .to_owned();
-    assert_eq!(block.sum(), crop["input_sum"].as_f64().unwrap(), "the block is not the one the fixture was cut from");
+    assert_eq!(
+        block.sum(),
+        crop["input_sum"].as_f64().unwrap(),
+        "the block is not the one the fixture was cut from"
+    );
     let spacing = volume.geometry.spacing;
     let got = log_images(&block, spacing, &sigmas(&crop["sigma"]));
     assert!(got.skipped.is_empty(), "{:?}", got.skipped);
     let mut differences = Differences::default();
     for image in &got.images {
-        differences.compare(&image.name, &image.image, &floats(&crop["outputs"][&image.name]), LOG_TOLERANCE);
+        differences.compare(
+            &image.name,
+            &image.image,
+            &floats(&crop["outputs"][&image.name]),
+            LOG_TOLERANCE,
+        );
     }
     differences.assert_within(LOG_TOLERANCE);
 }
@@ -144,7 +191,12 @@ fn square_squareroot_logarithm_and_exponential_match_pyradiomics_on_every_seeded
         for filter in PointwiseFilter::ALL {
             let what = format!("{} {}", case["kind"], filter.image_name());
             let got = filter.apply(&image).unwrap();
-            differences.compare(&what, &got, &floats(&case["outputs"][filter.image_name()]), POINTWISE_TOLERANCE);
+            differences.compare(
+                &what,
+                &got,
+                &floats(&case["outputs"][filter.image_name()]),
+                POINTWISE_TOLERANCE,
+            );
         }
     }
     differences.assert_within(POINTWISE_TOLERANCE);
@@ -158,7 +210,12 @@ fn gradient_matches_simpleitk_exactly_with_and_without_spacing() {
         let (image, spacing) = volume(case);
         for (key, use_spacing) in [("gradient", true), ("gradient-no-spacing", false)] {
             let got = gradient_magnitude(&image, spacing, use_spacing);
-            differences.compare(&format!("{} {key}", case["kind"]), &got, &floats(&case["outputs"][key]), 0.0);
+            differences.compare(
+                &format!("{} {key}", case["kind"]),
+                &got,
+                &floats(&case["outputs"][key]),
+                0.0,
+            );
         }
     }
     differences.assert_within(0.0);

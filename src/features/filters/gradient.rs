@@ -16,9 +16,21 @@ pub fn gradient_magnitude(image: &Array3<f64>, spacing: [f64; 3], use_spacing: b
     let mut out = Array3::<f64>::zeros(image.raw_dim());
     Zip::indexed(&mut out).for_each(|(z, y, x), o| {
         let difference = |before: f64, after: f64, c: f64| -c * before + c * after;
-        let gx = difference(image[[z, y, x.saturating_sub(1)]], image[[z, y, (x + 1).min(nx - 1)]], cx);
-        let gy = difference(image[[z, y.saturating_sub(1), x]], image[[z, (y + 1).min(ny - 1), x]], cy);
-        let gz = difference(image[[z.saturating_sub(1), y, x]], image[[(z + 1).min(nz - 1), y, x]], cz);
+        let gx = difference(
+            image[[z, y, x.saturating_sub(1)]],
+            image[[z, y, (x + 1).min(nx - 1)]],
+            cx,
+        );
+        let gy = difference(
+            image[[z, y.saturating_sub(1), x]],
+            image[[z, (y + 1).min(ny - 1), x]],
+            cy,
+        );
+        let gz = difference(
+            image[[z.saturating_sub(1), y, x]],
+            image[[(z + 1).min(nz - 1), y, x]],
+            cz,
+        );
         let sum = gx * gx + gy * gy + gz * gz;
         *o = f64::from(sum.sqrt() as f32);
     });

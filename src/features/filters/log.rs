@@ -44,7 +44,13 @@ impl Sigma {
 /// notation (`1e-05`) below 1e-4 or from 1e16 on.
 fn python_float_str(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "nan".into() } else if v > 0.0 { "inf".into() } else { "-inf".into() };
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
     }
     let magnitude = v.abs();
     if magnitude != 0.0 && !(1e-4..1e16).contains(&magnitude) {
@@ -53,7 +59,11 @@ fn python_float_str(v: f64) -> String {
         let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |d| ("-", d));
         return format!("{mantissa}e{sign}{digits:0>2}");
     }
-    if v.fract() == 0.0 { format!("{v:.1}") } else { v.to_string() }
+    if v.fract() == 0.0 {
+        format!("{v:.1}")
+    } else {
+        v.to_string()
+    }
 }
 
 /// One LoG image and the PyRadiomics name of its image type.
@@ -103,21 +113,32 @@ pub struct LogImages {
 pub fn log_images(image: &Array3<f64>, spacing: [f64; 3], sigmas: &[Sigma]) -> LogImages {
     let (nz, ny, nx) = image.dim();
     let size = [nx, ny, nz];
-    let mut out = LogImages { images: Vec::new(), skipped: Vec::new() };
+    let mut out = LogImages {
+        images: Vec::new(),
+        skipped: Vec::new(),
+    };
     if size.iter().any(|&n| n < 4) {
         out.skipped = sigmas.iter().map(|&s| (s, LogSkipReason::ImageUnder4Voxels)).collect();
         return out;
     }
     for &sigma in sigmas {
         let mm = sigma.mm();
-        // `not sigma > 0` rather than `sigma <= 0` so that NaN is skipped as PyRadiomics does.
-        if !(mm > 0.0) {
+        // PyRadiomics tests `sigma > 0.0`, which NaN fails too.
+        if mm.is_nan() || mm <= 0.0 {
             out.skipped.push((sigma, LogSkipReason::SigmaNotPositive));
-        } else if size.iter().zip(spacing).any(|(&n, s)| (n as f64) < (mm / s).ceil() + 1.0) {
+        } else if size
+            .iter()
+            .zip(spacing)
+            .any(|(&n, s)| (n as f64) < (mm / s).ceil() + 1.0)
+        {
             out.skipped.push((sigma, LogSkipReason::ImageSmallerThanKernel));
         } else {
             let image = laplacian_of_gaussian(image, spacing, mm);
-            out.images.push(LogImage { name: sigma.image_name(), sigma, image });
+            out.images.push(LogImage {
+                name: sigma.image_name(),
+                sigma,
+                image,
+            });
         }
     }
     out
@@ -203,7 +224,13 @@ impl DericheCoefficients {
         let sn = n[0] + n[1] + n[2] + n[3];
         let sm = m[0] + m[1] + m[2] + m[3];
         let sd = 1.0 + d[0] + d[1] + d[2] + d[3];
-        DericheCoefficients { n, d, m, bn: d.map(|di| di * sn / sd), bm: d.map(|di| di * sm / sd) }
+        DericheCoefficients {
+            n,
+            d,
+            m,
+            bn: d.map(|di| di * sn / sd),
+            bm: d.map(|di| di * sm / sd),
+        }
     }
 }
 
@@ -260,15 +287,17 @@ fn recursive_gaussian_along<T: Copy + Into<f64>>(
     let mut causal = vec![0.0; len];
     let mut anticausal = vec![0.0; len];
     let mut out = Array3::<f32>::zeros(input.raw_dim());
-    Zip::from(out.lanes_mut(axis)).and(input.lanes(axis)).for_each(|o: ArrayViewMut1<f32>, x: ArrayView1<T>| {
-        for (d, &v) in data.iter_mut().zip(x) {
-            *d = v.into();
-        }
-        filter_line(&data, &mut causal, &mut anticausal, c);
-        for ((o, a), b) in o.into_iter().zip(&causal).zip(&anticausal) {
-            *o = (a + b) as f32;
-        }
-    });
+    Zip::from(out.lanes_mut(axis))
+        .and(input.lanes(axis))
+        .for_each(|o: ArrayViewMut1<f32>, x: ArrayView1<T>| {
+            for (d, &v) in data.iter_mut().zip(x) {
+                *d = v.into();
+            }
+            filter_line(&data, &mut causal, &mut anticausal, c);
+            for ((o, a), b) in o.into_iter().zip(&causal).zip(&anticausal) {
+                *o = (a + b) as f32;
+            }
+        });
     out
 }
 
@@ -309,5 +338,34 @@ fn filter_line(data: &[f64], causal: &mut [f64], anticausal: &mut [f64], c: &Der
     for i in (1..=ln - 4).rev() {
         a[i - 1] = data[i] * m1 + data[i + 1] * m2 + data[i + 2] * m3 + data[i + 3] * m4;
         a[i - 1] -= a[i] * d1 + a[i + 1] * d2 + a[i + 2] * d3 + a[i + 3] * d4;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Python 3.11 `str()` of each float, as PyRadiomics uses it in the image name.
+    #[test]
+    fn log_image_names_follow_pythons_str_of_the_sigma() {
+        for (sigma, name) in [
+            (Sigma::Integer(2), "log-sigma-2-mm-3D"),
+            (Sigma::Float(2.0), "log-sigma-2-0-mm-3D"),
+            (Sigma::Float(2.25), "log-sigma-2-25-mm-3D"),
+            (Sigma::Float(1e-5), "log-sigma-1e-05-mm-3D"),
+            (Sigma::Float(0.0001), "log-sigma-0-0001-mm-3D"),
+            (Sigma::Float(1e15), "log-sigma-1000000000000000-0-mm-3D"),
+            (Sigma::Float(1.5e16), "log-sigma-1-5e+16-mm-3D"),
+        ] {
+            assert_eq!(sigma.image_name(), name, "{sigma:?}");
+        }
+    }
+
+    #[test]
+    fn a_constant_image_has_a_zero_laplacian() {
+        let image = Array3::from_elem((4, 5, 6), 123.0);
+        let out = laplacian_of_gaussian(&image, [0.7, 0.8, 2.0], 1.5);
+        let worst = out.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        assert!(worst < 1e-3, "largest |LoG| of a constant image: {worst}");
     }
 }

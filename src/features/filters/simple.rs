@@ -22,8 +22,12 @@ pub enum PointwiseFilter {
 
 impl PointwiseFilter {
     /// Every point-wise filter, in PyRadiomics' documentation order.
-    pub const ALL: [PointwiseFilter; 4] =
-        [PointwiseFilter::Square, PointwiseFilter::SquareRoot, PointwiseFilter::Logarithm, PointwiseFilter::Exponential];
+    pub const ALL: [PointwiseFilter; 4] = [
+        PointwiseFilter::Square,
+        PointwiseFilter::SquareRoot,
+        PointwiseFilter::Logarithm,
+        PointwiseFilter::Exponential,
+    ];
 
     /// PyRadiomics' image-type name, the prefix of its feature names (`square_firstorder_Mean`).
     pub fn image_name(self) -> &'static str {
@@ -43,7 +47,9 @@ impl PointwiseFilter {
     pub fn apply(self, image: &Array3<f64>) -> Result<Array3<f64>, FilterError> {
         let max_abs = image.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         if max_abs == 0.0 && self != PointwiseFilter::SquareRoot {
-            return Err(FilterError::AllZeroImage { image_type: self.image_name() });
+            return Err(FilterError::AllZeroImage {
+                image_type: self.image_name(),
+            });
         }
         Ok(match self {
             PointwiseFilter::Square => {
@@ -108,7 +114,11 @@ mod tests {
         for filter in PointwiseFilter::ALL {
             let out = filter.apply(&image).unwrap();
             let max_abs = out.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-            assert!((max_abs - 40.0).abs() < 1e-12, "{}: max |f(x)| = {max_abs}", filter.image_name());
+            assert!(
+                (max_abs - 40.0).abs() < 1e-12,
+                "{}: max |f(x)| = {max_abs}",
+                filter.image_name()
+            );
         }
     }
 }
