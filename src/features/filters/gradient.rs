@@ -7,6 +7,9 @@
 
 use ndarray::{Array3, Zip};
 
+/// PyRadiomics' image-type name, the prefix of its feature names (`gradient_firstorder_Mean`).
+pub const GRADIENT_IMAGE_NAME: &str = "gradient";
+
 /// The gradient magnitude of `image` (`[z, y, x]`), `spacing` in mm as (x, y, z).
 pub fn gradient_magnitude(image: &Array3<f64>, spacing: [f64; 3], use_spacing: bool) -> Array3<f64> {
     let (nz, ny, nx) = image.dim();

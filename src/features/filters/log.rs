@@ -147,8 +147,9 @@ pub fn log_images(image: &Array3<f64>, spacing: [f64; 3], sigmas: &[Sigma]) -> L
 /// SimpleITK `LaplacianRecursiveGaussian(image, sigma, normalizeAcrossScale=True)`:
 /// `sigma² · Σ_d ∂²(G_σ * image)/∂d²` with the derivatives in mm.
 ///
-/// Needs at least 4 voxels along every axis (ITK's recursive filter does); [`log_images`] checks it.
-pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma_mm: f64) -> Array3<f64> {
+/// Needs at least 4 voxels along every axis (ITK's recursive filter does), which [`log_images`]
+/// checks before calling it.
+fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma_mm: f64) -> Array3<f64> {
     // ITK's dimension d (x, y, z) is array axis 2 − d.
     let axis_of = |dim: usize| Axis(2 - dim);
     let mut cumulative = Array3::<f32>::zeros(image.raw_dim());

@@ -7,8 +7,8 @@ mod simple;
 mod wavelet;
 mod wavelet_filters;
 
-pub use gradient::gradient_magnitude;
-pub use log::{LogImage, LogImages, LogSkipReason, Sigma, laplacian_of_gaussian, log_images};
+pub use gradient::{GRADIENT_IMAGE_NAME, gradient_magnitude};
+pub use log::{LogImage, LogImages, LogSkipReason, Sigma, log_images};
 pub use simple::PointwiseFilter;
 pub use wavelet::{WaveletImage, wavelet_decompositions, wavelet_filters};
 
