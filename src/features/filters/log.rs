@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use ndarray::{Array3, ArrayView1, ArrayViewMut1, Axis, Zip};
+use ndarray::{Array3, Axis, Zip};
 
 /// A LoG `sigma` as the params file wrote it. PyRadiomics names the image after Python's
 /// `str(sigma)`, so `1` gives `log-sigma-1-mm-3D` and `1.0` gives `log-sigma-1-0-mm-3D`.
@@ -276,69 +276,104 @@ fn n_coefficients(sigmad: f64, [a1, b1, a2, b2]: [f64; 4]) -> ([f64; 4], f64, f6
     ([n0, n1, n2, n3], sn, dn, en)
 }
 
+/// Parallel lines filtered together: enough to stream whole cache lines and overlap the
+/// recursions, few enough that the three f64 buffers stay in cache.
+const LINES_PER_BLOCK: usize = 64;
+
 /// One `RecursiveGaussianImageFilter` pass along `axis`, computed in f64 per line and stored as
 /// f32 like ITK's float32 intermediate images.
+///
+/// Lines are filtered in blocks of neighbouring parallel lines that advance together: the same
+/// arithmetic per voxel as line by line, but independent recursions the CPU can overlap, and
+/// cache-friendly access for the strided z and y axes.
 fn recursive_gaussian_along<T: Copy + Into<f64>>(
     input: &Array3<T>,
     axis: Axis,
     c: &DericheCoefficients,
 ) -> Array3<f32> {
-    let len = input.len_of(axis);
-    let mut data = vec![0.0; len];
-    let mut causal = vec![0.0; len];
-    let mut anticausal = vec![0.0; len];
-    let mut out = Array3::<f32>::zeros(input.raw_dim());
-    Zip::from(out.lanes_mut(axis))
-        .and(input.lanes(axis))
-        .for_each(|o: ArrayViewMut1<f32>, x: ArrayView1<T>| {
-            for (d, &v) in data.iter_mut().zip(x) {
-                *d = v.into();
+    let input = input.as_standard_layout();
+    let (nz, ny, nx) = input.dim();
+    // Sample i of line k in slab b sits at b·ny·nx + i·along + k·across.
+    let (slabs, len, along, lines, across) = match axis.index() {
+        0 => (1, nz, ny * nx, ny * nx, 1),
+        1 => (nz, ny, nx, nx, 1),
+        _ => (nz, nx, 1, ny, nx),
+    };
+    let src = input.as_slice().expect("standard layout is contiguous");
+    let mut out = vec![0.0_f32; src.len()];
+    let width = LINES_PER_BLOCK.min(lines);
+    let mut data = vec![0.0; len * width];
+    let mut causal = vec![0.0; len * width];
+    let mut anticausal = vec![0.0; len * width];
+    for slab in 0..slabs {
+        for first in (0..lines).step_by(width) {
+            let w = width.min(lines - first);
+            let offset = |i: usize, k: usize| slab * ny * nx + i * along + (first + k) * across;
+            for i in 0..len {
+                for k in 0..w {
+                    data[i * w + k] = src[offset(i, k)].into();
+                }
             }
-            filter_line(&data, &mut causal, &mut anticausal, c);
-            for ((o, a), b) in o.into_iter().zip(&causal).zip(&anticausal) {
-                *o = (a + b) as f32;
+            filter_lines(&data[..len * w], &mut causal, &mut anticausal, w, c);
+            for i in 0..len {
+                for k in 0..w {
+                    out[offset(i, k)] = (causal[i * w + k] + anticausal[i * w + k]) as f32;
+                }
             }
-        });
-    out
+        }
+    }
+    Array3::from_shape_vec((nz, ny, nx), out).expect("same number of voxels")
 }
 
-/// `RecursiveSeparableImageFilter::FilterDataArray` (ITK 5.4), keeping its order of operations so
-/// the double-precision sums round the same way: a causal and an anti-causal 4th-order recursion,
-/// each started as if the edge value extended to infinity. `data.len()` must be at least 4.
-fn filter_line(data: &[f64], causal: &mut [f64], anticausal: &mut [f64], c: &DericheCoefficients) {
-    let ln = data.len();
+/// `RecursiveSeparableImageFilter::FilterDataArray` (ITK 5.4) on `w` interleaved lines (`data[i * w + k]`
+/// is sample i of line k), keeping ITK's order of operations so the double-precision sums round the
+/// same way: a causal and an anti-causal 4th-order recursion, each started as if the edge value
+/// extended to infinity. Lines must have at least 4 samples.
+fn filter_lines(data: &[f64], causal: &mut [f64], anticausal: &mut [f64], w: usize, c: &DericheCoefficients) {
+    let ln = data.len() / w;
     let [n0, n1, n2, n3] = c.n;
     let [d1, d2, d3, d4] = c.d;
     let [m1, m2, m3, m4] = c.m;
     let [bn1, bn2, bn3, bn4] = c.bn;
     let [bm1, bm2, bm3, bm4] = c.bm;
-    let s = causal;
-    let v1 = data[0];
-    s[0] = v1 * n0 + v1 * n1 + v1 * n2 + v1 * n3;
-    s[1] = data[1] * n0 + v1 * n1 + v1 * n2 + v1 * n3;
-    s[2] = data[2] * n0 + data[1] * n1 + v1 * n2 + v1 * n3;
-    s[3] = data[3] * n0 + data[2] * n1 + data[1] * n2 + v1 * n3;
-    s[0] -= v1 * bn1 + v1 * bn2 + v1 * bn3 + v1 * bn4;
-    s[1] -= s[0] * d1 + v1 * bn2 + v1 * bn3 + v1 * bn4;
-    s[2] -= s[1] * d1 + s[0] * d2 + v1 * bn3 + v1 * bn4;
-    s[3] -= s[2] * d1 + s[1] * d2 + s[0] * d3 + v1 * bn4;
-    for i in 4..ln {
-        s[i] = data[i] * n0 + data[i - 1] * n1 + data[i - 2] * n2 + data[i - 3] * n3;
-        s[i] -= s[i - 1] * d1 + s[i - 2] * d2 + s[i - 3] * d3 + s[i - 4] * d4;
+    let (x, s, a) = (data, causal, anticausal);
+    for k in 0..w {
+        let at = |i: usize| i * w + k;
+        let v1 = x[at(0)];
+        s[at(0)] = v1 * n0 + v1 * n1 + v1 * n2 + v1 * n3;
+        s[at(1)] = x[at(1)] * n0 + v1 * n1 + v1 * n2 + v1 * n3;
+        s[at(2)] = x[at(2)] * n0 + x[at(1)] * n1 + v1 * n2 + v1 * n3;
+        s[at(3)] = x[at(3)] * n0 + x[at(2)] * n1 + x[at(1)] * n2 + v1 * n3;
+        s[at(0)] -= v1 * bn1 + v1 * bn2 + v1 * bn3 + v1 * bn4;
+        s[at(1)] -= s[at(0)] * d1 + v1 * bn2 + v1 * bn3 + v1 * bn4;
+        s[at(2)] -= s[at(1)] * d1 + s[at(0)] * d2 + v1 * bn3 + v1 * bn4;
+        s[at(3)] -= s[at(2)] * d1 + s[at(1)] * d2 + s[at(0)] * d3 + v1 * bn4;
     }
-    let a = anticausal;
-    let v2 = data[ln - 1];
-    a[ln - 1] = v2 * m1 + v2 * m2 + v2 * m3 + v2 * m4;
-    a[ln - 2] = data[ln - 1] * m1 + v2 * m2 + v2 * m3 + v2 * m4;
-    a[ln - 3] = data[ln - 2] * m1 + data[ln - 1] * m2 + v2 * m3 + v2 * m4;
-    a[ln - 4] = data[ln - 3] * m1 + data[ln - 2] * m2 + data[ln - 1] * m3 + v2 * m4;
-    a[ln - 1] -= v2 * bm1 + v2 * bm2 + v2 * bm3 + v2 * bm4;
-    a[ln - 2] -= a[ln - 1] * d1 + v2 * bm2 + v2 * bm3 + v2 * bm4;
-    a[ln - 3] -= a[ln - 2] * d1 + a[ln - 1] * d2 + v2 * bm3 + v2 * bm4;
-    a[ln - 4] -= a[ln - 3] * d1 + a[ln - 2] * d2 + a[ln - 1] * d3 + v2 * bm4;
+    for i in 4..ln {
+        for k in 0..w {
+            let at = |i: usize| i * w + k;
+            s[at(i)] = x[at(i)] * n0 + x[at(i - 1)] * n1 + x[at(i - 2)] * n2 + x[at(i - 3)] * n3;
+            s[at(i)] -= s[at(i - 1)] * d1 + s[at(i - 2)] * d2 + s[at(i - 3)] * d3 + s[at(i - 4)] * d4;
+        }
+    }
+    for k in 0..w {
+        let at = |i: usize| i * w + k;
+        let v2 = x[at(ln - 1)];
+        a[at(ln - 1)] = v2 * m1 + v2 * m2 + v2 * m3 + v2 * m4;
+        a[at(ln - 2)] = x[at(ln - 1)] * m1 + v2 * m2 + v2 * m3 + v2 * m4;
+        a[at(ln - 3)] = x[at(ln - 2)] * m1 + x[at(ln - 1)] * m2 + v2 * m3 + v2 * m4;
+        a[at(ln - 4)] = x[at(ln - 3)] * m1 + x[at(ln - 2)] * m2 + x[at(ln - 1)] * m3 + v2 * m4;
+        a[at(ln - 1)] -= v2 * bm1 + v2 * bm2 + v2 * bm3 + v2 * bm4;
+        a[at(ln - 2)] -= a[at(ln - 1)] * d1 + v2 * bm2 + v2 * bm3 + v2 * bm4;
+        a[at(ln - 3)] -= a[at(ln - 2)] * d1 + a[at(ln - 1)] * d2 + v2 * bm3 + v2 * bm4;
+        a[at(ln - 4)] -= a[at(ln - 3)] * d1 + a[at(ln - 2)] * d2 + a[at(ln - 1)] * d3 + v2 * bm4;
+    }
     for i in (1..=ln - 4).rev() {
-        a[i - 1] = data[i] * m1 + data[i + 1] * m2 + data[i + 2] * m3 + data[i + 3] * m4;
-        a[i - 1] -= a[i] * d1 + a[i + 1] * d2 + a[i + 2] * d3 + a[i + 3] * d4;
+        for k in 0..w {
+            let at = |i: usize| i * w + k;
+            a[at(i - 1)] = x[at(i)] * m1 + x[at(i + 1)] * m2 + x[at(i + 2)] * m3 + x[at(i + 3)] * m4;
+            a[at(i - 1)] -= a[at(i)] * d1 + a[at(i + 1)] * d2 + a[at(i + 2)] * d3 + a[at(i + 3)] * d4;
+        }
     }
 }
 
