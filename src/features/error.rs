@@ -9,6 +9,9 @@ pub enum FeatureError {
     /// The image or mask cannot be used (grid mismatch, absent label, ...).
     #[error(transparent)]
     Imaging(#[from] ImagingError),
+    /// A derived image type could not be computed (all-zero image for a logarithm, ...).
+    #[error(transparent)]
+    Filter(#[from] super::filters::FilterError),
     /// A parameter document key is unknown, malformed, out of range or not implemented.
     #[error("parameter {key}: {message}")]
     Params {

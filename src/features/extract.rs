@@ -6,7 +6,13 @@ use rayon::prelude::*;
 use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
 use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape};
-use crate::imaging::{ImagingError, Volume, check_same_grid, label_region};
+use ndarray::{Array3, s};
+
+use super::bounding_box;
+use super::filters::{GRADIENT_IMAGE_NAME, PointwiseFilter, gradient_magnitude, log_images, wavelet_decompositions};
+use crate::imaging::{
+    Geometry, ImagingError, Volume, check_same_grid, label_region, resample_image, resample_labels, roi_resampling_grid,
+};
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
 pub type FeatureVector = Vec<(String, f64)>;
@@ -58,27 +64,119 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
             e.into()
         }
     })?;
+    let prepared = prepare(image, mask, settings)?;
+    let (image, mask) = prepared.as_ref().map_or((image, mask), |(i, m)| (i, m));
     let region = label_region(mask, settings.label)?;
-    let roi =
-        Roi::new(&image.voxels, &region, image.geometry.spacing, settings).ok_or(ImagingError::LabelNotFound {
-            label: settings.label,
-            present: Vec::new(),
-        })?;
-    drop(region);
-    check_roi(&roi, settings)?;
+    let spacing = image.geometry.spacing;
     let mut vector = FeatureVector::new();
-    for image_type in &params.image_types {
-        // Shape depends on the mask alone, so PyRadiomics computes it once, on the original image.
-        let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
-            .par_iter()
-            .filter(|class| class.name != "shape" || *image_type == ImageType::Original)
-            .map(|class| named_features(*image_type, class, &roi, settings))
-            .collect();
-        for features in per_class {
-            vector.extend(features?);
+    for spec in &params.image_types {
+        for (name, voxels) in derived_images(&spec.image_type, image)? {
+            let roi = Roi::new(&voxels, &region, spacing, &spec.settings).ok_or(ImagingError::LabelNotFound {
+                label: settings.label,
+                present: Vec::new(),
+            })?;
+            drop(voxels);
+            // PyRadiomics checks the region once, with the document's settings.
+            check_roi(&roi, settings)?;
+            // Shape depends on the mask alone, so PyRadiomics computes it once, on the original image.
+            let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
+                .par_iter()
+                .filter(|class| class.name != "shape" || spec.image_type == ImageType::Original)
+                .map(|class| named_features(&name, class, &roi, &spec.settings))
+                .collect();
+            for features in per_class {
+                vector.extend(features?);
+            }
         }
     }
     Ok(vector)
+}
+
+/// An image and its mask on one grid.
+type ImageAndMask = (Volume<f64>, Volume<i32>);
+
+/// PyRadiomics' `loadImage` after reading: resample image and mask onto the padded region's grid
+/// when `resampledPixelSpacing` is set, else crop both to the padded region when `preCrop` is;
+/// `None` when the volumes are used as they are.
+fn prepare(
+    image: &Volume<f64>,
+    mask: &Volume<i32>,
+    settings: &Settings,
+) -> Result<Option<ImageAndMask>, FeatureError> {
+    if let Some(spacing) = settings.resampled_pixel_spacing {
+        let grid = roi_resampling_grid(mask, settings.label, spacing, settings.pad_distance as f64)?;
+        return Ok(Some((
+            resample_image(image, &grid, settings.interpolator),
+            resample_labels(mask, &grid),
+        )));
+    }
+    if !settings.pre_crop {
+        return Ok(None);
+    }
+    let region = label_region(mask, settings.label)?;
+    let Some(bounds) = bounding_box(&region) else {
+        return Ok(None);
+    };
+    let pad = settings.pad_distance;
+    let ranges: Vec<std::ops::Range<usize>> = bounds
+        .iter()
+        .zip(region.shape())
+        .map(|(r, &n)| r.start.saturating_sub(pad)..(r.end + pad).min(n))
+        .collect();
+    let crop = s![ranges[0].clone(), ranges[1].clone(), ranges[2].clone()];
+    let corner = [ranges[2].start as f64, ranges[1].start as f64, ranges[0].start as f64];
+    let geometry = Geometry {
+        size: [ranges[2].len(), ranges[1].len(), ranges[0].len()],
+        origin: image.geometry.index_to_physical(corner),
+        ..image.geometry.clone()
+    };
+    Ok(Some((
+        Volume {
+            geometry: geometry.clone(),
+            voxels: image.voxels.slice(crop).to_owned(),
+            pixel_type: image.pixel_type,
+        },
+        Volume {
+            geometry,
+            voxels: mask.voxels.slice(crop).to_owned(),
+            pixel_type: mask.pixel_type,
+        },
+    )))
+}
+
+/// The images one image type yields, named as PyRadiomics names them, in its order.
+fn derived_images(image_type: &ImageType, image: &Volume<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
+    let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
+    Ok(match image_type {
+        ImageType::Original => vec![("original".to_owned(), voxels.clone())],
+        ImageType::LoG { sigmas } => log_images(voxels, spacing, sigmas)
+            .images
+            .into_iter()
+            .map(|i| (i.name, i.image))
+            .collect(),
+        ImageType::Wavelet {
+            wavelet,
+            start_level,
+            level,
+        } => wavelet_decompositions(voxels, wavelet, *start_level, *level, &[2, 1, 0])?
+            .into_iter()
+            .map(|w| (w.name, w.image))
+            .collect(),
+        ImageType::Square => pointwise(PointwiseFilter::Square, voxels)?,
+        ImageType::SquareRoot => pointwise(PointwiseFilter::SquareRoot, voxels)?,
+        ImageType::Logarithm => pointwise(PointwiseFilter::Logarithm, voxels)?,
+        ImageType::Exponential => pointwise(PointwiseFilter::Exponential, voxels)?,
+        ImageType::Gradient { use_spacing } => {
+            vec![(
+                GRADIENT_IMAGE_NAME.to_owned(),
+                gradient_magnitude(voxels, spacing, *use_spacing),
+            )]
+        }
+    })
+}
+
+fn pointwise(filter: PointwiseFilter, voxels: &Array3<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
+    Ok(vec![(filter.image_name().to_owned(), filter.apply(voxels)?)])
 }
 
 /// Resolves the document's classes against the registry, shape first (PyRadiomics computes shape
@@ -137,7 +235,7 @@ fn check_roi(roi: &Roi, settings: &Settings) -> Result<(), FeatureError> {
 
 /// Runs one class and names its selected features `<image type>_<class>_<feature>`.
 fn named_features(
-    image_type: ImageType,
+    image_name: &str,
     class: &EnabledClass<'_>,
     roi: &Roi,
     settings: &Settings,
@@ -155,7 +253,7 @@ fn named_features(
                     class: class.name,
                     feature,
                 })?;
-            Ok((format!("{}_{}_{feature}", image_type.prefix(), class.name), value))
+            Ok((format!("{image_name}_{}_{feature}", class.name), value))
         })
         .collect()
 }
@@ -186,16 +284,7 @@ mod tests {
             (2, 0, 0) => 2,
             _ => 0,
         });
-        (
-            Volume {
-                geometry: geometry(size),
-                voxels,
-            },
-            Volume {
-                geometry: geometry(size),
-                voxels: labels,
-            },
-        )
+        (Volume::new(geometry(size), voxels), Volume::new(geometry(size), labels))
     }
 
     #[test]

@@ -10,12 +10,14 @@ use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 use super::FeatureError;
+use super::filters::Sigma;
+use crate::imaging::Interpolator;
 
 /// A validated PyRadiomics parameter document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Params {
-    /// `imageType`: the images features are computed on (only `Original` so far).
-    pub image_types: Vec<ImageType>,
+    /// `imageType`: the images features are computed on, in document order.
+    pub image_types: Vec<ImageTypeSettings>,
     /// `featureClass`: enabled classes in document order, each with its selected features in
     /// document order (`None`: every non-deprecated feature of the class).
     pub classes: Vec<ClassSelection>,
@@ -26,21 +28,50 @@ pub struct Params {
 /// An enabled feature class and its selected features (`None`: every non-deprecated one).
 pub type ClassSelection = (&'static str, Option<Vec<&'static str>>);
 
-/// An image type features are computed on; its prefix starts every feature name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An image type features are computed on, with its options. The images it yields name the
+/// features (`original_…`, `log-sigma-1-0-mm-3D_…`, `wavelet-LLH_…`).
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ImageType {
-    /// `Original`: the image as read, prefix `original`.
+    /// `Original`: the image as read (after resampling, if enabled).
     Original,
+    /// `LoG`: Laplacian of Gaussian, one image per `sigma` (mm).
+    LoG {
+        /// `sigma`, as written (PyRadiomics names images after Python's `str(sigma)`).
+        sigmas: Vec<Sigma>,
+    },
+    /// `Wavelet`: stationary wavelet sub-bands.
+    Wavelet {
+        /// `wavelet` (default `coif1`).
+        wavelet: String,
+        /// `start_level` (default 0).
+        start_level: u32,
+        /// `level` (default 1).
+        level: u32,
+    },
+    /// `Square`.
+    Square,
+    /// `SquareRoot`.
+    SquareRoot,
+    /// `Logarithm`.
+    Logarithm,
+    /// `Exponential`.
+    Exponential,
+    /// `Gradient`.
+    Gradient {
+        /// `gradientUseSpacing` (default true).
+        use_spacing: bool,
+    },
 }
 
-impl ImageType {
-    /// The feature-name prefix PyRadiomics uses (`original_firstorder_Mean`).
-    pub fn prefix(self) -> &'static str {
-        match self {
-            ImageType::Original => "original",
-        }
-    }
+/// An enabled image type and the settings its features use: `setting` overlaid with the image
+/// type's own mapping, as PyRadiomics merges them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTypeSettings {
+    /// The image type and its options.
+    pub image_type: ImageType,
+    /// Settings for features on its images.
+    pub settings: Settings,
 }
 
 /// Validated extraction settings (PyRadiomics names in comments).
@@ -77,6 +108,15 @@ pub struct Settings {
     /// `correctMask`: resample a mask on another grid onto the image's (not implemented: a
     /// mismatching grid is still an error, which says so).
     pub correct_mask: bool,
+    /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis): resample image and mask before
+    /// extraction, on a grid cropped to the region padded by `pad_distance` voxels.
+    pub resampled_pixel_spacing: Option<[f64; 3]>,
+    /// `interpolator` for the image when resampling (the mask is always nearest neighbour).
+    pub interpolator: Interpolator,
+    /// `padDistance`: voxels of margin around the region when resampling or pre-cropping.
+    pub pad_distance: usize,
+    /// `preCrop`: crop image and mask to the padded region before filtering (no resampling).
+    pub pre_crop: bool,
 }
 
 /// PyRadiomics' `weightingNorm` values for GLCM.
@@ -109,6 +149,10 @@ impl Default for Settings {
             minimum_roi_dimensions: 2,
             minimum_roi_size: None,
             correct_mask: false,
+            resampled_pixel_spacing: None,
+            interpolator: Interpolator::BSpline,
+            pad_distance: 5,
+            pre_crop: false,
         }
     }
 }
@@ -313,7 +357,10 @@ impl Default for Params {
     /// non-deprecated features, default settings.
     fn default() -> Self {
         Params {
-            image_types: vec![ImageType::Original],
+            image_types: vec![ImageTypeSettings {
+                image_type: ImageType::Original,
+                settings: Settings::default(),
+            }],
             classes: all_implemented_classes(),
             settings: Settings::default(),
         }
@@ -337,7 +384,11 @@ impl Params {
     /// Overrides `label` (the command line's `--label`, the API's `label` field) with the same
     /// rule as the document's: a positive integer.
     pub fn set_label(&mut self, label: i64) -> Result<(), FeatureError> {
-        self.settings.label = positive_label(label)?;
+        let label = positive_label(label)?;
+        self.settings.label = label;
+        for image_type in &mut self.image_types {
+            image_type.settings.label = label;
+        }
         Ok(())
     }
 
@@ -345,14 +396,13 @@ impl Params {
         let empty = Mapping::new();
         let top = mapping_or_empty(document, "(document)", &empty)?;
         let mut params = Params::default();
+        let mut image_section = &Value::Null;
+        let mut setting_section = &empty;
         for (key, value) in top {
             match key_str(key, "(document)")? {
-                "imageType" => params.image_types = image_types(value)?,
+                "imageType" => image_section = value,
                 "featureClass" => params.classes = feature_classes(value)?,
-                "setting" => {
-                    params.settings =
-                        RawSettings::from_mapping(mapping_or_empty(value, "setting", &empty)?)?.validate()?
-                }
+                "setting" => setting_section = mapping_or_empty(value, "setting", &empty)?,
                 "voxelSetting" => {
                     if !mapping_or_empty(value, "voxelSetting", &empty)?.is_empty() {
                         return Err(params_error(
@@ -369,6 +419,8 @@ impl Params {
                 }
             }
         }
+        params.settings = RawSettings::from_mapping(setting_section)?.validate()?;
+        params.image_types = image_types(image_section, setting_section)?;
         Ok(params)
     }
 }
@@ -404,25 +456,43 @@ fn describe(value: &Value) -> String {
     serde_yaml::to_string(value).map_or_else(|_| "an unreadable value".into(), |s| s.trim().to_owned())
 }
 
-/// `imageType`: absent or empty means `Original` (PyRadiomics' default).
-fn image_types(value: &Value) -> Result<Vec<ImageType>, FeatureError> {
+/// `imageType`: absent or empty means `Original` (PyRadiomics' default). Each type's mapping
+/// overrides `setting` for that type's features (PyRadiomics: `args = settings; args.update(custom)`).
+fn image_types(value: &Value, setting: &Mapping) -> Result<Vec<ImageTypeSettings>, FeatureError> {
     let empty = Mapping::new();
-    let mut types = Vec::new();
+    let mut types: Vec<ImageTypeSettings> = Vec::new();
     for (name, custom) in mapping_or_empty(value, "imageType", &empty)? {
         let name = key_str(name, "imageType")?;
         let key = format!("imageType.{name}");
-        match name {
-            "Original" => {
-                if let Some((setting, _)) = mapping_or_empty(custom, &key, &empty)?.iter().next() {
+        let mut merged = setting.clone();
+        for (k, v) in mapping_or_empty(custom, &key, &empty)? {
+            merged.insert(k.clone(), v.clone());
+        }
+        let raw = RawSettings::from_mapping(&merged)?;
+        let image_type = match name {
+            "Original" => ImageType::Original,
+            "LoG" => {
+                let sigmas = raw.sigmas()?;
+                if sigmas.is_empty() {
                     return Err(params_error(
-                        &format!("{key}.{}", describe(setting)),
-                        "per-image-type settings are not implemented yet; put the setting in `setting`",
+                        &key,
+                        "LoG needs `sigma`, a list of widths in mm (e.g. [1.0, 2.0, 3.0])",
                     ));
                 }
-                if !types.contains(&ImageType::Original) {
-                    types.push(ImageType::Original);
-                }
+                ImageType::LoG { sigmas }
             }
+            "Wavelet" => ImageType::Wavelet {
+                wavelet: raw.wavelet.clone().unwrap_or_else(|| "coif1".into()),
+                start_level: raw.start_level.map_or(Ok(0), |v| int_in("start_level", v, 0..=8))? as u32,
+                level: raw.level.map_or(Ok(1), |v| int_in("level", v, 1..=8))? as u32,
+            },
+            "Square" => ImageType::Square,
+            "SquareRoot" => ImageType::SquareRoot,
+            "Logarithm" => ImageType::Logarithm,
+            "Exponential" => ImageType::Exponential,
+            "Gradient" => ImageType::Gradient {
+                use_spacing: raw.gradient_use_spacing.unwrap_or(true),
+            },
             known if IMAGE_TYPES.contains(&known) => {
                 return Err(params_error(&key, format!("image type {known} is not implemented yet")));
             }
@@ -435,10 +505,23 @@ fn image_types(value: &Value) -> Result<Vec<ImageType>, FeatureError> {
                     ),
                 ));
             }
+        };
+        if let ImageType::Wavelet { wavelet, .. } = &image_type {
+            super::filters::wavelet_filters(wavelet).map_err(|e| params_error(&format!("{key}.wavelet"), e))?;
+        }
+        let settings = raw.validate()?;
+        if !types
+            .iter()
+            .any(|t| std::mem::discriminant(&t.image_type) == std::mem::discriminant(&image_type))
+        {
+            types.push(ImageTypeSettings { image_type, settings });
         }
     }
     if types.is_empty() {
-        types.push(ImageType::Original);
+        types.push(ImageTypeSettings {
+            image_type: ImageType::Original,
+            settings: RawSettings::from_mapping(setting)?.validate()?,
+        });
     }
     Ok(types)
 }
@@ -566,7 +649,7 @@ raw_settings! {
     resegment_mode: String = "resegmentMode",
     resegment_shape: bool = "resegmentShape",
     pre_crop: bool = "preCrop",
-    sigma: Vec<f64> = "sigma",
+    sigma: Vec<Value> = "sigma",
     start_level: i64 = "start_level",
     level: i64 = "level",
     wavelet: String = "wavelet",
@@ -653,6 +736,28 @@ fn not_implemented(key: &str, value: impl std::fmt::Debug) -> FeatureError {
 }
 
 impl RawSettings {
+    /// `sigma` as written: YAML integers and floats name LoG images differently.
+    fn sigmas(&self) -> Result<Vec<Sigma>, FeatureError> {
+        self.sigma
+            .iter()
+            .flatten()
+            .map(|v| {
+                let sigma = match v {
+                    Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64().map(Sigma::Integer),
+                    Value::Number(n) => n.as_f64().map(Sigma::Float),
+                    _ => None,
+                };
+                match sigma {
+                    Some(s) if s.mm() > 0.0 && s.mm().is_finite() => Ok(s),
+                    _ => Err(params_error(
+                        "setting.sigma",
+                        format!("must be numbers > 0 (mm), got {}", describe(v)),
+                    )),
+                }
+            })
+            .collect()
+    }
+
     /// Stage 2: ranges, cross-key rules and what radscore implements.
     fn validate(self) -> Result<Settings, FeatureError> {
         let defaults = Settings::default();
@@ -660,9 +765,35 @@ impl RawSettings {
         if self.normalize == Some(true) {
             return Err(not_implemented("normalize", true));
         }
-        if let Some(spacing) = &self.resampled_pixel_spacing {
-            return Err(not_implemented("resampledPixelSpacing", spacing));
-        }
+        let resampled_pixel_spacing = match &self.resampled_pixel_spacing {
+            None => None,
+            Some(s) if s.len() == 3 && s.iter().all(|v| v.is_finite() && *v >= 0.0) => Some([s[0], s[1], s[2]]),
+            Some(s) => {
+                return Err(params_error(
+                    "setting.resampledPixelSpacing",
+                    format!("expected three spacings in mm (x, y, z; 0 keeps an axis), got {s:?}"),
+                ));
+            }
+        };
+        let interpolator = match &self.interpolator {
+            None => Interpolator::BSpline,
+            Some(Value::String(s)) => match one_of("interpolator", s, INTERPOLATORS)? {
+                "sitkNearestNeighbor" => Interpolator::NearestNeighbor,
+                "sitkLinear" => Interpolator::Linear,
+                "sitkBSpline" => Interpolator::BSpline,
+                other if resampled_pixel_spacing.is_some() => return Err(not_implemented("interpolator", other)),
+                _ => Interpolator::BSpline,
+            },
+            Some(other) => {
+                return Err(params_error(
+                    "setting.interpolator",
+                    format!(
+                        "give the interpolator by name (sitkBSpline, sitkLinear, sitkNearestNeighbor), got {}",
+                        describe(other)
+                    ),
+                ));
+            }
+        };
         if let Some(range) = &self.resegment_range {
             return Err(not_implemented("resegmentRange", range));
         }
@@ -750,6 +881,14 @@ impl RawSettings {
                 .map(|s| int_in("minimumROISize", s, 1..=i64::MAX).map(|s| s as u64))
                 .transpose()?,
             correct_mask: self.correct_mask.unwrap_or(defaults.correct_mask),
+            resampled_pixel_spacing,
+            interpolator,
+            pad_distance: self
+                .pad_distance
+                .map(|d| int_in("padDistance", d, 0..=i64::from(u32::MAX)).map(|d| d as usize))
+                .transpose()?
+                .unwrap_or(defaults.pad_distance),
+            pre_crop: self.pre_crop.unwrap_or(defaults.pre_crop),
         })
     }
 
@@ -763,33 +902,10 @@ impl RawSettings {
         if let Some(v) = self.remove_outliers {
             positive("removeOutliers", v)?;
         }
-        if let Some(v) = &self.interpolator {
-            match v {
-                Value::String(s) => {
-                    one_of("interpolator", s, INTERPOLATORS)?;
-                }
-                Value::Number(n) if n.as_i64().is_some_and(|i| (1..=10).contains(&i)) => {}
-                other => {
-                    return Err(params_error(
-                        "setting.interpolator",
-                        format!(
-                            "expected one of {} or an integer 1–10, got {}",
-                            INTERPOLATORS.join(", "),
-                            describe(other)
-                        ),
-                    ));
-                }
-            }
-        }
-        if let Some(v) = self.pad_distance {
-            int_in("padDistance", v, 0..=i64::MAX)?;
-        }
         if let Some(v) = &self.resegment_mode {
             one_of("resegmentMode", v, &["absolute", "relative", "sigma"])?;
         }
-        for &s in self.sigma.iter().flatten() {
-            positive("sigma", s)?;
-        }
+        self.sigmas()?;
         if let Some(v) = self.start_level {
             int_in("start_level", v, 0..=i64::MAX)?;
         }
@@ -832,6 +948,36 @@ mod tests {
             Err(FeatureError::Params { key, message }) => (key, message),
             other => panic!("{yaml:?} should be a params error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_image_type_mapping_overrides_setting_for_that_type_only() {
+        let params = Params::from_yaml_str(
+            "imageType: {Original: {}, LoG: {sigma: [1, 2.0], binWidth: 5}, Wavelet: {level: 2}}\nsetting: {binWidth: 10}",
+        )
+        .unwrap();
+        assert_eq!(params.settings.bin_width, 10.0);
+        let widths: Vec<f64> = params.image_types.iter().map(|t| t.settings.bin_width).collect();
+        assert_eq!(widths, [10.0, 5.0, 10.0]);
+        assert_eq!(
+            params.image_types[1].image_type,
+            ImageType::LoG {
+                sigmas: vec![Sigma::Integer(1), Sigma::Float(2.0)]
+            }
+        );
+        assert_eq!(
+            params.image_types[2].image_type,
+            ImageType::Wavelet {
+                wavelet: "coif1".into(),
+                start_level: 0,
+                level: 2
+            }
+        );
+        assert_eq!(error_of("imageType: {LoG: {}}").0, "imageType.LoG");
+        assert_eq!(
+            error_of("imageType: {Wavelet: {wavelet: coif99}}").0,
+            "imageType.Wavelet.wavelet"
+        );
     }
 
     #[test]
@@ -936,15 +1082,11 @@ mod tests {
     }
 
     #[test]
-    fn deprecated_features_voxel_settings_and_per_type_settings_are_refused() {
+    fn deprecated_features_and_voxel_settings_are_refused() {
         let (key, message) = error_of("featureClass: {firstorder: [StandardDeviation]}");
         assert_eq!(key, "featureClass.firstorder");
         assert!(message.contains("deprecated"), "{message}");
         assert_eq!(error_of("voxelSetting: {kernelRadius: 2}").0, "voxelSetting");
-        assert_eq!(
-            error_of("imageType: {Original: {binWidth: 5}}").0,
-            "imageType.Original.binWidth"
-        );
         assert_eq!(error_of("setting: [binWidth]").0, "setting");
         let mut params = Params::default();
         assert!(params.set_label(0).is_err());

