@@ -7,7 +7,8 @@ CREATE TABLE predictions (
     model_name TEXT NOT NULL,
     model_version TEXT NOT NULL,
     model_digest TEXT NOT NULL,
-    research_use_only BOOLEAN NOT NULL,
+    -- 0 or 1: sqlx's Any driver cannot decode SQLite booleans.
+    research_use_only BIGINT NOT NULL CHECK (research_use_only IN (0, 1)),
     image_sha256 TEXT NOT NULL,
     mask_sha256 TEXT NOT NULL,
     label BIGINT NOT NULL,

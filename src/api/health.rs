@@ -1,23 +1,24 @@
 //! Liveness, readiness and the OpenAPI document.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::json;
 
-use super::{AppState, Error};
+use super::{AppState, Error, Route};
 
 /// The OpenAPI 3.1 description served at `/openapi.yaml`.
 pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
 /// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/openapi.yaml", get(openapi))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        (Method::GET, "/healthz", get(healthz)),
+        (Method::GET, "/readyz", get(readyz)),
+        (Method::GET, "/openapi.yaml", get(openapi)),
+    ]
 }
 
 /// Alive: the process answers. Deliberately checks nothing else, so a database outage makes the

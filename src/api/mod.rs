@@ -16,9 +16,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::{HeaderName, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
@@ -75,12 +76,25 @@ pub enum StartupError {
     },
 }
 
+/// A route: its method and path template as the OpenAPI document names them, and its handler.
+type Route = (Method, &'static str, MethodRouter<AppState>);
+
+fn all_routes() -> Vec<Route> {
+    [predictions::routes(), models::routes(), health::routes()].concat()
+}
+
+/// The (method, path template) of every route the router serves, in OpenAPI's `{param}` syntax
+/// (axum 0.8 uses the same), so a test can compare them with openapi.yaml.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    all_routes().into_iter().map(|(method, path, _)| (method, path)).collect()
+}
+
 /// Every route of the API with the service middleware applied.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .merge(predictions::router())
-        .merge(models::router())
-        .merge(health::router())
+    // `route` merges method routers registered on the same path.
+    let api = all_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, handler)| router.route(path, handler))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
         .with_state(state.clone());

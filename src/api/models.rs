@@ -2,18 +2,20 @@
 
 use axum::extract::{Path, State};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use axum::http::Method;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{AppState, Error};
+use super::{AppState, Error, Route};
 use crate::model::{ClinicalInput, LoadedModel};
 
 /// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/models", get(list_models))
-        .route("/v1/models/{name}", get(describe_model))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        (Method::GET, "/v1/models", get(list_models)),
+        (Method::GET, "/v1/models/{name}", get(describe_model)),
+    ]
 }
 
 #[derive(Serialize)]

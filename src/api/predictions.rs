@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Path as UrlPath, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use chrono::{SubsecRound, Utc};
@@ -19,16 +18,17 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use super::{AppState, Error};
+use super::{AppState, Error, Route};
 use crate::api::error::imaging_error;
 use crate::model::{ClinicalValue, FieldError, LoadedModel, Prediction};
 use crate::store::{PredictionRecord, Timings};
 
 /// Routes of this module.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/predictions", post(create_prediction))
-        .route("/v1/predictions/{id}", get(get_prediction))
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        (Method::POST, "/v1/predictions", post(create_prediction)),
+        (Method::GET, "/v1/predictions/{id}", get(get_prediction)),
+    ]
 }
 
 /// The model a prediction came from.

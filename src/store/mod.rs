@@ -136,7 +136,7 @@ impl Store {
         .bind(&r.model_name)
         .bind(&r.model_version)
         .bind(&r.model_digest)
-        .bind(r.research_use_only)
+        .bind(i64::from(r.research_use_only))
         .bind(&r.image_sha256)
         .bind(&r.mask_sha256)
         .bind(i64::from(r.label))
@@ -182,6 +182,7 @@ fn record_from_row(row: &AnyRow) -> Result<PredictionRecord, StoreError> {
     };
     let created_at: String = row.try_get("created_at")?;
     let label: i64 = row.try_get("label")?;
+    let research_use_only: i64 = row.try_get("research_use_only")?;
     Ok(PredictionRecord {
         id: Uuid::parse_str(&id_text).map_err(|e| corrupt(format!("id is not a uuid: {e}")))?,
         created_at: DateTime::parse_from_rfc3339(&created_at)
@@ -190,7 +191,7 @@ fn record_from_row(row: &AnyRow) -> Result<PredictionRecord, StoreError> {
         model_name: row.try_get("model_name")?,
         model_version: row.try_get("model_version")?,
         model_digest: row.try_get("model_digest")?,
-        research_use_only: row.try_get("research_use_only")?,
+        research_use_only: research_use_only != 0,
         image_sha256: row.try_get("image_sha256")?,
         mask_sha256: row.try_get("mask_sha256")?,
         label: i32::try_from(label).map_err(|_| corrupt(format!("label {label} is out of range")))?,
