@@ -1,10 +1,10 @@
 //! Liveness, readiness and the OpenAPI document.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{Method, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::Json;
 use serde_json::json;
 
 use super::{AppState, Error, Route};
@@ -34,7 +34,9 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         .ping()
         .await
         .map_err(|e| Error::Unavailable(format!("database is not reachable: {e}")))?;
-    Ok(Json(json!({"status": "ready", "default_model": state.registry.default_selector()})))
+    Ok(Json(
+        json!({"status": "ready", "default_model": state.registry.default_selector()}),
+    ))
 }
 
 async fn openapi() -> impl IntoResponse {

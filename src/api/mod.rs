@@ -86,7 +86,10 @@ fn all_routes() -> Vec<Route> {
 /// The (method, path template) of every route the router serves, in OpenAPI's `{param}` syntax
 /// (axum 0.8 uses the same), so a test can compare them with openapi.yaml.
 pub fn routes() -> Vec<(Method, &'static str)> {
-    all_routes().into_iter().map(|(method, path, _)| (method, path)).collect()
+    all_routes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect()
 }
 
 /// Every route of the API with the service middleware applied.

@@ -1,9 +1,9 @@
 //! `GET /v1/models` and `GET /v1/models/{name}`.
 
-use axum::extract::{Path, State};
-use axum::routing::get;
 use axum::Json;
+use axum::extract::{Path, State};
 use axum::http::Method;
+use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -88,7 +88,10 @@ async fn list_models(State(state): State<AppState>) -> Json<ModelList> {
 }
 
 /// `{name}` is a model name (its newest version is described) or `name@version`.
-async fn describe_model(State(state): State<AppState>, Path(selector): Path<String>) -> Result<Json<ModelDetail>, Error> {
+async fn describe_model(
+    State(state): State<AppState>,
+    Path(selector): Path<String>,
+) -> Result<Json<ModelDetail>, Error> {
     let model = state.registry.select(Some(&selector))?;
     let a = &model.artifact;
     let versions = state

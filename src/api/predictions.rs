@@ -73,7 +73,10 @@ impl From<PredictionRecord> for PredictionBody {
     }
 }
 
-async fn get_prediction(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Result<impl IntoResponse, Error> {
+async fn get_prediction(
+    State(state): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<impl IntoResponse, Error> {
     let not_found = || Error::NotFound(format!("no prediction with id {id}"));
     let uuid = Uuid::parse_str(&id).map_err(|_| not_found())?;
     let record = state.store.get_prediction(uuid).await?.ok_or_else(not_found)?;
@@ -128,7 +131,11 @@ async fn read_parts(mut multipart: Multipart, dir: &Path, limit: usize) -> Resul
         let duplicate = match name.as_str() {
             "image" | "mask" => {
                 let upload = save_part(&mut field, &dir.join(&name), limit).await?;
-                let slot = if name == "image" { &mut parts.image } else { &mut parts.mask };
+                let slot = if name == "image" {
+                    &mut parts.image
+                } else {
+                    &mut parts.mask
+                };
                 slot.replace(upload).is_some()
             }
             "label" | "clinical" | "model" => {
@@ -157,7 +164,11 @@ async fn read_parts(mut multipart: Multipart, dir: &Path, limit: usize) -> Resul
     }
     for (present, field, what) in [
         (parts.image.is_some(), "image", "the MRI volume file (NIfTI-1 or NRRD)"),
-        (parts.mask.is_some(), "mask", "the tumour label mask file on the image grid"),
+        (
+            parts.mask.is_some(),
+            "mask",
+            "the tumour label mask file on the image grid",
+        ),
         (parts.clinical.is_some(), "clinical", "a JSON object of clinical inputs"),
     ] {
         if !present {
@@ -204,7 +215,8 @@ async fn create_prediction(
 ) -> Result<impl IntoResponse, Error> {
     let started = Instant::now();
     let limit = state.settings.max_body_bytes;
-    let multipart = multipart.map_err(|e| Error::BadRequest(format!("expected multipart/form-data: {}", e.body_text())))?;
+    let multipart =
+        multipart.map_err(|e| Error::BadRequest(format!("expected multipart/form-data: {}", e.body_text())))?;
     // Removed when dropped: after scoring, or when a failure or timeout drops this future.
     let dir = tempfile::Builder::new()
         .prefix("radscore-upload-")

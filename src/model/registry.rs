@@ -130,7 +130,10 @@ impl Registry {
         }
         let mut models: BTreeMap<String, Vec<Arc<LoadedModel>>> = BTreeMap::new();
         for (_, model) in loaded {
-            models.entry(model.artifact.name.clone()).or_default().push(Arc::new(model));
+            models
+                .entry(model.artifact.name.clone())
+                .or_default()
+                .push(Arc::new(model));
         }
         for versions in models.values_mut() {
             versions.sort_by_key(|m| version_key(&m.artifact.version));
@@ -182,7 +185,9 @@ impl Registry {
 
     /// Each model name with its versions, oldest first.
     pub fn models(&self) -> impl Iterator<Item = (&str, &[Arc<LoadedModel>])> {
-        self.models.iter().map(|(name, versions)| (name.as_str(), versions.as_slice()))
+        self.models
+            .iter()
+            .map(|(name, versions)| (name.as_str(), versions.as_slice()))
     }
 
     /// The versions of one model, oldest first.
@@ -261,7 +266,10 @@ mod tests {
     fn a_broken_artifact_stops_loading_naming_its_file() {
         let dir = dir_with(&[
             ("good.json", artifact_json("m", "1.0.0")),
-            ("bad.json", artifact_json("m", "1.1.0").replace("\"cutoff\":0.5", "\"cutoff\":1.5")),
+            (
+                "bad.json",
+                artifact_json("m", "1.1.0").replace("\"cutoff\":0.5", "\"cutoff\":1.5"),
+            ),
         ]);
         let err = Registry::load_dir(dir.path(), None).unwrap_err().to_string();
         assert!(err.contains("bad.json") && err.contains("cutoff"), "{err}");

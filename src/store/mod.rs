@@ -217,7 +217,10 @@ mod tests {
     #[test]
     fn sqlite_urls_create_their_file_unless_a_mode_is_given() {
         assert_eq!(connect_url("sqlite://a.db"), "sqlite://a.db?mode=rwc");
-        assert_eq!(connect_url("sqlite://a.db?cache=shared"), "sqlite://a.db?cache=shared&mode=rwc");
+        assert_eq!(
+            connect_url("sqlite://a.db?cache=shared"),
+            "sqlite://a.db?cache=shared&mode=rwc"
+        );
         assert_eq!(connect_url("sqlite://a.db?mode=ro"), "sqlite://a.db?mode=ro");
         assert_eq!(connect_url("postgres://u@h/db"), "postgres://u@h/db");
     }

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
 use radscore::api::Application;
 use radscore::config::Settings;
 use radscore::imaging::{Geometry, NiftiDatatype, Volume, write_nifti_gz};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -55,7 +55,12 @@ pub struct TestApp {
 impl TestApp {
     /// GETs `path` and returns status and JSON body.
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(format!("{}{path}", self.address)).send().await.expect("request is sent");
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request is sent");
         split(response).await
     }
 
@@ -171,7 +176,10 @@ pub fn nifti_bytes(volume: &Volume<f64>, datatype: NiftiDatatype) -> Vec<u8> {
 /// The synthetic study's image and mask files.
 pub fn study_files() -> (Vec<u8>, Vec<u8>) {
     let (image, mask) = lesion_volumes(&study_geometry());
-    (nifti_bytes(&image, NiftiDatatype::I16), nifti_bytes(&mask, NiftiDatatype::U8))
+    (
+        nifti_bytes(&image, NiftiDatatype::I16),
+        nifti_bytes(&mask, NiftiDatatype::U8),
+    )
 }
 
 /// Valid clinical inputs for the test model.
@@ -204,6 +212,11 @@ pub fn form(image: Option<Vec<u8>>, mask: Option<Vec<u8>>, clinical: Option<Stri
 pub fn error_fields(problem: &Value) -> Vec<String> {
     problem["errors"]
         .as_array()
-        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }

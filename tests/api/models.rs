@@ -51,7 +51,10 @@ async fn an_unknown_model_is_a_404_problem_listing_the_loaded_ones() {
     let (status, body) = app.get("/v1/models/nope").await;
 
     assert_eq!(status, 404, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("test-firstorder@1.0.0"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("test-firstorder@1.0.0"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -75,8 +78,14 @@ async fn a_broken_artifact_stops_the_server_from_starting() {
     let mut settings = crate::helpers::test_settings(dir.path());
     settings.model_dir = models;
 
-    let error = radscore::api::Application::build(settings).await.err().expect("startup fails");
+    let error = radscore::api::Application::build(settings)
+        .await
+        .err()
+        .expect("startup fails");
 
     let message = error.to_string();
-    assert!(message.contains("broken.json") && message.contains("cutoff"), "{message}");
+    assert!(
+        message.contains("broken.json") && message.contains("cutoff"),
+        "{message}"
+    );
 }

@@ -52,7 +52,9 @@ async fn the_served_routes_are_exactly_the_listed_methods() {
     let paths: BTreeSet<&String> = listed.iter().map(|(_, p)| p).collect();
 
     for path in paths {
-        let concrete = path.replace("{id}", "00000000-0000-0000-0000-000000000000").replace("{name}", "x");
+        let concrete = path
+            .replace("{id}", "00000000-0000-0000-0000-000000000000")
+            .replace("{name}", "x");
         for method in METHODS {
             let method = method.to_uppercase();
             let response = app

@@ -52,9 +52,18 @@ async fn a_valid_upload_is_scored_stored_and_readable_by_id() {
     // The chain end to end: the Mean the server extracted is the lesion mean of the volume we
     // wrote, and the probability is the model's formula applied to the reported contributions.
     let contributions = body["contributions"].as_array().unwrap();
-    let find = |name: &str| contributions.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name}"));
+    let find = |name: &str| {
+        contributions
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+    };
     let mean = find("original_firstorder_Mean")["value"].as_f64().unwrap();
-    assert!(close(mean, lesion_mean()), "Mean {mean} vs lesion mean {}", lesion_mean());
+    assert!(
+        close(mean, lesion_mean()),
+        "Mean {mean} vs lesion mean {}",
+        lesion_mean()
+    );
     let model = model_json();
     let rad_score = model["rad_score_intercept"].as_f64().unwrap()
         + model["radiomic_features"]
@@ -69,7 +78,11 @@ async fn a_valid_upload_is_scored_stored_and_readable_by_id() {
     assert!(close(body["rad_score"].as_f64().unwrap(), rad_score));
     // intercept + 1.2·rad_score − 0.2·(63 − 60)/10 − 0.7·[B] − 0.5·(1 − 0.3)
     let logit = 0.4 + 1.2 * rad_score - 0.2 * 0.3 - 0.7 - 0.5 * 0.7;
-    assert!(close(probability, sigmoid(logit)), "{probability} vs {}", sigmoid(logit));
+    assert!(
+        close(probability, sigmoid(logit)),
+        "{probability} vs {}",
+        sigmoid(logit)
+    );
 
     let id = body["id"].as_str().unwrap();
     let (status, stored) = app.get(&format!("/v1/predictions/{id}")).await;
@@ -86,7 +99,9 @@ async fn a_record_is_still_readable_after_a_restart_on_the_same_database() {
     first.stop().await;
 
     let second = spawn_app(dir.path()).await;
-    let (status, stored) = second.get(&format!("/v1/predictions/{}", created["id"].as_str().unwrap())).await;
+    let (status, stored) = second
+        .get(&format!("/v1/predictions/{}", created["id"].as_str().unwrap()))
+        .await;
 
     assert_eq!(status, 200);
     assert_eq!(stored, created);
@@ -141,7 +156,12 @@ fn cases() -> Vec<Case> {
                 Some(r#"{"age": 140, "smoker": true, "pvtt": "yes"}"#.into()),
             ),
             status: 422,
-            fields: &["clinical.smoker", "clinical.age", "clinical.child_pugh", "clinical.pvtt"],
+            fields: &[
+                "clinical.smoker",
+                "clinical.age",
+                "clinical.child_pugh",
+                "clinical.pvtt",
+            ],
         },
         Case {
             description: "clinical that is not JSON",
@@ -157,13 +177,21 @@ fn cases() -> Vec<Case> {
         },
         Case {
             description: "an image that is not a volume",
-            form: form(Some(b"not an image at all".to_vec()), Some(mask.clone()), Some(clinical_text.clone())),
+            form: form(
+                Some(b"not an image at all".to_vec()),
+                Some(mask.clone()),
+                Some(clinical_text.clone()),
+            ),
             status: 422,
             fields: &["image"],
         },
         Case {
             description: "a truncated mask",
-            form: form(Some(image.clone()), Some(mask[..mask.len() / 2].to_vec()), Some(clinical_text.clone())),
+            form: form(
+                Some(image.clone()),
+                Some(mask[..mask.len() / 2].to_vec()),
+                Some(clinical_text.clone()),
+            ),
             status: 422,
             fields: &["mask"],
         },

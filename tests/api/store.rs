@@ -43,7 +43,10 @@ async fn round_trips_and_rejects_a_duplicate_whole(store: &Store) {
     let mut clash = record();
     clash.id = original.id;
     clash.probability = 0.9;
-    assert!(store.insert_prediction(&clash).await.is_err(), "a second row with the same id is refused");
+    assert!(
+        store.insert_prediction(&clash).await.is_err(),
+        "a second row with the same id is refused"
+    );
     let read = store.get_prediction(original.id).await.unwrap();
     assert_eq!(read.as_ref(), Some(&original), "the refused write changed nothing");
 
@@ -57,13 +60,17 @@ async fn sqlite_store_creates_its_file_and_round_trips_a_record() {
     let path = dir.path().join("new.db");
     assert!(!path.exists());
 
-    let store = Store::connect(&format!("sqlite://{}", path.display())).await.expect("store opens");
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("store opens");
 
     assert!(path.exists(), "the database file is created");
     round_trips_and_rejects_a_duplicate_whole(&store).await;
     store.close().await;
     // Reopening applies no migration twice and keeps the data.
-    let reopened = Store::connect(&format!("sqlite://{}", path.display())).await.expect("store reopens");
+    let reopened = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("store reopens");
     reopened.ping().await.unwrap();
 }
 
@@ -80,12 +87,20 @@ async fn postgres_store_runs_the_same_migrations_and_round_trips_a_record() {
     let mut admin = sqlx::AnyConnection::connect(&base)
         .await
         .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for this test: {e}"));
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
 
-    let store = Store::connect(&format!("{base}{sep}options[search_path]={schema}")).await.expect("store opens");
+    let store = Store::connect(&format!("{base}{sep}options[search_path]={schema}"))
+        .await
+        .expect("store opens");
     round_trips_and_rejects_a_duplicate_whole(&store).await;
     store.close().await;
 
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.unwrap();
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
 }
