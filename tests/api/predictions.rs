@@ -91,6 +91,30 @@ async fn a_valid_upload_is_scored_stored_and_readable_by_id() {
 }
 
 #[tokio::test]
+async fn the_stored_record_holds_upload_hashes_and_inputs_but_no_image_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+    let (image, mask) = study_files();
+    let (status, created) = app.predict(valid_form()).await;
+    assert_eq!(status, 201, "{created}");
+    app.stop().await;
+
+    let store = radscore::store::Store::connect(&format!("sqlite://{}", dir.path().join("radscore.db").display()))
+        .await
+        .unwrap();
+    let id = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+    let record = store.get_prediction(id).await.unwrap().expect("record exists");
+
+    let sha256 = |bytes: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    assert_eq!(record.image_sha256, sha256(&image));
+    assert_eq!(record.mask_sha256, sha256(&mask));
+    assert_eq!(record.clinical, clinical());
+    assert_eq!(record.label, 1);
+    assert_eq!(record.model_digest, created["model"]["digest"].as_str().unwrap());
+    assert!(record.timings.total_ms >= record.timings.extraction_ms + record.timings.scoring_ms);
+}
+
+#[tokio::test]
 async fn a_record_is_still_readable_after_a_restart_on_the_same_database() {
     let dir = tempfile::tempdir().unwrap();
     let first = spawn_app(dir.path()).await;
