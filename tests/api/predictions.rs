@@ -91,7 +91,7 @@ async fn a_valid_upload_is_scored_stored_and_readable_by_id() {
 }
 
 #[tokio::test]
-async fn the_stored_record_holds_upload_hashes_and_inputs_but_no_image_data() {
+async fn the_stored_record_holds_upload_hashes_inputs_and_the_model_digest() {
     let dir = tempfile::tempdir().unwrap();
     let app = spawn_app(dir.path()).await;
     let (image, mask) = study_files();
