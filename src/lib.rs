@@ -1,4 +1,7 @@
 //! radscore: clinical-radiomic treatment-response scoring.
+pub mod api;
+pub mod config;
 pub mod features;
 pub mod imaging;
 pub mod model;
+pub mod store;

@@ -25,6 +25,12 @@ enum Command {
         /// NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) file.
         file: PathBuf,
     },
+    /// Run the REST service (configuration: config/default.toml, --config FILE, RADSCORE_* env).
+    Serve {
+        /// TOML file overriding the defaults; RADSCORE_* environment variables override both.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Extract PyRadiomics-compatible features: a flat map of feature name → value on stdout.
     Extract {
         /// Image volume (NIfTI-1 or NRRD).
@@ -72,6 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
+        Command::Serve { config } => serve(config.as_deref())?,
         Command::Extract {
             image,
             mask,
@@ -100,4 +107,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let settings = radscore::config::Settings::load(config).context("failed to load configuration")?;
+    radscore::api::telemetry::init(settings.log_format, &settings.log_level, std::io::stdout);
+    let runtime = tokio::runtime::Runtime::new().context("failed to start the async runtime")?;
+    runtime.block_on(async {
+        let app = radscore::api::Application::build(settings)
+            .await
+            .context("failed to start the server")?;
+        tracing::info!(port = app.port(), "listening");
+        app.run_until_stopped().await.context("server failed")
+    })
 }

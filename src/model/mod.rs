@@ -7,3 +7,6 @@ pub use artifact::{
     Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, LogisticModel, ModelError,
     Prediction, RadiomicFeature, RiskGroup, Term, sigmoid,
 };
+pub mod registry;
+
+pub use registry::{LoadedModel, Registry, RegistryError};

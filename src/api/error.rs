@@ -1,0 +1,179 @@
+//! The API's one error type and its RFC 7807 `application/problem+json` rendering.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::imaging::ImagingError;
+use crate::model::{FieldError, ModelError, RegistryError};
+use crate::store::StoreError;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// 400: the request is not a well-formed multipart body.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: one or more named fields are invalid (missing part, bad clinical value, unreadable
+    /// image, empty mask, grid mismatch).
+    #[error("{}", describe(.0))]
+    Validation(Vec<FieldError>),
+    /// 404: no such prediction, model or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// 413: the body exceeds the configured limit.
+    #[error("request body exceeds the limit of {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 503: a dependency (the database) is unavailable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a fault of ours; the cause is logged, never shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    /// One invalid field.
+    pub fn field(field: &str, message: impl Into<String>) -> Error {
+        Error::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// The HTTP status of this error.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem `type` slug.
+    fn kind(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "bad-request",
+            Error::Validation(_) => "validation",
+            Error::NotFound(_) => "not-found",
+            Error::PayloadTooLarge(_) => "payload-too-large",
+            Error::Unavailable(_) => "unavailable",
+            Error::Internal(_) => "internal",
+        }
+    }
+}
+
+/// An RFC 7807 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// URI naming the problem kind.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the kind (the status reason).
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// This occurrence, in a sentence.
+    pub detail: String,
+    /// Invalid fields, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    /// A problem with no field list.
+    pub fn new(status: StatusCode, kind: &str, detail: String) -> Problem {
+        Problem {
+            kind: format!("urn:radscore:problem:{kind}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail,
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let detail = match &self {
+            // The cause may name internals; the log has it, the client gets a generic sentence.
+            Error::Internal(_) => "an internal error occurred; the request id identifies it in the logs".into(),
+            Error::Validation(_) => "the request has invalid fields; see errors".into(),
+            other => other.to_string(),
+        };
+        let mut problem = Problem::new(status, self.kind(), detail);
+        if let Error::Validation(errors) = &self {
+            problem.errors.clone_from(errors);
+        }
+        let mut response = problem.into_response();
+        // Picked up by the logging middleware so each error is logged once, inside the request span.
+        response.extensions_mut().insert(Arc::new(self));
+        response
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Error {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<RegistryError> for Error {
+    fn from(e: RegistryError) -> Error {
+        match e {
+            RegistryError::UnknownModel { .. } => Error::NotFound(e.to_string()),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ModelError> for Error {
+    fn from(e: ModelError) -> Error {
+        match e {
+            ModelError::Clinical(errors) => Error::Validation(errors),
+            ModelError::NonFiniteFeature { .. } => Error::field("image", e.to_string()),
+            // A loaded model that cannot score an extracted feature set is our defect.
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Maps an imaging error while reading the upload `part` (`image` or `mask`) to the field at fault.
+pub fn imaging_error(part: &str, e: ImagingError) -> Error {
+    let field = match &e {
+        ImagingError::GeometryMismatch { .. } => "mask",
+        ImagingError::LabelNotFound { .. } => "label",
+        _ => part,
+    };
+    Error::field(field, e.to_string())
+}

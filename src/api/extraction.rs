@@ -1,0 +1,40 @@
+//! Feature extraction for a prediction, with the model's own PyRadiomics parameters.
+
+use std::collections::BTreeMap;
+
+use super::Error;
+use super::error::imaging_error;
+use crate::features::{self, FeatureError, Params};
+use crate::imaging::Volume;
+use crate::model::Artifact;
+
+/// The validated parameters of a model's `radiomics_params` document; checked for every model at
+/// start-up so a model the engine cannot serve stops the server instead of failing each request.
+pub fn model_params(artifact: &Artifact) -> Result<Params, FeatureError> {
+    Params::from_document(&artifact.radiomics_params)
+}
+
+/// Extracts every feature the model's parameters enable, for the region with `label`.
+pub fn extract_features(
+    image: &Volume<f64>,
+    mask: &Volume<i32>,
+    artifact: &Artifact,
+    label: i32,
+) -> Result<BTreeMap<String, f64>, Error> {
+    let mut params = model_params(artifact)
+        .map_err(|e| Error::Internal(format!("model {} has unusable radiomics_params: {e}", artifact.name)))?;
+    // The request's label wins over the document's: one model serves masks labelled either way.
+    params.settings.label = label;
+    let features = features::extract(image, mask, &params).map_err(feature_error)?;
+    Ok(features.into_iter().collect())
+}
+
+fn feature_error(e: FeatureError) -> Error {
+    match e {
+        FeatureError::Imaging(e) => imaging_error("mask", e),
+        e @ (FeatureError::TooFewDimensions { .. } | FeatureError::TooSmall { .. }) => {
+            Error::field("mask", e.to_string())
+        }
+        other => Error::Internal(format!("feature extraction failed: {other}")),
+    }
+}
