@@ -154,14 +154,8 @@ pub fn lesion_volumes(geometry: &Geometry) -> (Volume<f64>, Volume<f64>) {
     });
     let mask = ndarray::Array3::from_shape_fn((nz, ny, nx), |(z, y, x)| f64::from(u8::from(inside(z, y, x))));
     (
-        Volume {
-            geometry: geometry.clone(),
-            voxels: image,
-        },
-        Volume {
-            geometry: geometry.clone(),
-            voxels: mask,
-        },
+        Volume::new(geometry.clone(), image),
+        Volume::new(geometry.clone(), mask),
     )
 }
 
