@@ -53,7 +53,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// A NIfTI/NRRD volume, or a DICOM series when the path is a folder, a zip or a DICOM file.
-fn read_any_image(path: &std::path::Path, series_uid: Option<String>) -> anyhow::Result<radscore::imaging::Volume<f64>> {
+fn read_any_image(
+    path: &std::path::Path,
+    series_uid: Option<String>,
+) -> anyhow::Result<radscore::imaging::Volume<f64>> {
     use radscore::imaging::{archive, dicom};
     let name = path.display().to_string();
     let is_dicom = path.is_dir()

@@ -247,7 +247,13 @@ mod tests {
 
     #[test]
     fn names_that_climb_out_or_are_absolute_are_rejected_before_writing() {
-        for name in ["../evil.dcm", "a/../../evil.dcm", "/etc/evil.dcm", "..\\evil.dcm", "C:/evil.dcm"] {
+        for name in [
+            "../evil.dcm",
+            "a/../../evil.dcm",
+            "/etc/evil.dcm",
+            "..\\evil.dcm",
+            "C:/evil.dcm",
+        ] {
             let dir = tempfile::tempdir().unwrap();
             let zip = make_zip(dir.path(), &[(name, vec![1])]);
             let dest = dir.path().join("out");
@@ -279,7 +285,9 @@ mod tests {
     #[test]
     fn total_size_and_entry_count_limits_are_enforced() {
         let dir = tempfile::tempdir().unwrap();
-        let noise: Vec<u8> = (0..600u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let noise: Vec<u8> = (0..600u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         let zip = make_zip(dir.path(), &[("a.dcm", noise.clone()), ("b.dcm", noise)]);
         let limits = ZipLimits {
             max_total_bytes: 1000,
@@ -288,13 +296,19 @@ mod tests {
         let dest = dir.path().join("out");
         std::fs::create_dir(&dest).unwrap();
         let err = extract(&zip, &dest, &limits).unwrap_err();
-        assert_eq!(err.to_string(), "upload.zip: zip expands to more than the limit of 1000 bytes");
+        assert_eq!(
+            err.to_string(),
+            "upload.zip: zip expands to more than the limit of 1000 bytes"
+        );
         let limits = ZipLimits {
             max_entries: 1,
             ..ZipLimits::default()
         };
         let err = extract(&zip, &dest, &limits).unwrap_err();
-        assert_eq!(err.to_string(), "upload.zip: zip has 2 entries, more than the limit of 1");
+        assert_eq!(
+            err.to_string(),
+            "upload.zip: zip has 2 entries, more than the limit of 1"
+        );
     }
 
     #[test]
@@ -304,7 +318,10 @@ mod tests {
         let bytes = std::fs::read(&zip).unwrap();
         std::fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
         let err = extract(&zip, dir.path(), &ZipLimits::default()).unwrap_err();
-        assert!(matches!(err, ArchiveError::Invalid { ref file, .. } if file == "upload.zip"), "{err}");
+        assert!(
+            matches!(err, ArchiveError::Invalid { ref file, .. } if file == "upload.zip"),
+            "{err}"
+        );
         assert!(is_zip(&zip).unwrap());
     }
 }

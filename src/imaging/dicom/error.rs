@@ -110,7 +110,9 @@ pub enum DicomError {
         spacing: f64,
     },
     /// Slice gaps vary by more than the tolerance.
-    #[error("non-uniform slice spacing: gap {gap:.4} mm between {before} and {after}, median gap {spacing:.4} mm (tolerance {tolerance:.4} mm)")]
+    #[error(
+        "non-uniform slice spacing: gap {gap:.4} mm between {before} and {after}, median gap {spacing:.4} mm (tolerance {tolerance:.4} mm)"
+    )]
     NonUniformSpacing {
         /// The slice before the gap.
         before: String,
@@ -124,7 +126,9 @@ pub enum DicomError {
         tolerance: f64,
     },
     /// Slice positions drift sideways, so they do not stack along the normal (gantry tilt, shear).
-    #[error("{file} is offset {offset:.4} mm sideways from the first slice's normal; sheared or tilted stacks are not supported")]
+    #[error(
+        "{file} is offset {offset:.4} mm sideways from the first slice's normal; sheared or tilted stacks are not supported"
+    )]
     ShearedStack {
         /// The offending slice.
         file: String,
@@ -152,5 +156,9 @@ pub enum DicomError {
 }
 
 fn describe_series(series: &[SeriesSummary]) -> String {
-    series.iter().map(SeriesSummary::to_string).collect::<Vec<_>>().join("; ")
+    series
+        .iter()
+        .map(SeriesSummary::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }

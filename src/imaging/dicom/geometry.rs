@@ -14,7 +14,11 @@ const GAP_TOLERANCE: f64 = 0.01;
 const ORIENTATION_TOLERANCE: f64 = 1e-4;
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
@@ -95,9 +99,19 @@ pub(crate) fn stack_slices(slices: &mut [SliceHeader]) -> Result<Geometry, Dicom
             _ => false,
         }
     };
-    check_shared(slices, "ImageOrientationPatient", |s| s.orientation.map(|v| v.to_vec()), close(ORIENTATION_TOLERANCE))?;
+    check_shared(
+        slices,
+        "ImageOrientationPatient",
+        |s| s.orientation.map(|v| v.to_vec()),
+        close(ORIENTATION_TOLERANCE),
+    )?;
     check_shared(slices, "Rows and Columns", |s| (s.rows, s.columns), |a, b| a == b)?;
-    check_shared(slices, "PixelSpacing", |s| s.pixel_spacing.map(|v| v.to_vec()), close(1e-6))?;
+    check_shared(
+        slices,
+        "PixelSpacing",
+        |s| s.pixel_spacing.map(|v| v.to_vec()),
+        close(1e-6),
+    )?;
 
     let normal = cross(row, column);
     let along = |s: &SliceHeader| dot(s.position.unwrap_or_default(), normal);
@@ -106,7 +120,11 @@ pub(crate) fn stack_slices(slices: &mut [SliceHeader]) -> Result<Geometry, Dicom
     let min_pixel = spacing_yx[0].min(spacing_yx[1]);
     for slice in slices.iter() {
         let p = slice.position.unwrap_or_default();
-        let d = [p[0] - first_position[0], p[1] - first_position[1], p[2] - first_position[2]];
+        let d = [
+            p[0] - first_position[0],
+            p[1] - first_position[1],
+            p[2] - first_position[2],
+        ];
         let t = dot(d, normal);
         let sideways = [d[0] - t * normal[0], d[1] - t * normal[1], d[2] - t * normal[2]];
         let offset = dot(sideways, sideways).sqrt();

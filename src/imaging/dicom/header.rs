@@ -90,7 +90,12 @@ pub(crate) fn numbers<const N: usize>(
         .map_err(|_| invalid(format!("expected {N} value(s), found {count}")))
 }
 
-fn positive_count(obj: &InMemDicomObject, tag: dicom_core::Tag, attribute: &'static str, file: &str) -> Result<Option<usize>, DicomError> {
+fn positive_count(
+    obj: &InMemDicomObject,
+    tag: dicom_core::Tag,
+    attribute: &'static str,
+    file: &str,
+) -> Result<Option<usize>, DicomError> {
     match numbers::<1>(obj, tag, attribute, file)? {
         None => Ok(None),
         Some([v]) if v >= 1.0 && v.fract() == 0.0 && v <= f64::from(u32::MAX) => Ok(Some(v as usize)),

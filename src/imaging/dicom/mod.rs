@@ -19,8 +19,8 @@ use serde::Serialize;
 
 pub use error::DicomError;
 pub use header::DicomFile;
-pub use pixels::{StoredFrames, read_stored_frames};
 use header::{SliceHeader, is_non_image, slice_header};
+pub use pixels::{StoredFrames, read_stored_frames};
 
 use super::Volume;
 use super::archive::{ZipLimits, extract_zip, is_zip};
@@ -71,11 +71,7 @@ pub fn read_series(files: &[PathBuf], select: &SeriesSelection) -> Result<Volume
 ///
 /// A zip is extracted, within `limits`, into a temporary folder that is removed before returning;
 /// errors name its entries, not temporary paths.
-pub fn read_dicom_input(
-    path: &Path,
-    select: &SeriesSelection,
-    limits: &ZipLimits,
-) -> Result<Volume<f64>, DicomError> {
+pub fn read_dicom_input(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<Volume<f64>, DicomError> {
     let name = path.display().to_string();
     if path.is_dir() {
         return read_named_series(&find_dicom_files(path, &name)?, select);
@@ -92,7 +88,13 @@ pub fn read_dicom_input(
         let files = find_dicom_files(temp.path(), &name)?;
         return read_named_series(&files, select);
     }
-    read_named_series(&[DicomFile { path: path.into(), name }], select)
+    read_named_series(
+        &[DicomFile {
+            path: path.into(),
+            name,
+        }],
+        select,
+    )
 }
 
 /// True when the file has the DICOM Part 10 preamble ("DICM" at byte 128).

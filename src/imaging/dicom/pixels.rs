@@ -105,7 +105,10 @@ pub(crate) fn rescaled(values: Vec<f64>, rescale: Rescale) -> Vec<f64> {
     if rescale.slope == 1.0 && rescale.intercept == 0.0 {
         return values;
     }
-    values.into_iter().map(|v| v * rescale.slope + rescale.intercept).collect()
+    values
+        .into_iter()
+        .map(|v| v * rescale.slope + rescale.intercept)
+        .collect()
 }
 
 /// Whether the object declares a photometric interpretation radscore treats as grey levels.
@@ -156,7 +159,10 @@ pub fn read_stored_frames(path: &std::path::Path, name: &str) -> Result<StoredFr
     if values.len() < expected {
         return Err(DicomError::Unreadable {
             file: name.into(),
-            message: format!("pixel data holds {} samples, {frames} frame(s) of {rows} × {columns} need {expected}", values.len()),
+            message: format!(
+                "pixel data holds {} samples, {frames} frame(s) of {rows} × {columns} need {expected}",
+                values.len()
+            ),
         });
     }
     // Pixel data may carry a padding byte or excess padding after the last frame.

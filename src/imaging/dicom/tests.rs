@@ -28,7 +28,12 @@ fn slice(series: &str, z: f64) -> InMemDicomObject {
     put_text(&mut obj, tags::MODALITY, VR::CS, "MR");
     put_text(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, series);
     put_text(&mut obj, tags::SERIES_DESCRIPTION, VR::LO, "t1 axial");
-    put_text(&mut obj, tags::IMAGE_POSITION_PATIENT, VR::DS, &decimal_list(&[-10.0, 20.0, z]));
+    put_text(
+        &mut obj,
+        tags::IMAGE_POSITION_PATIENT,
+        VR::DS,
+        &decimal_list(&[-10.0, 20.0, z]),
+    );
     put_text(&mut obj, tags::IMAGE_ORIENTATION_PATIENT, VR::DS, &decimal_list(&AXIAL));
     put_text(&mut obj, tags::PIXEL_SPACING, VR::DS, "0.5\\0.25");
     put_text(&mut obj, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2");
@@ -49,7 +54,11 @@ fn slice(series: &str, z: f64) -> InMemDicomObject {
 }
 
 fn set_pixels(obj: &mut InMemDicomObject, pixels: &[u16]) {
-    obj.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(pixels.into())));
+    obj.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OW,
+        PrimitiveValue::U16(pixels.into()),
+    ));
 }
 
 fn write(dir: &Path, name: &str, obj: InMemDicomObject) -> PathBuf {
@@ -59,7 +68,10 @@ fn write(dir: &Path, name: &str, obj: InMemDicomObject) -> PathBuf {
             FileMetaTableBuilder::new()
                 .transfer_syntax(EXPLICIT_LE)
                 .media_storage_sop_class_uid(MR_IMAGE_STORAGE)
-                .media_storage_sop_instance_uid(format!("1.2.3.{}", name.len() * 1000 + name.bytes().map(usize::from).sum::<usize>())),
+                .media_storage_sop_instance_uid(format!(
+                    "1.2.3.{}",
+                    name.len() * 1000 + name.bytes().map(usize::from).sum::<usize>()
+                )),
         )
         .unwrap();
     file.write_to_file(&path).unwrap();
@@ -107,7 +119,10 @@ fn a_feet_first_normal_points_the_z_axis_the_other_way() {
         .collect();
     let volume = read(&files).unwrap();
     assert_eq!(volume.geometry.origin, [-10.0, 20.0, 2.0]);
-    assert_eq!(volume.geometry.direction, [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, -1.0]);
+    assert_eq!(
+        volume.geometry.direction,
+        [0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, -1.0]
+    );
     assert_eq!(volume.voxels[[0, 0, 0]], 20.0);
 }
 
@@ -115,10 +130,21 @@ fn a_feet_first_normal_points_the_z_axis_the_other_way() {
 fn rescale_slope_and_intercept_stored_as_vr_un_are_parsed_as_text() {
     let dir = tempfile::tempdir().unwrap();
     let mut obj = slice("1.2.9", 1.0);
-    obj.put(DataElement::new(tags::RESCALE_SLOPE, VR::UN, PrimitiveValue::U8(b"0.5 ".to_vec().into())));
-    obj.put(DataElement::new(tags::RESCALE_INTERCEPT, VR::UN, PrimitiveValue::U8(b"-100".to_vec().into())));
+    obj.put(DataElement::new(
+        tags::RESCALE_SLOPE,
+        VR::UN,
+        PrimitiveValue::U8(b"0.5 ".to_vec().into()),
+    ));
+    obj.put(DataElement::new(
+        tags::RESCALE_INTERCEPT,
+        VR::UN,
+        PrimitiveValue::U8(b"-100".to_vec().into()),
+    ));
     let volume = read(&[write(dir.path(), "a.dcm", obj)]).unwrap();
-    assert_eq!(volume.voxels.iter().copied().collect::<Vec<_>>(), [-95.0, -94.5, -94.0, -93.5, -93.0, -92.5]);
+    assert_eq!(
+        volume.voxels.iter().copied().collect::<Vec<_>>(),
+        [-95.0, -94.5, -94.0, -93.5, -93.0, -92.5]
+    );
 }
 
 #[test]
@@ -126,11 +152,18 @@ fn signed_samples_narrower_than_their_container_are_sign_extended() {
     let dir = tempfile::tempdir().unwrap();
     let mut obj = slice("1.2.9", 1.0);
     obj.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(12u16)));
-    obj.put(DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(1u16)));
+    obj.put(DataElement::new(
+        tags::PIXEL_REPRESENTATION,
+        VR::US,
+        PrimitiveValue::from(1u16),
+    ));
     // 0x0FFF is −1 in 12 bits; 0xF800 has junk above bit 11 and 0x800 = −2048.
     set_pixels(&mut obj, &[0x0FFF, 0x07FF, 0xF800, 0, 1, 0x0800]);
     let volume = read(&[write(dir.path(), "a.dcm", obj)]).unwrap();
-    assert_eq!(volume.voxels.iter().copied().collect::<Vec<_>>(), [-1.0, 2047.0, -2048.0, 0.0, 1.0, -2048.0]);
+    assert_eq!(
+        volume.voxels.iter().copied().collect::<Vec<_>>(),
+        [-1.0, 2047.0, -2048.0, 0.0, 1.0, -2048.0]
+    );
 }
 
 #[test]
@@ -143,11 +176,24 @@ fn several_series_without_a_choice_are_listed() {
         err.to_string(),
         "2 image series found; choose one by series_uid: 1.2.8 (MR \"t1 axial\", 1 slice(s)); 1.2.9 (MR \"t1 axial\", 2 slice(s))"
     );
-    let chosen = read_series(&files, &SeriesSelection { series_uid: Some("1.2.9".into()) }).unwrap();
+    let chosen = read_series(
+        &files,
+        &SeriesSelection {
+            series_uid: Some("1.2.9".into()),
+        },
+    )
+    .unwrap();
     assert_eq!(chosen.geometry.size, [3, 2, 2]);
-    let err = read_series(&files, &SeriesSelection { series_uid: Some("9.9".into()) }).unwrap_err();
+    let err = read_series(
+        &files,
+        &SeriesSelection {
+            series_uid: Some("9.9".into()),
+        },
+    )
+    .unwrap_err();
     assert!(
-        err.to_string().starts_with("series_uid 9.9 not found; image series present: 1.2.8 (MR"),
+        err.to_string()
+            .starts_with("series_uid 9.9 not found; image series present: 1.2.8 (MR"),
         "{err}"
     );
 }
@@ -185,7 +231,10 @@ fn uneven_slice_gaps_are_rejected_beyond_one_percent() {
     let dir = tempfile::tempdir().unwrap();
     let files = series(dir.path(), "1.2.9", &[1.0, 2.0, 3.0, 4.5]);
     let err = read(&files).unwrap_err();
-    assert!(matches!(err, DicomError::NonUniformSpacing { gap, spacing, .. } if gap == 1.5 && spacing == 1.0), "{err}");
+    assert!(
+        matches!(err, DicomError::NonUniformSpacing { gap, spacing, .. } if gap == 1.5 && spacing == 1.0),
+        "{err}"
+    );
     // 0.5 % off is rounding in the positions, not a different grid.
     let dir = tempfile::tempdir().unwrap();
     let files = series(dir.path(), "1.2.9", &[1.0, 2.0, 3.005, 4.0]);
@@ -204,7 +253,12 @@ fn mixed_orientations_and_sizes_name_the_attribute_and_files() {
     let dir = tempfile::tempdir().unwrap();
     let mut files = series(dir.path(), "1.2.9", &[1.0, 2.0]);
     let mut tilted = slice("1.2.9", 3.0);
-    put_text(&mut tilted, tags::IMAGE_ORIENTATION_PATIENT, VR::DS, "1\\0\\0\\0\\0.8\\0.6");
+    put_text(
+        &mut tilted,
+        tags::IMAGE_ORIENTATION_PATIENT,
+        VR::DS,
+        "1\\0\\0\\0\\0.8\\0.6",
+    );
     files.push(write(dir.path(), "tilted.dcm", tilted));
     let err = read(&files).unwrap_err();
     assert_eq!(
@@ -239,11 +293,17 @@ fn missing_geometry_or_pixel_data_is_named() {
     let mut no_position = slice("1.2.9", 1.0);
     no_position.remove_element(tags::IMAGE_POSITION_PATIENT);
     let path = write(dir.path(), "a.dcm", no_position);
-    assert_eq!(read(&[path.clone()]).unwrap_err().to_string(), format!("{}: missing ImagePositionPatient", path.display()));
+    assert_eq!(
+        read(&[path.clone()]).unwrap_err().to_string(),
+        format!("{}: missing ImagePositionPatient", path.display())
+    );
     let mut no_pixels = slice("1.2.9", 1.0);
     no_pixels.remove_element(tags::PIXEL_DATA);
     let path = write(dir.path(), "b.dcm", no_pixels);
-    assert_eq!(read(&[path.clone()]).unwrap_err().to_string(), format!("{}: image has no PixelData", path.display()));
+    assert_eq!(
+        read(&[path.clone()]).unwrap_err().to_string(),
+        format!("{}: image has no PixelData", path.display())
+    );
 }
 
 #[test]
@@ -254,7 +314,10 @@ fn a_bad_decimal_string_is_named_with_its_value() {
     let path = write(dir.path(), "a.dcm", obj);
     assert_eq!(
         read(&[path.clone()]).unwrap_err().to_string(),
-        format!("{}: invalid PixelSpacing \"0.5\\\\abc\": not a number (invalid float literal)", path.display())
+        format!(
+            "{}: invalid PixelSpacing \"0.5\\\\abc\": not a number (invalid float literal)",
+            path.display()
+        )
     );
 }
 
@@ -265,7 +328,10 @@ fn a_truncated_file_is_an_unreadable_error_not_a_panic() {
     let bytes = std::fs::read(&files[1]).unwrap();
     std::fs::write(&files[1], &bytes[..bytes.len() - 5]).unwrap();
     let err = read(&files).unwrap_err();
-    assert!(matches!(&err, DicomError::Unreadable { file, .. } if *file == files[1].display().to_string()), "{err}");
+    assert!(
+        matches!(&err, DicomError::Unreadable { file, .. } if *file == files[1].display().to_string()),
+        "{err}"
+    );
 }
 
 #[test]
