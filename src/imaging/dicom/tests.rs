@@ -294,14 +294,14 @@ fn missing_geometry_or_pixel_data_is_named() {
     no_position.remove_element(tags::IMAGE_POSITION_PATIENT);
     let path = write(dir.path(), "a.dcm", no_position);
     assert_eq!(
-        read(&[path.clone()]).unwrap_err().to_string(),
+        read(std::slice::from_ref(&path)).unwrap_err().to_string(),
         format!("{}: missing ImagePositionPatient", path.display())
     );
     let mut no_pixels = slice("1.2.9", 1.0);
     no_pixels.remove_element(tags::PIXEL_DATA);
     let path = write(dir.path(), "b.dcm", no_pixels);
     assert_eq!(
-        read(&[path.clone()]).unwrap_err().to_string(),
+        read(std::slice::from_ref(&path)).unwrap_err().to_string(),
         format!("{}: image has no PixelData", path.display())
     );
 }
@@ -313,7 +313,7 @@ fn a_bad_decimal_string_is_named_with_its_value() {
     put_text(&mut obj, tags::PIXEL_SPACING, VR::DS, "0.5\\abc");
     let path = write(dir.path(), "a.dcm", obj);
     assert_eq!(
-        read(&[path.clone()]).unwrap_err().to_string(),
+        read(std::slice::from_ref(&path)).unwrap_err().to_string(),
         format!(
             "{}: invalid PixelSpacing \"0.5\\\\abc\": not a number (invalid float literal)",
             path.display()
