@@ -267,3 +267,33 @@ fn nifti2_twins_written_by_nibabel_read_like_the_nifti1_reference() {
         assert_eq!(nifti2.voxels, nifti1.voxels, "{file}");
     }
 }
+
+#[test]
+fn a_nifti2_file_with_a_bad_magic_or_cut_short_is_rejected_with_the_reason() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dicom/ibsi1_digital_phantom_nifti2_be.nii");
+    let bytes = std::fs::read(fixture).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let bad_magic = temp.path().join("bad.nii");
+    let mut corrupted = bytes.clone();
+    corrupted[4..8].copy_from_slice(b"n+3\0");
+    std::fs::write(&bad_magic, corrupted).unwrap();
+    assert_eq!(
+        read_image(&bad_magic, "bad.nii").unwrap_err().to_string(),
+        "bad.nii: invalid header: magic is [110, 43, 51, 0, 13, 10, 26, 10], expected \"n+2\" (NIfTI-2 single file)"
+    );
+    let short = temp.path().join("short.nii");
+    std::fs::write(&short, &bytes[..400]).unwrap();
+    assert_eq!(
+        read_image(&short, "short.nii").unwrap_err().to_string(),
+        "short.nii: invalid header: file ends after 400 bytes, inside the 540-byte header"
+    );
+    let cut = temp.path().join("cut.nii");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    assert!(
+        read_image(&cut, "cut.nii")
+            .unwrap_err()
+            .to_string()
+            .starts_with("cut.nii: truncated")
+    );
+}
