@@ -156,24 +156,27 @@ fn zip_folder(folder: &Path, zip_path: &Path) {
 /// Files of pydicom's test set whose stored values radscore reproduces exactly, by transfer
 /// syntax. The test fails when one of them regresses and when another starts to match (so the
 /// list stays true).
-/// Not (yet) decoded: JPEG-LS (needs dicom-pixeldata's `charls` feature), 12-bit JPEG extended
-/// (jpeg-decoder), 32-bit RLE, and 1-bit SEG frames (BitsAllocated 1).
+/// Not (yet) decoded: 12-bit JPEG extended (jpeg-decoder), 32-bit RLE, and 1-bit SEG frames
+/// (BitsAllocated 1).
 const DECODED_LIKE_PYDICOM: &[&str] = &[
-    "693_J2KI.dcm",              // JPEG 2000 (lossy), CT
-    "CT_small.dcm",              // explicit VR little endian, CT
-    "J2K_pixelrep_mismatch.dcm", // JPEG 2000 lossless, CT
-    "JPEG2000.dcm",              // JPEG 2000 (lossy), NM
-    "MR_small.dcm",              // explicit VR little endian, MR
-    "MR_small_RLE.dcm",          // RLE lossless, MR
-    "MR_small_bigendian.dcm",    // explicit VR big endian, MR
-    "MR_small_expb.dcm",         // explicit VR big endian, MR
-    "MR_small_implicit.dcm",     // implicit VR little endian, MR
-    "MR_small_jp2klossless.dcm", // JPEG 2000 lossless, MR
-    "MR_small_padded.dcm",       // explicit VR little endian with excess padding, MR
-    "examples_overlay.dcm",      // explicit VR little endian, MR
-    "image_dfl.dcm",             // deflated explicit VR little endian, OT
-    "rtdose.dcm",                // implicit VR little endian, 15 frames, RTDOSE
-    "rtdose_1frame.dcm",         // implicit VR little endian, RTDOSE
+    "693_J2KI.dcm",                  // JPEG 2000 (lossy), CT
+    "CT_small.dcm",                  // explicit VR little endian, CT
+    "J2K_pixelrep_mismatch.dcm",     // JPEG 2000 lossless, CT
+    "JPEG2000.dcm",                  // JPEG 2000 (lossy), NM
+    "JPEGLSNearLossless_08.dcm",     // JPEG-LS near-lossless, 8-bit
+    "JPEGLSNearLossless_16.dcm",     // JPEG-LS near-lossless, 16-bit
+    "MR_small.dcm",                  // explicit VR little endian, MR
+    "MR_small_RLE.dcm",              // RLE lossless, MR
+    "MR_small_bigendian.dcm",        // explicit VR big endian, MR
+    "MR_small_expb.dcm",             // explicit VR big endian, MR
+    "MR_small_implicit.dcm",         // implicit VR little endian, MR
+    "MR_small_jp2klossless.dcm",     // JPEG 2000 lossless, MR
+    "MR_small_jpeg_ls_lossless.dcm", // JPEG-LS lossless, MR
+    "MR_small_padded.dcm",           // explicit VR little endian with excess padding, MR
+    "examples_overlay.dcm",          // explicit VR little endian, MR
+    "image_dfl.dcm",                 // deflated explicit VR little endian, OT
+    "rtdose.dcm",                    // implicit VR little endian, 15 frames, RTDOSE
+    "rtdose_1frame.dcm",             // implicit VR little endian, RTDOSE
 ];
 
 fn pydicom_test_files() -> Option<std::path::PathBuf> {
