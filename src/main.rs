@@ -22,8 +22,11 @@ struct Cli {
 enum Command {
     /// Print a volume's geometry as JSON: size, spacing, origin, direction (x, y, z order, LPS).
     Inspect {
-        /// NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) file.
+        /// NIfTI-1 (.nii, .nii.gz) or NRRD (.nrrd) file, or a DICOM series (folder, zip or file).
         file: PathBuf,
+        /// SeriesInstanceUID to read when a DICOM input holds several series.
+        #[arg(long)]
+        series_uid: Option<String>,
     },
     /// Run the REST service (configuration: config/default.toml, --config FILE, RADSCORE_* env).
     Serve {
@@ -72,9 +75,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Inspect { file } => {
-            let name = file.display().to_string();
-            let volume = radscore::imaging::read_image(&file, &name)?;
+        Command::Inspect { file, series_uid } => {
+            let volume = read_any_image(&file, series_uid)?;
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
@@ -97,7 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
-            let image = radscore::imaging::read_image(&image, &image.display().to_string())?;
+            let image = read_any_image(&image, None)?;
             let mask = radscore::imaging::read_labels(&mask, &mask.display().to_string())?;
             let features = radscore::features::extract(&image, &mask, &params)?;
             match format {
@@ -120,4 +122,22 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await.context("server failed")
     })
+}
+
+/// A NIfTI/NRRD volume, or a DICOM series when the path is a folder, a zip or a DICOM file.
+fn read_any_image(
+    path: &std::path::Path,
+    series_uid: Option<String>,
+) -> anyhow::Result<radscore::imaging::Volume<f64>> {
+    use radscore::imaging::{archive, dicom};
+    let name = path.display().to_string();
+    let is_dicom = path.is_dir()
+        || archive::is_zip(path).with_context(|| format!("{name}: cannot read"))?
+        || dicom::is_dicom_file(path).with_context(|| format!("{name}: cannot read"))?;
+    if is_dicom {
+        let select = dicom::SeriesSelection { series_uid };
+        Ok(dicom::read_dicom_input(path, &select, &archive::ZipLimits::default())?)
+    } else {
+        Ok(radscore::imaging::read_image(path, &name)?)
+    }
 }

@@ -3,6 +3,8 @@
 //! Everything here returns [`Volume`]s in LPS world coordinates, the convention of ITK, SimpleITK and
 //! therefore PyRadiomics, so geometry and features line up with the reference tools.
 
+pub mod archive;
+pub mod dicom;
 mod error;
 mod mask;
 mod nifti;

@@ -9,6 +9,7 @@ use super::samples::SampleType;
 use super::{Geometry, ImagingError, Volume};
 
 const HEADER_SIZE: usize = 348;
+const NIFTI2_HEADER_SIZE: usize = 540;
 
 /// The parts of a NIfTI-1 header radscore uses.
 #[derive(Debug, Clone)]
@@ -39,17 +40,45 @@ pub(crate) fn read_nifti1_header(
     reader: &mut dyn Read,
     file: &str,
 ) -> Result<(Geometry, SampleType, Scaling), ImagingError> {
+    let mut raw = [0u8; HEADER_SIZE];
+    read_fully(reader, &mut raw, file)?;
+    let header = parse_header(&raw, file)?;
+    finish_header(&header, HEADER_SIZE, reader, file)
+}
+
+/// True when `bytes` start like a NIfTI-2 header in either byte order.
+pub(crate) fn is_nifti2(bytes: &[u8]) -> bool {
+    bytes.len() >= 4
+        && (i32::from_le_bytes(bytes[..4].try_into().unwrap_or_default()) == NIFTI2_HEADER_SIZE as i32
+            || i32::from_be_bytes(bytes[..4].try_into().unwrap_or_default()) == NIFTI2_HEADER_SIZE as i32)
+}
+
+/// Reads a NIfTI-2 header (64-bit dims, double-precision geometry) and leaves `reader` at the
+/// first voxel. Layout: <https://nifti.nimh.nih.gov/pub/dist/doc/nifti2.h>.
+pub(crate) fn read_nifti2_header(
+    reader: &mut dyn Read,
+    file: &str,
+) -> Result<(Geometry, SampleType, Scaling), ImagingError> {
+    let mut raw = [0u8; NIFTI2_HEADER_SIZE];
+    read_fully(reader, &mut raw, file)?;
+    let header = parse_header2(&raw, file)?;
+    finish_header(&header, NIFTI2_HEADER_SIZE, reader, file)
+}
+
+fn finish_header(
+    header: &Header,
+    header_size: usize,
+    reader: &mut dyn Read,
+    file: &str,
+) -> Result<(Geometry, SampleType, Scaling), ImagingError> {
     let io = |source| ImagingError::Io {
         file: file.to_owned(),
         source,
     };
-    let mut raw = [0u8; HEADER_SIZE];
-    read_fully(reader, &mut raw, file)?;
-    let header = parse_header(&raw, file)?;
-    let geometry = header_geometry(&header, file)?;
+    let geometry = header_geometry(header, file)?;
     let sample = sample_type(header.datatype, header.big_endian, file)?;
-    // The voxel data starts at vox_offset (≥ 352 for single files); skip what lies between.
-    let skip = (header.vox_offset as u64).saturating_sub(HEADER_SIZE as u64);
+    // The voxel data starts at vox_offset (≥ 352 for NIfTI-1, ≥ 544 for NIfTI-2); skip what lies between.
+    let skip = (header.vox_offset as u64).saturating_sub(header_size as u64);
     let skipped = std::io::copy(&mut reader.take(skip), &mut std::io::sink()).map_err(io)?;
     if skipped < skip {
         return Err(ImagingError::Truncated {
@@ -91,7 +120,7 @@ fn read_fully(reader: &mut dyn Read, buf: &mut [u8], file: &str) -> Result<(), I
             Ok(0) => {
                 return Err(ImagingError::Malformed {
                     file: file.into(),
-                    message: format!("file ends after {filled} bytes, inside the {HEADER_SIZE}-byte header"),
+                    message: format!("file ends after {filled} bytes, inside the {}-byte header", buf.len()),
                 });
             }
             Ok(n) => filled += n,
@@ -162,6 +191,55 @@ fn parse_header(raw: &[u8; HEADER_SIZE], file: &str) -> Result<Header, ImagingEr
         sform_code: i16_at(254),
         quatern: [f32_at(256), f32_at(260), f32_at(264)],
         qoffset: [f32_at(268), f32_at(272), f32_at(276)],
+        srow,
+    })
+}
+
+fn parse_header2(raw: &[u8; NIFTI2_HEADER_SIZE], file: &str) -> Result<Header, ImagingError> {
+    let big_endian = i32::from_le_bytes(raw[0..4].try_into().expect("4 bytes")) != NIFTI2_HEADER_SIZE as i32;
+    let bytes = |o: usize, n: usize| -> Vec<u8> {
+        let mut b = raw[o..o + n].to_vec();
+        if big_endian {
+            b.reverse();
+        }
+        b
+    };
+    let i16_at = |o: usize| i16::from_le_bytes(bytes(o, 2).try_into().expect("2 bytes"));
+    let i32_at = |o: usize| i32::from_le_bytes(bytes(o, 4).try_into().expect("4 bytes"));
+    let i64_at = |o: usize| i64::from_le_bytes(bytes(o, 8).try_into().expect("8 bytes"));
+    let f64_at = |o: usize| f64::from_le_bytes(bytes(o, 8).try_into().expect("8 bytes"));
+    let magic = &raw[4..12];
+    if magic == b"ni2\0\r\n\x1a\n" {
+        return Err(ImagingError::Unsupported {
+            file: file.into(),
+            what: "a NIfTI-2 header without its image (.hdr/.img pair)".into(),
+        });
+    }
+    if magic != b"n+2\0\r\n\x1a\n" {
+        return Err(ImagingError::Malformed {
+            file: file.into(),
+            message: format!("magic is {magic:?}, expected \"n+2\" (NIfTI-2 single file)"),
+        });
+    }
+    let code = |o: usize| i16::try_from(i32_at(o)).unwrap_or(-1);
+    let mut srow = [[0f64; 4]; 3];
+    for (r, row) in srow.iter_mut().enumerate() {
+        for (c, v) in row.iter_mut().enumerate() {
+            *v = f64_at(400 + 32 * r + 8 * c);
+        }
+    }
+    Ok(Header {
+        big_endian,
+        dim: std::array::from_fn(|i| i64_at(16 + 8 * i)),
+        datatype: i16_at(12),
+        pixdim: std::array::from_fn(|i| f64_at(104 + 8 * i)),
+        vox_offset: i64_at(168) as f64,
+        scl_slope: f64_at(176),
+        scl_inter: f64_at(184),
+        qform_code: code(344),
+        sform_code: code(348),
+        quatern: [f64_at(352), f64_at(360), f64_at(368)],
+        qoffset: [f64_at(376), f64_at(384), f64_at(392)],
         srow,
     })
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use ndarray::Array3;
 
-use super::nifti::{Scaling, is_nifti1, read_nifti1_header};
+use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
 use super::samples::decode_samples;
 use super::{Geometry, ImagingError, Volume};
@@ -30,7 +30,7 @@ impl Voxel for i32 {
     }
 }
 
-/// Reads an image (NIfTI-1 or NRRD, optionally gzip-compressed) into LPS geometry and f64 voxels.
+/// Reads an image (NIfTI-1, NIfTI-2 or NRRD, optionally gzip-compressed) into LPS geometry and f64 voxels.
 ///
 /// `name` is how errors refer to the input. NaN or infinite voxels are rejected.
 pub fn read_image(path: &Path, name: &str) -> Result<Volume<f64>, ImagingError> {
@@ -77,14 +77,9 @@ fn read_volume<T: Voxel>(
     } else if is_nrrd(&head) {
         let (g, s, d) = read_nrrd_header(reader, name)?;
         (g, s, Scaling::IDENTITY, d)
-    } else if head.len() >= 4
-        && (i32::from_le_bytes(head[..4].try_into().unwrap_or_default()) == 540
-            || i32::from_be_bytes(head[..4].try_into().unwrap_or_default()) == 540)
-    {
-        return Err(ImagingError::Unsupported {
-            file: name.into(),
-            what: "NIfTI-2".into(),
-        });
+    } else if is_nifti2(&head) {
+        let (g, s, sc) = read_nifti2_header(&mut reader, name)?;
+        (g, s, sc, reader)
     } else {
         return Err(ImagingError::UnknownFormat { file: name.into() });
     };

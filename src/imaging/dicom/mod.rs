@@ -1,0 +1,242 @@
+//! DICOM image series to [`Volume`]: grouping files by SeriesInstanceUID, choosing one series,
+//! stacking its slices like ITK and applying the modality rescale.
+//!
+//! Input can be a list of files, a folder (walked recursively) or a zip archive
+//! ([`read_dicom_input`]). Non-image objects (SR, PR, KO, SEG, RTSTRUCT…) are ignored when grouping.
+
+mod error;
+mod geometry;
+mod header;
+mod pixels;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dicom_dictionary_std::tags;
+use dicom_object::OpenFileOptions;
+use ndarray::Array3;
+use serde::Serialize;
+
+pub use error::DicomError;
+pub use header::DicomFile;
+use header::{SliceHeader, is_non_image, slice_header};
+pub use pixels::{StoredFrames, read_stored_frames};
+
+use super::{PixelType, Volume};
+use super::archive::{ZipLimits, extract_zip, is_zip};
+
+/// Which series of a multi-series input to read.
+#[derive(Debug, Clone, Default)]
+pub struct SeriesSelection {
+    /// SeriesInstanceUID to read; `None` accepts the input only when it holds one image series.
+    pub series_uid: Option<String>,
+}
+
+/// One image series found in an input, as listed when the caller must choose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesSummary {
+    /// SeriesInstanceUID.
+    pub uid: String,
+    /// Modality (MR, CT…).
+    pub modality: String,
+    /// SeriesDescription.
+    pub description: String,
+    /// Number of image files (slices) in the series.
+    pub slices: usize,
+}
+
+impl std::fmt::Display for SeriesSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({} \"{}\", {} slice(s))",
+            self.uid, self.modality, self.description, self.slices
+        )
+    }
+}
+
+/// Reads one image series from `files` (each named by its path in errors).
+pub fn read_series(files: &[PathBuf], select: &SeriesSelection) -> Result<Volume<f64>, DicomError> {
+    let named: Vec<DicomFile> = files
+        .iter()
+        .map(|path| DicomFile {
+            path: path.clone(),
+            name: path.display().to_string(),
+        })
+        .collect();
+    read_named_series(&named, select)
+}
+
+/// Reads one image series from a folder, a zip archive or a single DICOM file.
+///
+/// A zip is extracted, within `limits`, into a temporary folder that is removed before returning;
+/// errors name its entries, not temporary paths.
+pub fn read_dicom_input(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<Volume<f64>, DicomError> {
+    let name = path.display().to_string();
+    if path.is_dir() {
+        return read_named_series(&find_dicom_files(path, &name)?, select);
+    }
+    if is_zip(path).map_err(|source| DicomError::Io {
+        file: name.clone(),
+        source,
+    })? {
+        let temp = tempfile::tempdir().map_err(|source| DicomError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        extract_zip(path, &name, temp.path(), limits)?;
+        let files = find_dicom_files(temp.path(), &name)?;
+        return read_named_series(&files, select);
+    }
+    read_named_series(
+        &[DicomFile {
+            path: path.into(),
+            name,
+        }],
+        select,
+    )
+}
+
+/// True when the file has the DICOM Part 10 preamble ("DICM" at byte 128).
+pub fn is_dicom_file(path: &Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 132];
+    let mut file = std::fs::File::open(path)?;
+    let mut filled = 0;
+    while filled < head.len() {
+        match file.read(&mut head[filled..])? {
+            0 => return Ok(false),
+            n => filled += n,
+        }
+    }
+    Ok(&head[128..] == b"DICM")
+}
+
+/// Every DICOM Part 10 file below `root`, in path order, named relative to `root` (prefixed by
+/// `root_name`). Other files (README, DICOMDIR-less junk) are skipped; symlinks are not followed.
+pub fn find_dicom_files(root: &Path, root_name: &str) -> Result<Vec<DicomFile>, DicomError> {
+    let mut found = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let io = |source| DicomError::Io {
+            file: relative_name(root, &dir, root_name),
+            source,
+        };
+        for entry in std::fs::read_dir(&dir).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let kind = entry.file_type().map_err(io)?;
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file()
+                && is_dicom_file(&path).map_err(|source| DicomError::Io {
+                    file: relative_name(root, &path, root_name),
+                    source,
+                })?
+            {
+                found.push(DicomFile {
+                    name: relative_name(root, &path, root_name),
+                    path,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+fn relative_name(root: &Path, path: &Path, root_name: &str) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) if rel.as_os_str().is_empty() => root_name.to_owned(),
+        Ok(rel) => format!("{root_name}/{}", rel.display()),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+fn unreadable(file: &str, e: impl std::fmt::Display) -> DicomError {
+    DicomError::Unreadable {
+        file: file.into(),
+        message: e.to_string(),
+    }
+}
+
+/// Reads the headers of every file (not their pixels), groups image objects by series and
+/// returns the chosen series' slices.
+fn choose_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vec<SliceHeader>, DicomError> {
+    let mut series: BTreeMap<String, Vec<SliceHeader>> = BTreeMap::new();
+    for file in files {
+        let obj = OpenFileOptions::new()
+            .read_until(tags::PIXEL_DATA)
+            .open_file(&file.path)
+            .map_err(|e| unreadable(&file.name, e))?;
+        if is_non_image(&obj) {
+            continue;
+        }
+        let slice = slice_header(&obj, file)?;
+        series.entry(slice.series_uid.clone()).or_default().push(slice);
+    }
+    let summaries = || -> Vec<SeriesSummary> {
+        series
+            .iter()
+            .map(|(uid, slices)| SeriesSummary {
+                uid: uid.clone(),
+                modality: slices[0].modality.clone(),
+                description: slices[0].description.clone(),
+                slices: slices.len(),
+            })
+            .collect()
+    };
+    match &select.series_uid {
+        Some(uid) => match series.get(uid) {
+            Some(_) => Ok(series.remove(uid).unwrap_or_default()),
+            None => Err(DicomError::SeriesNotFound {
+                uid: uid.clone(),
+                series: summaries(),
+            }),
+        },
+        None if series.is_empty() => Err(DicomError::NoImageSeries { files: files.len() }),
+        None if series.len() > 1 => Err(DicomError::AmbiguousSeries { series: summaries() }),
+        None => Ok(series.into_values().next().unwrap_or_default()),
+    }
+}
+
+fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Volume<f64>, DicomError> {
+    let mut slices = choose_series(files, select)?;
+    if let Some(multi) = slices.iter().find(|s| s.frames > 1) {
+        return Err(DicomError::Unsupported {
+            file: multi.file.name.clone(),
+            what: format!("multi-frame image ({} frames)", multi.frames),
+        });
+    }
+    let geometry = geometry::stack_slices(&mut slices)?;
+    let [nx, ny, nz] = geometry.size;
+    let mut values = Vec::with_capacity(nx * ny * nz);
+    let mut pixel_type = PixelType::F64;
+    for (index, slice) in slices.iter().enumerate() {
+        let name = &slice.file.name;
+        let obj = dicom_object::open_file(&slice.file.path).map_err(|e| unreadable(name, e))?;
+        pixels::check_monochrome(&obj, name)?;
+        if index == 0 {
+            pixel_type = pixels::pixel_type(&obj, slice.rescale, name)?;
+        }
+        let mut stored = pixels::stored_values(&obj, name)?;
+        if stored.len() < nx * ny {
+            return Err(DicomError::Unreadable {
+                file: name.clone(),
+                message: format!(
+                    "pixel data holds {} samples, Rows × Columns needs {}",
+                    stored.len(),
+                    nx * ny
+                ),
+            });
+        }
+        // Pixel data may end with a padding byte or excess padding.
+        stored.truncate(nx * ny);
+        values.extend(pixels::rescaled(stored, slice.rescale));
+    }
+    let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| unreadable(&slices[0].file.name, e))?;
+    Ok(Volume { geometry, voxels, pixel_type })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! Stored pixel values of one image object: dicom-pixeldata decodes the transfer syntax, and the
+//! samples are interpreted here (BitsAllocated, BitsStored, PixelRepresentation) so that signed
+//! values narrower than their container are sign-extended, as pydicom and ITK do.
+
+use dicom_dictionary_std::tags;
+use dicom_object::DefaultDicomObject;
+use dicom_pixeldata::PixelDecoder;
+
+use super::DicomError;
+use super::header::{Rescale, numbers, text};
+use crate::imaging::PixelType;
+
+/// How stored samples are laid out after decoding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct SampleLayout {
+    pub bits_allocated: u16,
+    pub bits_stored: u16,
+    pub signed: bool,
+}
+
+fn layout(obj: &DefaultDicomObject, file: &str) -> Result<SampleLayout, DicomError> {
+    let number = |tag, attribute| -> Result<u16, DicomError> {
+        let [v] = numbers::<1>(obj, tag, attribute, file)?.ok_or_else(|| DicomError::MissingAttribute {
+            file: file.into(),
+            attribute,
+        })?;
+        u16::try_from(v as i64)
+            .ok()
+            .filter(|_| v.fract() == 0.0)
+            .ok_or_else(|| DicomError::InvalidAttribute {
+                file: file.into(),
+                attribute,
+                value: v.to_string(),
+                reason: "not a 16-bit unsigned integer".into(),
+            })
+    };
+    let samples = numbers::<1>(obj, tags::SAMPLES_PER_PIXEL, "SamplesPerPixel", file)?.map_or(1.0, |[v]| v);
+    if samples != 1.0 {
+        return Err(DicomError::Unsupported {
+            file: file.into(),
+            what: format!("SamplesPerPixel {samples} (colour images)"),
+        });
+    }
+    let bits_allocated = number(tags::BITS_ALLOCATED, "BitsAllocated")?;
+    let bits_stored = number(tags::BITS_STORED, "BitsStored")?;
+    let signed = number(tags::PIXEL_REPRESENTATION, "PixelRepresentation")? == 1;
+    if ![8, 16, 32].contains(&bits_allocated) {
+        return Err(DicomError::Unsupported {
+            file: file.into(),
+            what: format!("BitsAllocated {bits_allocated}"),
+        });
+    }
+    if bits_stored == 0 || bits_stored > bits_allocated {
+        return Err(DicomError::InvalidAttribute {
+            file: file.into(),
+            attribute: "BitsStored",
+            value: bits_stored.to_string(),
+            reason: format!("must be between 1 and BitsAllocated ({bits_allocated})"),
+        });
+    }
+    Ok(SampleLayout {
+        bits_allocated,
+        bits_stored,
+        signed,
+    })
+}
+
+/// One decoded sample as the stored integer value.
+fn stored_value(bytes: &[u8], layout: SampleLayout) -> f64 {
+    let raw = bytes.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    if layout.signed {
+        let bits = u32::from(layout.bits_stored);
+        let masked = raw & ((1u64 << bits) - 1);
+        let value = if masked & (1u64 << (bits - 1)) != 0 {
+            masked as i64 - (1i64 << bits)
+        } else {
+            masked as i64
+        };
+        value as f64
+    } else {
+        raw as f64
+    }
+}
+
+/// Stored values of every frame, one after another, in the decoder's (little-endian) byte order.
+/// The pixel type SimpleITK (GDCM) gives a slice: its stored integer type, or float64 once a
+/// non-identity rescale applies (as `roundtrip.json` records for brain1_rescaled).
+pub(crate) fn pixel_type(obj: &DefaultDicomObject, rescale: Rescale, file: &str) -> Result<PixelType, DicomError> {
+    if rescale.slope != 1.0 || rescale.intercept != 0.0 {
+        return Ok(PixelType::F64);
+    }
+    let layout = layout(obj, file)?;
+    Ok(match (layout.bits_allocated, layout.signed) {
+        (8, true) => PixelType::I8,
+        (8, false) => PixelType::U8,
+        (16, true) => PixelType::I16,
+        (16, false) => PixelType::U16,
+        (_, true) => PixelType::I32,
+        (_, false) => PixelType::U32,
+    })
+}
+
+pub(crate) fn stored_values(obj: &DefaultDicomObject, file: &str) -> Result<Vec<f64>, DicomError> {
+    if obj.get(tags::PIXEL_DATA).is_none() {
+        return Err(DicomError::MissingPixelData { file: file.into() });
+    }
+    let layout = layout(obj, file)?;
+    let decoded = obj.decode_pixel_data().map_err(|e| DicomError::Decode {
+        file: file.into(),
+        transfer_syntax: obj.meta().transfer_syntax().trim_end_matches('\0').to_owned(),
+        message: e.to_string(),
+    })?;
+    let width = usize::from(layout.bits_allocated / 8);
+    Ok(decoded
+        .data()
+        .chunks_exact(width)
+        .map(|sample| stored_value(sample, layout))
+        .collect())
+}
+
+/// Modality LUT: stored value × RescaleSlope + RescaleIntercept.
+pub(crate) fn rescaled(values: Vec<f64>, rescale: Rescale) -> Vec<f64> {
+    if rescale.slope == 1.0 && rescale.intercept == 0.0 {
+        return values;
+    }
+    values
+        .into_iter()
+        .map(|v| v * rescale.slope + rescale.intercept)
+        .collect()
+}
+
+/// Whether the object declares a photometric interpretation radscore treats as grey levels.
+pub(crate) fn check_monochrome(obj: &DefaultDicomObject, file: &str) -> Result<(), DicomError> {
+    match text(obj, tags::PHOTOMETRIC_INTERPRETATION).as_deref() {
+        None | Some("MONOCHROME1" | "MONOCHROME2") => Ok(()),
+        Some(other) => Err(DicomError::Unsupported {
+            file: file.into(),
+            what: format!("PhotometricInterpretation {other}"),
+        }),
+    }
+}
+
+/// Every frame's stored values (before rescale) of one greyscale image file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFrames {
+    /// Number of frames.
+    pub frames: usize,
+    /// Rows per frame.
+    pub rows: usize,
+    /// Columns per frame.
+    pub columns: usize,
+    /// Values in frame, row, column order.
+    pub values: Vec<f64>,
+}
+
+/// Decodes every frame of one greyscale DICOM file to its stored values, whatever its transfer
+/// syntax. `name` is how errors refer to the file.
+pub fn read_stored_frames(path: &std::path::Path, name: &str) -> Result<StoredFrames, DicomError> {
+    let obj = dicom_object::open_file(path).map_err(|e| DicomError::Unreadable {
+        file: name.into(),
+        message: e.to_string(),
+    })?;
+    check_monochrome(&obj, name)?;
+    let count = |tag, attribute| -> Result<usize, DicomError> {
+        numbers::<1>(&obj, tag, attribute, name)?
+            .map(|[v]| v as usize)
+            .ok_or_else(|| DicomError::MissingAttribute {
+                file: name.into(),
+                attribute,
+            })
+    };
+    let rows = count(tags::ROWS, "Rows")?;
+    let columns = count(tags::COLUMNS, "Columns")?;
+    let frames = numbers::<1>(&obj, tags::NUMBER_OF_FRAMES, "NumberOfFrames", name)?.map_or(1, |[v]| v as usize);
+    let mut values = stored_values(&obj, name)?;
+    let expected = frames * rows * columns;
+    if values.len() < expected {
+        return Err(DicomError::Unreadable {
+            file: name.into(),
+            message: format!(
+                "pixel data holds {} samples, {frames} frame(s) of {rows} × {columns} need {expected}",
+                values.len()
+            ),
+        });
+    }
+    // Pixel data may carry a padding byte or excess padding after the last frame.
+    values.truncate(expected);
+    Ok(StoredFrames {
+        frames,
+        rows,
+        columns,
+        values,
+    })
+}
