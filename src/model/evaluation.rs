@@ -855,7 +855,7 @@ pub(crate) mod tests {
     }
 
     /// Eight patients per split, small enough to check on paper.
-    fn tiny_cohort() -> Vec<PatientRecord> {
+    pub(crate) fn tiny_cohort() -> Vec<PatientRecord> {
         let p = [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9];
         // The other models rank differently, so DeLong's difference has a variance.
         let clinical = [0.3, 0.1, 0.2, 0.6, 0.4, 0.9, 0.7, 0.8];
