@@ -80,6 +80,8 @@ pub struct NomogramTerm {
     pub min: f64,
     /// Largest raw value drawn.
     pub max: f64,
+    /// A 0/1 indicator of a category level, drawn with just its two values.
+    pub indicator: bool,
 }
 
 /// A nomogram of the combined model (Iasonos et al. 2008, J Clin Oncol 26:1364; R `rms::nomogram`).
@@ -119,6 +121,7 @@ impl Nomogram {
                     scale: t.scale,
                     min,
                     max,
+                    indicator: t.level.is_some(),
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -151,6 +154,11 @@ impl Nomogram {
     /// Points of a raw value of a term.
     pub fn points(&self, term: &NomogramTerm, x: f64) -> f64 {
         (Self::contribution(term, x) - Self::floor(term)) * self.points_per_logit()
+    }
+
+    /// Points at the term's most favourable end of its range.
+    pub fn max_points(&self, term: &NomogramTerm) -> f64 {
+        self.points(term, term.min).max(self.points(term, term.max))
     }
 
     /// Probability of response at a total number of points.
@@ -188,9 +196,9 @@ const PALETTE: [&str; 8] = [
     "#0077bb", "#ee7733", "#009988", "#cc3311", "#33bbee", "#ee3377", "#555555", "#aa8800",
 ];
 
-const CSS: &str = "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}\
+const CSS: &str = "body{font-family:system-ui,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1200px;color:#222}\
 .banner{background:#fff3cd;border:2px solid #c9a227;padding:10px 14px;font-weight:bold;margin-bottom:16px}\
-table{border-collapse:collapse;margin:8px 0 20px}th,td{border:1px solid #bbb;padding:4px 8px;text-align:right}\
+table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}th,td{border:1px solid #bbb;padding:4px 8px;text-align:right;white-space:nowrap}th{white-space:normal}\
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}\
 .charts{display:flex;flex-wrap:wrap;gap:12px}svg{font-size:12px;background:#fff}\
 section{margin-bottom:28px}.note{color:#555;font-size:13px}";
@@ -381,6 +389,7 @@ pub fn roc_plot(split: Split, roc: &PerModel<super::evaluation::PerSplit<Vec<Roc
     let mut plot = Plot::new(&id, SQUARE, SQUARE, MARGINS, (0.0, 1.0), (0.0, 1.0));
     let ticks = nice_ticks(0.0, 1.0, 5);
     plot.axes("1 − specificity", "Sensitivity", &ticks, &ticks);
+    plot.legend_bottom_right();
     plot.polyline(&[(0.0, 0.0), (1.0, 1.0)], &Style::dashed(GREY), None);
     for (kind, color) in MODEL_COLORS {
         let points: Vec<(f64, f64)> = roc.get(kind).get(split).iter().map(|p| (p.fpr, p.tpr)).collect();
@@ -395,6 +404,7 @@ fn calibration_plot(split: Split, bins: &PerModel<super::evaluation::PerSplit<Ve
     let mut plot = Plot::new(&id, SQUARE, SQUARE, MARGINS, (0.0, 1.0), (0.0, 1.0));
     let ticks = nice_ticks(0.0, 1.0, 5);
     plot.axes("Predicted probability", "Observed response rate", &ticks, &ticks);
+    plot.legend_bottom_right();
     plot.polyline(&[(0.0, 0.0), (1.0, 1.0)], &Style::dashed(GREY), Some("ideal"));
     for (kind, color) in MODEL_COLORS {
         let points: Vec<(f64, f64)> = bins
@@ -591,27 +601,22 @@ fn coefficient_path_plot(path: &CoefficientPath, cv: Option<&LassoCv>) -> String
 /// A points nomogram: one scale per term, total points, and the probability they imply.
 fn nomogram_svg(nomogram: &Nomogram) -> String {
     let (left, right, row) = (170.0, 980.0, 44.0);
-    let total_max = 100.0 * nomogram.terms.len() as f64;
-    let rows = nomogram.terms.len() + 3;
-    let height = 40.0 + row * rows as f64;
+    let total_max: f64 = nomogram.terms.iter().map(|t| nomogram.max_points(t)).sum();
+    let height = 40.0 + row * (nomogram.terms.len() + 3) as f64;
     let mut s = format!(
         r#"<svg id="nomogram-plot" width="1000" height="{height}" viewBox="0 0 1000 {height}" role="img" aria-label="Nomogram"><text x="500" y="18" text-anchor="middle" font-weight="bold">Nomogram: probability of objective response</text>"#
     );
     let px = |points: f64, max: f64| left + points / max * (right - left);
-    let axis = |s: &mut String, y: f64, label: &str, ticks: &[(f64, String)]| {
+    // One labelled scale: a line over `extent` (pixels) with a tick and label per entry.
+    let axis = |s: &mut String, y: f64, label: &str, extent: (f64, f64), ticks: &[(f64, String)]| {
         let _ = write!(
             s,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text><line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#333"/>"##,
             left - 10.0,
             y + 4.0,
-            escape(label)
-        );
-        let (lo, hi) = ticks.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), (x, _)| {
-            (a.min(*x), b.max(*x))
-        });
-        let _ = write!(
-            s,
-            r##"<line x1="{lo:.1}" y1="{y:.1}" x2="{hi:.1}" y2="{y:.1}" stroke="#333"/>"##
+            escape(label),
+            extent.0.min(extent.1),
+            extent.0.max(extent.1)
         );
         for (x, text) in ticks {
             let _ = write!(
@@ -627,41 +632,42 @@ fn nomogram_svg(nomogram: &Nomogram) -> String {
     let points_ticks: Vec<(f64, String)> = (0..=10)
         .map(|k| (px(f64::from(k) * 10.0, 100.0), (k * 10).to_string()))
         .collect();
-    axis(&mut s, y, "Points", &points_ticks);
+    axis(&mut s, y, "Points", (px(0.0, 100.0), px(100.0, 100.0)), &points_ticks);
     for term in &nomogram.terms {
         y += row;
-        let values = if term.min == 0.0 && term.max == 1.0 && term.name.contains('=') {
+        let values = if term.indicator {
             vec![0.0, 1.0]
         } else {
             nice_ticks(term.min, term.max, 6)
         };
-        let ticks: Vec<(f64, String)> = values
-            .iter()
-            .map(|&v| (px(nomogram.points(term, v), 100.0), svg::tick_label(v, &values)))
-            .collect();
-        axis(&mut s, y, &term.name, &ticks);
+        let at = |v: f64| px(nomogram.points(term, v), 100.0);
+        let ticks: Vec<(f64, String)> = values.iter().map(|&v| (at(v), svg::tick_label(v, &values))).collect();
+        axis(&mut s, y, &term.name, (at(term.min), at(term.max)), &ticks);
     }
     y += row;
-    let total_ticks_values = nice_ticks(0.0, total_max, 10);
-    let total_ticks: Vec<(f64, String)> = total_ticks_values
+    let total_values = nice_ticks(0.0, total_max, 10);
+    let total_ticks: Vec<(f64, String)> = total_values
         .iter()
-        .map(|&t| (px(t, total_max), svg::tick_label(t, &total_ticks_values)))
+        .map(|&t| (px(t, total_max), svg::tick_label(t, &total_values)))
         .collect();
-    axis(&mut s, y, "Total points", &total_ticks);
+    axis(&mut s, y, "Total points", (px(0.0, total_max), right), &total_ticks);
     y += row;
-    // Probability ticks placed where the total points reach them, within the drawable range.
-    let probability_ticks: Vec<(f64, String)> = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
-        .into_iter()
-        .filter_map(|p| {
-            let total = total_points_for(nomogram, p)?;
-            (0.0..=total_max)
-                .contains(&total)
-                .then(|| (px(total, total_max), format!("{p}")))
-        })
-        .collect();
-    if probability_ticks.len() >= 2 {
-        axis(&mut s, y, "Probability of response", &probability_ticks);
+    // Probability ticks where the total points reach them, dropping any closer than 32 px to the last.
+    let mut probability_ticks: Vec<(f64, String)> = Vec::new();
+    for p in [0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99] {
+        let Some(total) = total_points_for(nomogram, p).filter(|t| (0.0..=total_max).contains(t)) else {
+            continue;
+        };
+        let x = px(total, total_max);
+        if probability_ticks.last().is_none_or(|(last, _)| x - last >= 32.0) {
+            probability_ticks.push((x, format!("{p}")));
+        }
     }
+    let extent = match (probability_ticks.first(), probability_ticks.last()) {
+        (Some(first), Some(last)) => (first.0, last.0),
+        _ => (px(0.0, total_max), right),
+    };
+    axis(&mut s, y, "Probability of response", extent, &probability_ticks);
     s.push_str("</svg>");
     s
 }

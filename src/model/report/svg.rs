@@ -120,6 +120,7 @@ pub struct Plot {
     y: (f64, f64),
     body: String,
     legend: Vec<(String, Style)>,
+    legend_at_bottom: bool,
 }
 
 /// Default margins: room for tick labels and axis titles.
@@ -142,7 +143,13 @@ impl Plot {
             y,
             body: String::new(),
             legend: Vec::new(),
+            legend_at_bottom: false,
         }
+    }
+
+    /// Puts the legend in the bottom-right corner (where ROC and calibration curves leave room).
+    pub fn legend_bottom_right(&mut self) {
+        self.legend_at_bottom = true;
     }
 
     /// Pixel x of a data x.
@@ -306,9 +313,15 @@ impl Plot {
     pub fn finish(self, title: &str) -> String {
         let (left, top) = (self.px(self.x.0), self.py(self.y.1));
         let (w, h) = (self.px(self.x.1) - left, self.py(self.y.0) - top);
+        let rows = self.legend.len() as f64;
+        let box_top = if self.legend_at_bottom {
+            top + h - 16.0 * rows - 8.0
+        } else {
+            top + 2.0
+        };
         let mut legend = String::new();
         for (i, (label, style)) in self.legend.iter().enumerate() {
-            let y = top + 14.0 + 16.0 * i as f64;
+            let y = box_top + 12.0 + 16.0 * i as f64;
             let x = self.px(self.x.1) - 190.0;
             let _ = write!(
                 legend,
@@ -326,11 +339,9 @@ impl Plot {
         let legend = if legend.is_empty() {
             legend
         } else {
-            let rows = self.legend.len() as f64;
             format!(
-                r##"<g class="legend"><rect x="{:.1}" y="{:.1}" width="186" height="{:.1}" fill="white" fill-opacity="0.85" stroke="#ccc"/>{legend}</g>"##,
+                r##"<g class="legend"><rect x="{:.1}" y="{box_top:.1}" width="186" height="{:.1}" fill="white" fill-opacity="0.85" stroke="#ccc"/>{legend}</g>"##,
                 self.px(self.x.1) - 194.0,
-                top + 2.0,
                 16.0 * rows + 4.0
             )
         };
