@@ -921,6 +921,84 @@ pub(crate) mod tests {
         assert!(dc.treat_all[k].abs() < 1e-15);
     }
 
+    /// Asserts |actual − expected| ≤ tol · max(1, |expected|).
+    #[track_caller]
+    fn assert_close(actual: f64, expected: &serde_json::Value, tol: f64, what: &str) {
+        let expected = expected
+            .as_f64()
+            .unwrap_or_else(|| panic!("{what}: reference {expected} is not a number"));
+        assert!(
+            (actual - expected).abs() <= tol * expected.abs().max(1.0),
+            "{what}: got {actual}, scikit-learn/lifelines give {expected}"
+        );
+    }
+
+    #[test]
+    fn evaluation_matches_scikit_learn_and_lifelines_end_to_end() {
+        // Frozen by scripts/reference/evaluation_fixture.py. Tolerances: 1e-12 for counting statistics
+        // (AUC, confusion metrics, Brier, log-rank, C-index: same arithmetic, rounding only); 1e-8 for
+        // the calibration fit (both sides Newton to 1e-12); 1e-9 for Cox (lifelines run to a Newton
+        // decrement < 1e-18, see the script); medians are observed times, compared exactly.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report/evaluation.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let patients: Vec<PatientRecord> = serde_json::from_value(fixture["patients"].clone()).unwrap();
+        let m = evaluate(&patients, fixture["cutoff"].as_f64().unwrap())
+            .unwrap()
+            .metrics;
+        let expected = &fixture["expected"];
+        for split in Split::ALL {
+            let n = serde_json::to_value(m.n.get(split)).unwrap();
+            assert_eq!(n, expected["n"][split.name()], "counts of {}", split.name());
+            for kind in ModelKind::ALL {
+                let (got, e) = (
+                    m.models.get(kind).get(split),
+                    &expected["models"][kind.name()][split.name()],
+                );
+                let what = |k: &str| format!("{} {} {k}", kind.name(), split.name());
+                for (key, value, tol) in [
+                    ("auc", got.auc, 1e-12),
+                    ("sensitivity", got.sensitivity, 1e-12),
+                    ("specificity", got.specificity, 1e-12),
+                    ("accuracy", got.accuracy, 1e-12),
+                    ("brier", got.brier, 1e-12),
+                    ("calibration_intercept", got.calibration_intercept, 1e-8),
+                    ("calibration_slope", got.calibration_slope, 1e-8),
+                ] {
+                    assert_close(value, &e[key], tol, &what(key));
+                }
+                for (key, value) in [("ppv", got.ppv), ("npv", got.npv)] {
+                    assert_close(value.unwrap(), &e[key], 1e-12, &what(key));
+                }
+            }
+            for outcome in Outcome::ALL {
+                let (got, e) = (
+                    m.survival.get(outcome).get(split),
+                    &expected["survival"][outcome.name()][split.name()],
+                );
+                let what = |k: &str| format!("{} {} {k}", outcome.name(), split.name());
+                assert_close(got.hr, &e["hr"], 1e-9, &what("hr"));
+                assert_close(got.hr_ci.0, &e["hr_ci"][0], 1e-9, &what("hr lower"));
+                assert_close(got.hr_ci.1, &e["hr_ci"][1], 1e-9, &what("hr upper"));
+                assert_close(got.p_wald, &e["p_wald"], 1e-9, &what("Wald p"));
+                assert_close(got.p_logrank, &e["p_logrank"], 1e-12, &what("log-rank p"));
+                assert_close(got.c_index, &e["c_index"], 1e-12, &what("C-index"));
+                let median = |v: &serde_json::Value| v.as_f64();
+                assert_eq!(got.median_high, median(&e["median_high"]), "{}", what("median high"));
+                assert_eq!(got.median_low, median(&e["median_low"]), "{}", what("median low"));
+                assert_eq!(
+                    (got.median_high_ci, got.median_low_ci),
+                    (
+                        (median(&e["median_high_ci"][0]), median(&e["median_high_ci"][1])),
+                        (median(&e["median_low_ci"][0]), median(&e["median_low_ci"][1]))
+                    ),
+                    "{}",
+                    what("median CIs")
+                );
+            }
+        }
+    }
+
     #[test]
     fn metrics_json_has_exactly_the_keys_of_issue_5() {
         let m = evaluate(&synthetic_cohort(3, 160), 0.45).unwrap().metrics;
