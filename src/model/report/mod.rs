@@ -54,6 +54,92 @@ pub struct LassoCv {
     pub lambda_1se: f64,
 }
 
+impl LassoCv {
+    /// Reads the curve `radscore train` records in the artifact's `training.lasso`
+    /// (`lambda_min`, `lambda_1se`, `curve.{lambda, cv_deviance, cv_deviance_se}`); `None` when the
+    /// artifact has no LASSO summary.
+    pub fn from_training(training: &serde_json::Value) -> Result<Option<Self>, ReportError> {
+        let Some(lasso) = training.get("lasso") else {
+            return Ok(None);
+        };
+        let bad = |what: &str| ReportError::Inconsistent(format!("training.lasso.{what} is missing or not numeric"));
+        let number = |key: &str| {
+            lasso
+                .get(key)
+                .and_then(serde_json::Value::as_f64)
+                .ok_or_else(|| bad(key))
+        };
+        let numbers = |key: &str| {
+            lasso["curve"]
+                .get(key)
+                .and_then(serde_json::Value::as_array)
+                .and_then(|a| a.iter().map(serde_json::Value::as_f64).collect::<Option<Vec<f64>>>())
+                .ok_or_else(|| bad(&format!("curve.{key}")))
+        };
+        let cv = Self {
+            lambdas: numbers("lambda")?,
+            mean_deviance: numbers("cv_deviance")?,
+            se_deviance: numbers("cv_deviance_se")?,
+            lambda_min: number("lambda_min")?,
+            lambda_1se: number("lambda_1se")?,
+        };
+        cv.validate()?;
+        Ok(Some(cv))
+    }
+
+    /// One deviance and SE per λ, every λ positive, all finite.
+    pub fn validate(&self) -> Result<(), ReportError> {
+        let n = self.lambdas.len();
+        if n < 2 || self.mean_deviance.len() != n || self.se_deviance.len() != n {
+            return Err(ReportError::Inconsistent(format!(
+                "LASSO CV curve needs at least 2 λ with one deviance and SE each; got {n} λ, {} deviances, {} SEs",
+                self.mean_deviance.len(),
+                self.se_deviance.len()
+            )));
+        }
+        let positive = self
+            .lambdas
+            .iter()
+            .chain([&self.lambda_min, &self.lambda_1se])
+            .all(|l| l.is_finite() && *l > 0.0);
+        let finite = self
+            .mean_deviance
+            .iter()
+            .chain(&self.se_deviance)
+            .all(|v| v.is_finite());
+        if !(positive && finite) {
+            return Err(ReportError::Inconsistent(
+                "LASSO CV curve has a non-positive λ or a non-finite deviance".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl CoefficientPath {
+    /// One coefficient per feature at each of at least two positive λ, all finite.
+    pub fn validate(&self) -> Result<(), ReportError> {
+        let rows_ok = self.coefficients.len() == self.lambdas.len()
+            && self.coefficients.iter().all(|row| row.len() == self.features.len());
+        if self.lambdas.len() < 2 || !rows_ok {
+            return Err(ReportError::Inconsistent(format!(
+                "coefficient path needs one row of {} coefficients per λ for at least 2 λ; got {} λ and {} rows",
+                self.features.len(),
+                self.lambdas.len(),
+                self.coefficients.len()
+            )));
+        }
+        if !(self.lambdas.iter().all(|l| l.is_finite() && *l > 0.0)
+            && self.coefficients.iter().flatten().all(|b| b.is_finite()))
+        {
+            return Err(ReportError::Inconsistent(
+                "coefficient path has a non-positive λ or a non-finite coefficient".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// LASSO coefficients along the λ path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CoefficientPath {
@@ -169,7 +255,8 @@ impl Nomogram {
     }
 }
 
-/// Everything the report shows.
+/// Everything the report shows. Validate training curves first ([`LassoCv::validate`],
+/// [`CoefficientPath::validate`]); the renderer draws what it is given.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportInput<'a> {
     /// Model name and version for the heading.
@@ -748,6 +835,8 @@ mod tests {
 
     fn full_report(evaluation: &Evaluation) -> String {
         let (cv, path, nomogram) = (lasso_cv(), coefficient_path(), nomogram());
+        cv.validate().unwrap();
+        path.validate().unwrap();
         render_report(&ReportInput {
             model: "tpi-demo@1.0.0 <test>",
             evaluation,
@@ -889,6 +978,31 @@ mod tests {
             Nomogram::from_model(&model(), &ranges),
             Err(ReportError::MissingRange("afp".into()))
         );
+    }
+
+    #[test]
+    fn the_lasso_curve_is_read_from_the_training_summary_and_checked() {
+        let training = serde_json::json!({"lasso": {"lambda_min": 0.05, "lambda_1se": 0.1,
+            "curve": {"lambda": [0.2, 0.1, 0.05], "cv_deviance": [1.3, 1.1, 1.0], "cv_deviance_se": [0.1, 0.1, 0.1]}}});
+        let cv = LassoCv::from_training(&training).unwrap().unwrap();
+        assert_eq!((cv.lambdas.len(), cv.mean_deviance[2], cv.lambda_1se), (3, 1.0, 0.1));
+        assert_eq!(LassoCv::from_training(&serde_json::json!({})), Ok(None));
+        let mut short = training.clone();
+        short["lasso"]["curve"]["cv_deviance_se"] = serde_json::json!([0.1]);
+        assert!(matches!(
+            LassoCv::from_training(&short),
+            Err(ReportError::Inconsistent(_))
+        ));
+        let mut missing = training;
+        missing["lasso"].as_object_mut().unwrap().remove("lambda_1se");
+        assert_eq!(
+            LassoCv::from_training(&missing).unwrap_err().to_string(),
+            "training.lasso.lambda_1se is missing or not numeric"
+        );
+        let mut path = coefficient_path();
+        assert_eq!(path.validate(), Ok(()));
+        path.coefficients[3].pop();
+        assert!(path.validate().is_err());
     }
 
     #[test]
