@@ -4,14 +4,30 @@
 //! discretise the grey levels once, then run each enabled feature class on that region. Every class
 //! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
 
+pub mod angles;
 pub mod discretisation;
+mod error;
+mod extract;
 pub mod filters;
+mod firstorder;
+pub mod glcm;
+pub mod gldm;
+pub mod glrlm;
+pub mod glszm;
+pub mod ngtdm;
+mod output;
 pub mod params;
 mod roi;
+pub mod shape;
+pub mod shape2d;
+pub mod texture;
 
 use ndarray::Array3;
 
-pub use params::{Settings, WeightingNorm};
+pub use error::FeatureError;
+pub use extract::{FeatureVector, extract, implemented_classes};
+pub use output::{to_csv, to_json};
+pub use params::{ImageType, Params, Settings, WeightingNorm};
 pub use roi::{bounding_box, discretise};
 
 /// One image type's region of interest, cropped to the mask's bounding box (no padding).

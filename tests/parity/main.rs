@@ -1,5 +1,10 @@
 //! Parity with numbers nobody here wrote: geometry against SimpleITK/nibabel (the reference
-//! manifest) and features against PyRadiomics 3.1, read from `../shared/reference`.
+//! manifest), features against PyRadiomics 3.1 and filters against PyRadiomics/SimpleITK, read from
+//! `../shared/reference` or frozen fixtures made by scripts/reference.
 
+mod features;
+mod filters;
 mod geometry;
 mod reference;
+mod texture;
+mod zone_texture;

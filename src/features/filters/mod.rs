@@ -1,9 +1,15 @@
 //! Derived image types PyRadiomics computes features on (`LoG`, `Wavelet`, …), each a pure function
 //! from one intensity array to one or more filtered arrays of the same shape.
 
+mod gradient;
+mod log;
+mod simple;
 mod wavelet;
 mod wavelet_filters;
 
+pub use gradient::{GRADIENT_IMAGE_NAME, gradient_magnitude};
+pub use log::{LogImage, LogImages, LogSkipReason, Sigma, log_images};
+pub use simple::PointwiseFilter;
 pub use wavelet::{WaveletImage, wavelet_decompositions, wavelet_filters};
 
 /// Why a filter cannot run with the given settings.
@@ -25,5 +31,11 @@ pub enum FilterError {
         key: &'static str,
         /// What is wrong.
         message: String,
+    },
+    /// A point-wise filter scales by the largest absolute intensity, and the image is 0 everywhere.
+    #[error("image type {image_type}: every voxel is 0, so its scale factor (1 / max|x|) is undefined")]
+    AllZeroImage {
+        /// PyRadiomics' image-type name (`square`, `logarithm`, `exponential`).
+        image_type: &'static str,
     },
 }

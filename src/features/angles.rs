@@ -1,0 +1,260 @@
+//! Neighbour offsets ("angles") for the texture matrices, exactly as PyRadiomics generates them
+//! (`cmatrices.c`: `get_angle_count` + `build_angles`, exposed as `_cmatrices.generate_angles`), and
+//! [`PaddedRegion`], the neighbour walk GLSZM, GLDM and NGTDM share.
+//!
+//! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
+//! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
+
+use super::{Roi, Settings, WeightingNorm};
+
+/// One neighbour offset `[dz, dy, dx]`.
+pub type Angle = [i32; 3];
+
+/// PyRadiomics' neighbour offsets for a region of `size` voxels (`[z, y, x]`, the cropped bounding
+/// box PyRadiomics passes to its C code).
+///
+/// An offset is kept when its infinity norm is one of `distances`, it moves less than the region's
+/// extent along every axis, and it does not move along `out_of_plane` (PyRadiomics'
+/// `force2Ddimension`, `None` for 3-D). Offsets are listed in descending lexicographic order, from
+/// `[d, d, d]` down, as `build_angles` enumerates them. Mono-directional lists (`bidirectional =
+/// false`, used by GLCM and GLRLM) keep only the first half, i.e. the offsets that are
+/// lexicographically positive; bidirectional lists (GLSZM, GLDM, NGTDM) hold each offset and its
+/// mirror. Distances below 1 are ignored and repeated distances count once (PyRadiomics rejects
+/// the former and would loop on the latter).
+pub fn neighbour_angles(
+    size: [usize; 3],
+    distances: &[u32],
+    bidirectional: bool,
+    out_of_plane: Option<usize>,
+) -> Vec<Angle> {
+    let max_distance = distances.iter().copied().max().unwrap_or(0) as i32;
+    let fits = |axis: usize, offset: i32| {
+        (out_of_plane != Some(axis) || offset == 0) && (offset.unsigned_abs() as usize) < size[axis]
+    };
+    let mut angles = Vec::new();
+    for dz in (-max_distance..=max_distance).rev() {
+        for dy in (-max_distance..=max_distance).rev() {
+            for dx in (-max_distance..=max_distance).rev() {
+                let angle = [dz, dy, dx];
+                let norm = angle.iter().map(|o| o.unsigned_abs()).max().unwrap_or(0);
+                let valid = norm >= 1 && distances.contains(&norm) && (0..3).all(|axis| fits(axis, angle[axis]));
+                if valid && (bidirectional || is_forward(angle)) {
+                    angles.push(angle);
+                }
+            }
+        }
+    }
+    angles
+}
+
+/// The angles a texture class uses for `settings`: [`neighbour_angles`] with `force2D` /
+/// `force2Ddimension` applied.
+pub fn settings_angles(size: [usize; 3], distances: &[u32], bidirectional: bool, settings: &Settings) -> Vec<Angle> {
+    let out_of_plane = settings.force_2d.then_some(settings.force_2d_dimension);
+    neighbour_angles(size, distances, bidirectional, out_of_plane)
+}
+
+/// The length in mm of one step along `angle` under a PyRadiomics `weightingNorm`, `None` for
+/// `no_weighting`; `spacing` is in (x, y, z) order, reversed here to the angle's `[z, y, x]` as
+/// PyRadiomics does (`GetSpacing()[::-1]`). GLCM weights by `exp(−length²)`, GLRLM by the length.
+pub fn step_length(norm: WeightingNorm, angle: Angle, spacing: [f64; 3]) -> Option<f64> {
+    let d = [0, 1, 2].map(|k| f64::from(angle[k].unsigned_abs()) * spacing[2 - k]);
+    match norm {
+        WeightingNorm::Infinity => Some(d.into_iter().fold(0.0, f64::max)),
+        WeightingNorm::Euclidean => Some(d.iter().map(|v| v * v).sum::<f64>().sqrt()),
+        WeightingNorm::Manhattan => Some(d.iter().sum()),
+        WeightingNorm::NoWeighting => None,
+    }
+}
+
+/// Lexicographically positive: the first non-zero component is positive.
+fn is_forward(angle: Angle) -> bool {
+    angle.iter().find(|&&o| o != 0).is_some_and(|&o| o > 0)
+}
+
+/// A region's grey levels on a grid padded by the largest offset of the angles on every side, so
+/// every neighbour of a region voxel has a valid index. Padding and voxels outside the region hold
+/// level 0, so "non-zero" is exactly PyRadiomics' "inside the image and in the mask" test and the
+/// neighbour walk needs no bounds checks.
+#[derive(Debug, Clone)]
+pub struct PaddedRegion {
+    levels: Vec<u32>,
+    /// Padded indices of the region's voxels in `[z, y, x]` order, PyRadiomics' visiting order.
+    voxels: Vec<usize>,
+    /// Padded-index step of each angle, in angle order.
+    steps: Vec<isize>,
+}
+
+impl PaddedRegion {
+    /// Pads `roi`'s grey levels (0 outside its mask) for walking `angles`.
+    pub fn new(roi: &Roi, angles: &[Angle]) -> PaddedRegion {
+        let shape: [usize; 3] = roi.grey_levels.dim().into();
+        let margin: [usize; 3] = std::array::from_fn(|axis| {
+            angles
+                .iter()
+                .map(|a| a[axis].unsigned_abs() as usize)
+                .max()
+                .unwrap_or(0)
+        });
+        let padded: [usize; 3] = std::array::from_fn(|axis| shape[axis] + 2 * margin[axis]);
+        let strides = [padded[1] * padded[2], padded[2], 1];
+        let mut levels = vec![0u32; padded.iter().product()];
+        let mut voxels = Vec::new();
+        for (((z, y, x), &level), &inside) in roi.grey_levels.indexed_iter().zip(roi.mask.iter()) {
+            if inside {
+                let index = (z + margin[0]) * strides[0] + (y + margin[1]) * strides[1] + x + margin[2];
+                levels[index] = level;
+                voxels.push(index);
+            }
+        }
+        let steps = angles
+            .iter()
+            .map(|a| a.iter().zip(strides).map(|(&o, s)| o as isize * s as isize).sum())
+            .collect();
+        PaddedRegion { levels, voxels, steps }
+    }
+
+    /// Padded indices of the region's voxels, in PyRadiomics' (z, y, x) order.
+    pub fn voxels(&self) -> &[usize] {
+        &self.voxels
+    }
+
+    /// Number of voxels of the padded grid (padded indices run below this).
+    pub fn grid_size(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// Grey level at a padded index (0 outside the region).
+    pub fn level(&self, index: usize) -> u32 {
+        self.levels[index]
+    }
+
+    /// Padded indices of the neighbours of `index` that lie in the region, in angle order.
+    pub fn neighbours(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        self.steps
+            .iter()
+            .map(move |&step| index.wrapping_add_signed(step))
+            .filter(|&n| self.levels[n] != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_one_in_3d_gives_pyradiomics_thirteen_angles_in_its_order() {
+        // `cMatrices.calculate_glcm(..., distances=[1])` on a 10×10×10 image.
+        let expected: Vec<Angle> = vec![
+            [1, 1, 1],
+            [1, 1, 0],
+            [1, 1, -1],
+            [1, 0, 1],
+            [1, 0, 0],
+            [1, 0, -1],
+            [1, -1, 1],
+            [1, -1, 0],
+            [1, -1, -1],
+            [0, 1, 1],
+            [0, 1, 0],
+            [0, 1, -1],
+            [0, 0, 1],
+        ];
+        assert_eq!(neighbour_angles([10, 10, 10], &[1], false, None), expected);
+    }
+
+    #[test]
+    fn two_distances_interleave_in_lexicographic_order() {
+        // PyRadiomics lists 62 angles for distances [1, 2]; the first and the last few are these.
+        let angles = neighbour_angles([10, 10, 10], &[1, 2], false, None);
+        assert_eq!(angles.len(), 62);
+        assert_eq!(angles[0], [2, 2, 2]);
+        assert_eq!(angles[31], [1, 1, 1]);
+        assert_eq!(&angles[59..], &[[0, 1, -2], [0, 0, 2], [0, 0, 1]]);
+    }
+
+    #[test]
+    fn force_2d_keeps_only_in_plane_offsets() {
+        // PyRadiomics, distances [2], force2D along axis 0: 8 angles.
+        let expected: Vec<Angle> = vec![
+            [0, 2, 2],
+            [0, 2, 1],
+            [0, 2, 0],
+            [0, 2, -1],
+            [0, 2, -2],
+            [0, 1, 2],
+            [0, 1, -2],
+            [0, 0, 2],
+        ];
+        assert_eq!(neighbour_angles([10, 10, 10], &[2], false, Some(0)), expected);
+        // force2Ddimension 1 (coronal planes): PyRadiomics gives these 4.
+        assert_eq!(
+            neighbour_angles([10, 10, 10], &[1], false, Some(1)),
+            vec![[1, 0, 1], [1, 0, 0], [1, 0, -1], [0, 0, 1]]
+        );
+    }
+
+    #[test]
+    fn offsets_longer_than_the_region_are_dropped() {
+        // A single slice: no offset may move in z.
+        assert_eq!(
+            neighbour_angles([1, 5, 5], &[1], false, None),
+            vec![[0, 1, 1], [0, 1, 0], [0, 1, -1], [0, 0, 1]]
+        );
+        // A region 2 voxels deep along x cannot hold a distance-2 step in x.
+        // PyRadiomics lists 24 angles here, from [2, 2, 1] to [0, 2, -1].
+        let angles = neighbour_angles([5, 5, 2], &[2], false, None);
+        assert_eq!(angles.len(), 24);
+        assert_eq!((angles[0], angles[23]), ([2, 2, 1], [0, 2, -1]));
+        assert!(angles.iter().all(|a| a[2].abs() < 2));
+    }
+
+    #[test]
+    fn step_lengths_follow_the_norm_in_millimetres() {
+        // Angle [dz, dy, dx] = [1, 1, 0] with spacing (x, y, z) = (1, 1, 2): steps of 2 mm and 1 mm.
+        let length = |norm| step_length(norm, [1, 1, 0], [1.0, 1.0, 2.0]);
+        assert_eq!(length(WeightingNorm::Manhattan), Some(3.0));
+        assert_eq!(length(WeightingNorm::Infinity), Some(2.0));
+        assert_eq!(length(WeightingNorm::Euclidean), Some(5.0f64.sqrt()));
+        assert_eq!(length(WeightingNorm::NoWeighting), None);
+    }
+
+    #[test]
+    fn bidirectional_lists_each_offset_and_its_mirror() {
+        let angles = neighbour_angles([3, 3, 3], &[1], true, None);
+        assert_eq!(angles.len(), 26);
+        assert_eq!(angles[0], [1, 1, 1]);
+        assert_eq!(angles[25], [-1, -1, -1]);
+        assert!(angles.iter().all(|a| angles.contains(&[-a[0], -a[1], -a[2]])));
+    }
+
+    #[test]
+    fn padded_region_walks_only_neighbours_inside_the_grid_and_the_mask() {
+        use ndarray::Array3;
+        let grey_levels = Array3::from_shape_fn((2, 3, 4), |(z, y, x)| (1 + z + y + x) as u32);
+        let mut mask = Array3::from_elem((2, 3, 4), true);
+        let angles = neighbour_angles([2, 3, 4], &[1], true, None);
+        let full = Roi {
+            image: grey_levels.mapv(f64::from),
+            mask: mask.clone(),
+            spacing: [1.0; 3],
+            grey_levels: grey_levels.clone(),
+        };
+        let region = PaddedRegion::new(&full, &angles);
+        assert_eq!(region.voxels().len(), 24);
+        // Corner (0, 0, 0): 7 neighbours in a 2×3×4 grid; (1, 1, 1): the 3×3×2 block minus itself.
+        assert_eq!(region.neighbours(region.voxels()[0]).count(), 7);
+        let centre = region.voxels()[12 + 4 + 1];
+        assert_eq!(region.level(centre), 4);
+        let mut levels: Vec<u32> = region.neighbours(centre).map(|n| region.level(n)).collect();
+        levels.sort_unstable();
+        assert_eq!(levels, vec![1, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 6]);
+        // Dropping (0, 0, 0) from the mask removes it from the region and from the corner's walk.
+        mask[[0, 0, 0]] = false;
+        let partial = Roi { mask, ..full };
+        let region = PaddedRegion::new(&partial, &angles);
+        assert_eq!(region.voxels().len(), 23);
+        assert_eq!(region.neighbours(centre).count(), 16);
+        assert_eq!(region.level(region.voxels()[0]), 2);
+    }
+}

@@ -1,0 +1,354 @@
+//! Grey Level Run Length Matrix features, exactly as PyRadiomics 3.1 computes them
+//! (`radiomics/glrlm.py`, matrices as `cmatrices.c` `calculate_glrlm`).
+//!
+//! One matrix `P(i, j|θ)` per angle (distance 1, one direction per axis pair) counting runs of
+//! grey level `i` and length `j` along the angle's lines through the region; rows are the levels
+//! present (level values kept as `i`), columns run lengths `1 … max(region size)`. An angle along
+//! which no line crosses two region voxels is emptied (a 2-D region seen edge-on), and empty angles
+//! are dropped. Without `weightingNorm` every feature is computed per angle, normalised by that
+//! angle's run count `N_r(θ)`, and averaged (numpy `nanmean`); with it the matrices are summed with
+//! distance weights first. Empty run-length columns, which PyRadiomics deletes, add nothing to
+//! any sum and are simply kept.
+
+use ndarray::Array2;
+use rayon::prelude::*;
+
+use super::angles::{Angle, settings_angles, step_length};
+use super::texture::{EPS, LevelIndex, NamedFeature, OUTSIDE, average_over_angles};
+use super::{ClassFeatures, Roi, Settings};
+
+/// PyRadiomics' GLRLM features, in its output order.
+const FEATURES: [NamedFeature<Glrlm>; 16] = [
+    ("GrayLevelNonUniformity", grey_level_non_uniformity),
+    ("GrayLevelNonUniformityNormalized", grey_level_non_uniformity_normalized),
+    ("GrayLevelVariance", grey_level_variance),
+    ("HighGrayLevelRunEmphasis", high_grey_level_run_emphasis),
+    ("LongRunEmphasis", long_run_emphasis),
+    ("LongRunHighGrayLevelEmphasis", long_run_high_grey_level_emphasis),
+    ("LongRunLowGrayLevelEmphasis", long_run_low_grey_level_emphasis),
+    ("LowGrayLevelRunEmphasis", low_grey_level_run_emphasis),
+    ("RunEntropy", run_entropy),
+    ("RunLengthNonUniformity", run_length_non_uniformity),
+    ("RunLengthNonUniformityNormalized", run_length_non_uniformity_normalized),
+    ("RunPercentage", run_percentage),
+    ("RunVariance", run_variance),
+    ("ShortRunEmphasis", short_run_emphasis),
+    ("ShortRunHighGrayLevelEmphasis", short_run_high_grey_level_emphasis),
+    ("ShortRunLowGrayLevelEmphasis", short_run_low_grey_level_emphasis),
+];
+
+/// All GLRLM features of `roi` (PyRadiomics `RadiomicsGLRLM`), in PyRadiomics' order.
+pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
+    let index = LevelIndex::new(roi);
+    let levels = index.level_values();
+    let glrlms: Vec<Glrlm> = glrlm_matrices(&index, roi.spacing, settings)
+        .into_par_iter()
+        .map(|p| Glrlm::new(p, &levels))
+        .collect();
+    average_over_angles(&FEATURES, &glrlms)
+}
+
+/// The run-length count matrices features are computed on: one per non-empty angle, or a single
+/// distance-weighted sum when `weightingNorm` is set (PyRadiomics `_calculateMatrix`). `spacing`
+/// is the voxel spacing in (x, y, z) order.
+pub fn glrlm_matrices(index: &LevelIndex, spacing: [f64; 3], settings: &Settings) -> Vec<Array2<f64>> {
+    let angles = settings_angles(index.shape, &[1], false, settings);
+    let mut matrices: Vec<Array2<f64>> = angles.par_iter().map(|&angle| glrlm_matrix(index, angle)).collect();
+    if let Some(norm) = settings.weighting_norm {
+        let mut weighted = Array2::zeros((index.levels.len(), max_run_length(index)));
+        for (matrix, &angle) in matrices.iter().zip(&angles) {
+            // PyRadiomics' GLRLM weight is the step length itself (not GLCM's exponential).
+            weighted.scaled_add(step_length(norm, angle, spacing).unwrap_or(1.0), matrix);
+        }
+        matrices = vec![weighted];
+    }
+    if matrices.len() > 1 {
+        matrices.retain(|m| m.sum() > 0.0);
+    }
+    matrices
+}
+
+/// PyRadiomics' `Nr` bound: the longest possible run, the largest region dimension.
+fn max_run_length(index: &LevelIndex) -> usize {
+    index.shape.into_iter().max().unwrap_or(0)
+}
+
+/// Run counts for one angle: `P[i, j − 1]` counts maximal runs of region voxels with the `i`-th
+/// present level and length `j` along lines in direction `angle` (`cmatrices.c` `calculate_glrlm`).
+/// A voxel outside the region ends a run. When no line holds two region voxels the matrix is all
+/// zero, as PyRadiomics removes such an angle.
+pub fn glrlm_matrix(index: &LevelIndex, angle: Angle) -> Array2<f64> {
+    let n_runs = max_run_length(index);
+    let mut counts = Array2::zeros((index.levels.len(), n_runs));
+    let [nz, ny, nx] = index.shape;
+    let inside = |p: [isize; 3]| (0..3).all(|k| p[k] >= 0 && (p[k] as usize) < index.shape[k]);
+    let step = angle.map(|o| o as isize);
+    let mut crosses_two_voxels = false;
+    for z in 0..nz {
+        for y in 0..ny {
+            for x in 0..nx {
+                let start = [z as isize, y as isize, x as isize];
+                // Each line is walked once, from its first voxel.
+                if inside([0, 1, 2].map(|k| start[k] - step[k])) {
+                    continue;
+                }
+                let mut run: Option<(u32, usize)> = None;
+                let mut elements = 0usize;
+                let mut p = start;
+                while inside(p) {
+                    let level = index.voxels[index.offset(p[0] as usize, p[1] as usize, p[2] as usize)];
+                    if level == OUTSIDE {
+                        if let Some((l, length)) = run.take() {
+                            counts[[l as usize, length - 1]] += 1.0;
+                        }
+                    } else {
+                        elements += 1;
+                        run = match run {
+                            Some((l, length)) if l == level => Some((l, length + 1)),
+                            Some((l, length)) => {
+                                counts[[l as usize, length - 1]] += 1.0;
+                                Some((level, 1))
+                            }
+                            None => Some((level, 1)),
+                        };
+                    }
+                    p = [0, 1, 2].map(|k| p[k] + step[k]);
+                }
+                if let Some((l, length)) = run {
+                    counts[[l as usize, length - 1]] += 1.0;
+                }
+                crosses_two_voxels |= elements > 1;
+            }
+        }
+    }
+    if !crosses_two_voxels {
+        counts.fill(0.0);
+    }
+    counts
+}
+
+/// One angle's run counts with the sums PyRadiomics derives from it (`_calculateCoefficients`).
+struct Glrlm {
+    /// `P(i, j|θ)`, column `j − 1` for run length `j`.
+    p: Array2<f64>,
+    /// Level values `i` of the rows.
+    levels: Vec<f64>,
+    /// `N_r(θ) = Σ P(i, j|θ)`: the number of runs (NaN when 0, as PyRadiomics marks it).
+    runs: f64,
+    /// `p_g(i) = Σ_j P(i, j|θ)`.
+    pg: Vec<f64>,
+    /// `p_r(j) = Σ_i P(i, j|θ)`, index `j − 1`.
+    pr: Vec<f64>,
+}
+
+impl Glrlm {
+    fn new(p: Array2<f64>, levels: &[f64]) -> Glrlm {
+        let total = p.sum();
+        Glrlm {
+            runs: if total == 0.0 { f64::NAN } else { total },
+            pg: p.rows().into_iter().map(|row| row.sum()).collect(),
+            pr: p.columns().into_iter().map(|column| column.sum()).collect(),
+            p,
+            levels: levels.to_vec(),
+        }
+    }
+
+    /// `Σ_i f(p_g(i), i) / N_r`.
+    fn by_level(&self, f: impl Fn(f64, f64) -> f64) -> f64 {
+        self.pg.iter().zip(&self.levels).map(|(&v, &i)| f(v, i)).sum::<f64>() / self.runs
+    }
+
+    /// `Σ_j f(p_r(j), j) / N_r`.
+    fn by_length(&self, f: impl Fn(f64, f64) -> f64) -> f64 {
+        self.pr
+            .iter()
+            .enumerate()
+            .map(|(j, &v)| f(v, (j + 1) as f64))
+            .sum::<f64>()
+            / self.runs
+    }
+
+    /// `Σ_i Σ_j P(i, j|θ)·w(i, j) / N_r`.
+    fn weighted(&self, w: impl Fn(f64, f64) -> f64) -> f64 {
+        self.p
+            .indexed_iter()
+            .map(|((a, j), &v)| v * w(self.levels[a], (j + 1) as f64))
+            .sum::<f64>()
+            / self.runs
+    }
+}
+
+/// Gray Level Non-Uniformity `Σ_i (Σ_j P(i,j|θ))² / N_r(θ)` (PyRadiomics GLRLM feature 3).
+fn grey_level_non_uniformity(g: &Glrlm) -> f64 {
+    g.by_level(|v, _| v * v)
+}
+
+/// Gray Level Non-Uniformity Normalized `Σ_i (Σ_j P(i,j|θ))² / N_r(θ)²` (PyRadiomics GLRLM feature 4).
+fn grey_level_non_uniformity_normalized(g: &Glrlm) -> f64 {
+    g.by_level(|v, _| v * v) / g.runs
+}
+
+/// Gray Level Variance `Σ_i Σ_j p(i,j|θ)(i − μ)²`, `p = P/N_r`, `μ = Σ p(i,j|θ)·i` (PyRadiomics
+/// GLRLM feature 8).
+fn grey_level_variance(g: &Glrlm) -> f64 {
+    let mean = g.by_level(|v, i| v * i);
+    g.by_level(|v, i| v * (i - mean).powi(2))
+}
+
+/// High Gray Level Run Emphasis `Σ_i Σ_j P(i,j|θ)·i² / N_r(θ)` (PyRadiomics GLRLM feature 12).
+fn high_grey_level_run_emphasis(g: &Glrlm) -> f64 {
+    g.by_level(|v, i| v * i * i)
+}
+
+/// Long Run Emphasis `Σ_i Σ_j P(i,j|θ)·j² / N_r(θ)` (PyRadiomics GLRLM feature 2).
+fn long_run_emphasis(g: &Glrlm) -> f64 {
+    g.by_length(|v, j| v * j * j)
+}
+
+/// Long Run High Gray Level Emphasis `Σ_i Σ_j P(i,j|θ)·i²j² / N_r(θ)` (PyRadiomics GLRLM feature 16).
+fn long_run_high_grey_level_emphasis(g: &Glrlm) -> f64 {
+    g.weighted(|i, j| i * i * j * j)
+}
+
+/// Long Run Low Gray Level Emphasis `Σ_i Σ_j P(i,j|θ)·j²/i² / N_r(θ)` (PyRadiomics GLRLM feature 15).
+fn long_run_low_grey_level_emphasis(g: &Glrlm) -> f64 {
+    g.weighted(|i, j| j * j / (i * i))
+}
+
+/// Low Gray Level Run Emphasis `Σ_i Σ_j P(i,j|θ)/i² / N_r(θ)` (PyRadiomics GLRLM feature 11).
+fn low_grey_level_run_emphasis(g: &Glrlm) -> f64 {
+    g.by_level(|v, i| v / (i * i))
+}
+
+/// Run Entropy `−Σ_i Σ_j p(i,j|θ)·log₂(p(i,j|θ) + ε)`, `p = P/N_r` (PyRadiomics GLRLM feature 10).
+fn run_entropy(g: &Glrlm) -> f64 {
+    -g.p.iter()
+        .map(|&v| {
+            let q = v / g.runs;
+            q * (q + EPS).log2()
+        })
+        .sum::<f64>()
+}
+
+/// Run Length Non-Uniformity `Σ_j (Σ_i P(i,j|θ))² / N_r(θ)` (PyRadiomics GLRLM feature 5).
+fn run_length_non_uniformity(g: &Glrlm) -> f64 {
+    g.by_length(|v, _| v * v)
+}
+
+/// Run Length Non-Uniformity Normalized `Σ_j (Σ_i P(i,j|θ))² / N_r(θ)²` (PyRadiomics GLRLM feature 6).
+fn run_length_non_uniformity_normalized(g: &Glrlm) -> f64 {
+    g.by_length(|v, _| v * v) / g.runs
+}
+
+/// Run Percentage `N_r(θ) / N_p`, with `N_p = Σ_j p_r(j)·j` the voxels the runs cover (with
+/// weighting, each voxel counted once per merged angle) (PyRadiomics GLRLM feature 7).
+fn run_percentage(g: &Glrlm) -> f64 {
+    1.0 / g.by_length(|v, j| v * j)
+}
+
+/// Run Variance `Σ_i Σ_j p(i,j|θ)(j − μ)²`, `p = P/N_r`, `μ = Σ p(i,j|θ)·j` (PyRadiomics GLRLM
+/// feature 9).
+fn run_variance(g: &Glrlm) -> f64 {
+    let mean = g.by_length(|v, j| v * j);
+    g.by_length(|v, j| v * (j - mean).powi(2))
+}
+
+/// Short Run Emphasis `Σ_i Σ_j P(i,j|θ)/j² / N_r(θ)` (PyRadiomics GLRLM feature 1).
+fn short_run_emphasis(g: &Glrlm) -> f64 {
+    g.by_length(|v, j| v / (j * j))
+}
+
+/// Short Run High Gray Level Emphasis `Σ_i Σ_j P(i,j|θ)·i²/j² / N_r(θ)` (PyRadiomics GLRLM feature 14).
+fn short_run_high_grey_level_emphasis(g: &Glrlm) -> f64 {
+    g.weighted(|i, j| i * i / (j * j))
+}
+
+/// Short Run Low Gray Level Emphasis `Σ_i Σ_j P(i,j|θ)/(i²j²) / N_r(θ)` (PyRadiomics GLRLM feature 13).
+fn short_run_low_grey_level_emphasis(g: &Glrlm) -> f64 {
+    g.weighted(|i, j| 1.0 / (i * i * j * j))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array3, array};
+
+    fn index_of(grey_levels: Array3<u32>) -> LevelIndex {
+        let mask = grey_levels.mapv(|l| l != 0);
+        LevelIndex::new(&Roi {
+            image: grey_levels.mapv(f64::from),
+            mask,
+            spacing: [1.0; 3],
+            grey_levels,
+        })
+    }
+
+    /// PyRadiomics' GLRLM documentation example: a 5×5 image with 5 levels.
+    fn docs_example() -> LevelIndex {
+        let image = array![
+            [5, 2, 5, 4, 4],
+            [3, 3, 3, 1, 3],
+            [2, 1, 1, 1, 3],
+            [4, 2, 2, 2, 3],
+            [3, 5, 3, 3, 2]
+        ];
+        index_of(image.insert_axis(ndarray::Axis(0)))
+    }
+
+    #[test]
+    fn horizontal_glrlm_matches_the_pyradiomics_docs_example() {
+        // PyRadiomics docs, θ = 0°: rows are levels 1…5, columns run lengths 1…5.
+        let p = glrlm_matrix(&docs_example(), [0, 0, 1]);
+        let expected = array![
+            [1.0, 0.0, 1.0, 0.0, 0.0],
+            [3.0, 0.0, 1.0, 0.0, 0.0],
+            [4.0, 1.0, 1.0, 0.0, 0.0],
+            [1.0, 1.0, 0.0, 0.0, 0.0],
+            [3.0, 0.0, 0.0, 0.0, 0.0]
+        ];
+        assert_eq!(p, expected);
+    }
+
+    #[test]
+    fn runs_stop_at_voxels_outside_the_region() {
+        // Along x: 4 4 _ 4 9 9 → runs (4, 2), (4, 1), (9, 2).
+        let index = index_of(Array3::from_shape_vec((1, 1, 6), vec![4, 4, 0, 4, 9, 9]).unwrap());
+        let p = glrlm_matrix(&index, [0, 0, 1]);
+        assert_eq!(p.row(0).to_vec(), vec![1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(p.row(1).to_vec(), vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn an_angle_that_sees_only_single_voxels_is_empty() {
+        // A single slice seen along z would give one run per voxel; PyRadiomics drops it, and no
+        // z-moving angle is generated for a one-slice region in the first place.
+        let index = index_of(Array3::from_elem((1, 3, 3), 2));
+        assert_eq!(glrlm_matrix(&index, [1, 0, 0]).sum(), 0.0);
+        let matrices = glrlm_matrices(&index, [1.0; 3], &Settings::default());
+        assert_eq!(matrices.len(), 4);
+    }
+
+    #[test]
+    fn uniform_runs_give_textbook_values() {
+        // A 1×1×4 line of one level: a single run of length 4 along x; other angles are empty.
+        let index = index_of(Array3::from_elem((1, 1, 4), 3));
+        let features = compute(
+            &Roi {
+                image: Array3::from_elem((1, 1, 4), 3.0),
+                mask: Array3::from_elem((1, 1, 4), true),
+                spacing: [1.0; 3],
+                grey_levels: Array3::from_elem((1, 1, 4), 3),
+            },
+            &Settings::default(),
+        );
+        let value = |name: &str| features.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert_eq!(glrlm_matrices(&index, [1.0; 3], &Settings::default()).len(), 1);
+        assert_eq!(value("ShortRunEmphasis"), 1.0 / 16.0);
+        assert_eq!(value("LongRunEmphasis"), 16.0);
+        assert_eq!(value("RunPercentage"), 0.25);
+        assert_eq!(value("HighGrayLevelRunEmphasis"), 9.0);
+        assert_eq!(value("GrayLevelVariance"), 0.0);
+        assert_eq!(value("RunVariance"), 0.0);
+        assert!(value("RunEntropy").abs() < 1e-15);
+    }
+}

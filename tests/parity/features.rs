@@ -1,0 +1,391 @@
+//! Features against PyRadiomics 3.1 (`pyradiomics/<setting>/<case>.json`) and the parameter files
+//! the reference was produced with.
+
+use std::path::Path;
+
+use radscore::features::{FeatureError, FeatureVector, Params, extract};
+use radscore::imaging::{read_image, read_labels};
+
+use crate::reference::{read_json, reference_dir};
+
+/// Compares, on every NIfTI case that has a PyRadiomics reference for `setting`, every reference
+/// feature of `class` with radscore's value (extracting that class alone with the setting's
+/// params file). Fails on a differing, missing or extra feature, listing them all with got, want
+/// and relative difference. A feature passes when |got − want| ≤ `rel_tol`·|want|, or, where
+/// |want| < `abs_tol`, when |got − want| ≤ `abs_tol`.
+pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f64) {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let params = class_params(&dir, &format!("params/params_{setting}.yaml"), class);
+    let cases = reference_cases(&dir, setting);
+    assert!(!cases.is_empty(), "no reference cases for setting {setting}");
+    let mut comparison = Comparison::new(rel_tol, abs_tol);
+    for case in &cases {
+        let reference = read_json(&dir, &format!("pyradiomics/{setting}/{case}.json"));
+        let want: Vec<(String, Option<f64>)> = reference["features"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{case}.json has no features object"))
+            .iter()
+            .filter(|(name, _)| name.split('_').nth(1) == Some(class))
+            .map(|(name, value)| (name.clone(), value.as_f64()))
+            .collect();
+        assert!(!want.is_empty(), "{case}.json has no {class} features");
+        let got = extract_case(&dir, &manifest, case, &params);
+        comparison.add(case, got, &want, true);
+    }
+    comparison.assert_all_match(&format!("{class}, setting {setting}, cases {}", cases.join(", ")));
+}
+
+/// Compares `class` on the IBSI 1 digital phantom (`params_ibsi_digital_phantom.yaml`) with
+/// PyRadiomics' values in `ibsi/pyradiomics_vs_ibsi_digital_phantom.csv`, every feature the file maps
+/// to an IBSI tag (where, per that file, PyRadiomics agrees with IBSI).
+pub fn assert_ibsi_digital_phantom_parity(class: &str, rel_tol: f64, abs_tol: f64) {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let params = class_params(&dir, "params/params_ibsi_digital_phantom.yaml", class);
+    let csv_path = dir.join("ibsi/pyradiomics_vs_ibsi_digital_phantom.csv");
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap_or_else(|e| panic!("{}: {e}", csv_path.display()));
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{} has no column {name}", csv_path.display()))
+    };
+    let (feature, value) = (column("pyradiomics_feature"), column("pyradiomics_value"));
+    let prefix = format!("original_{class}_");
+    let mut want: Vec<(String, Option<f64>)> = Vec::new();
+    for record in reader.records() {
+        let record = record.unwrap_or_else(|e| panic!("{}: {e}", csv_path.display()));
+        if record[feature].starts_with(&prefix) && !want.iter().any(|(n, _)| n == &record[feature]) {
+            want.push((record[feature].to_owned(), record[value].parse().ok()));
+        }
+    }
+    assert!(!want.is_empty(), "{} maps no {class} feature", csv_path.display());
+    let case = "ibsi1_digital_phantom";
+    let got = extract_case(&dir, &manifest, case, &params);
+    let mut comparison = Comparison::new(rel_tol, abs_tol);
+    comparison.add(case, got, &want, false);
+    comparison.assert_all_match(&format!("{class}, IBSI digital phantom"));
+}
+
+/// A parameter file from the reference folder with only `class` enabled.
+fn class_params(dir: &Path, relative: &str, class: &str) -> Params {
+    let text = std::fs::read_to_string(dir.join(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    let mut params = Params::from_yaml_str(&text).unwrap_or_else(|e| panic!("{relative}: {e}"));
+    params.classes = vec![(params_class(class), None)];
+    params
+}
+
+/// Reads a manifest case's image and mask and extracts; an extraction error is returned as text so
+/// the comparison can report it with the other failures.
+fn extract_case(
+    dir: &Path,
+    manifest: &serde_json::Value,
+    case: &str,
+    params: &Params,
+) -> Result<FeatureVector, String> {
+    let entry = &manifest[case];
+    let path = |key: &str| {
+        dir.join(
+            entry[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("manifest.json: {case} has no {key}")),
+        )
+    };
+    let image = read_image(&path("image"), case).unwrap_or_else(|e| panic!("{e}"));
+    let mask = read_labels(&path("mask"), case).unwrap_or_else(|e| panic!("{e}"));
+    extract(&image, &mask, params).map_err(|e| e.to_string())
+}
+
+/// Accumulates differences over cases so one failure message lists them all.
+struct Comparison {
+    rel_tol: f64,
+    abs_tol: f64,
+    failures: Vec<String>,
+    compared: usize,
+    worst: (f64, String),
+}
+
+impl Comparison {
+    fn new(rel_tol: f64, abs_tol: f64) -> Comparison {
+        Comparison {
+            rel_tol,
+            abs_tol,
+            failures: Vec::new(),
+            compared: 0,
+            worst: (0.0, String::new()),
+        }
+    }
+
+    /// Compares every wanted feature; with `exhaustive`, a computed feature the reference lacks is
+    /// a failure too.
+    fn add(
+        &mut self,
+        case: &str,
+        got: Result<FeatureVector, String>,
+        want: &[(String, Option<f64>)],
+        exhaustive: bool,
+    ) {
+        let got = match got {
+            Ok(got) => got,
+            Err(e) => {
+                self.failures.push(format!("{case}: extraction failed: {e}"));
+                return;
+            }
+        };
+        for (name, want_value) in want {
+            self.compared += 1;
+            match got.iter().find(|(n, _)| n == name) {
+                None => self.failures.push(format!("{case}: {name} missing")),
+                Some((_, got_value)) => {
+                    let relative = relative_difference(*got_value, want_value.unwrap_or(f64::NAN));
+                    if relative > self.worst.0 {
+                        self.worst = (relative, format!("{case}: {name}"));
+                    }
+                    if let Some(message) = difference(*got_value, *want_value, self.rel_tol, self.abs_tol) {
+                        self.failures.push(format!("{case}: {name} {message}"));
+                    }
+                }
+            }
+        }
+        if exhaustive {
+            for (name, value) in &got {
+                if !want.iter().any(|(n, _)| n == name) {
+                    self.failures
+                        .push(format!("{case}: {name} = {value} is not in the reference"));
+                }
+            }
+        }
+    }
+
+    fn assert_all_match(self, what: &str) {
+        assert!(
+            self.failures.is_empty(),
+            "{what}: {} of {} comparisons differ from PyRadiomics (rel {:e}, abs {:e}):\n{}",
+            self.failures.len(),
+            self.compared,
+            self.rel_tol,
+            self.abs_tol,
+            self.failures.join("\n")
+        );
+        eprintln!(
+            "{what}: {} values match PyRadiomics; largest relative difference {:.3e} ({})",
+            self.compared, self.worst.0, self.worst.1
+        );
+    }
+}
+
+/// The catalogue's `&'static` spelling of a class name.
+fn params_class(class: &str) -> &'static str {
+    radscore::features::params::feature_class(class)
+        .unwrap_or_else(|| panic!("{class} is not a PyRadiomics feature class"))
+        .name
+}
+
+/// Cases with a reference JSON for `setting`, without the DICOM series (`*_dicom`), sorted.
+fn reference_cases(dir: &Path, setting: &str) -> Vec<String> {
+    let folder = dir.join("pyradiomics").join(setting);
+    let mut cases: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let case = name.strip_suffix(".json")?;
+            (!case.ends_with("_dicom")).then(|| case.to_owned())
+        })
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// `None` when `got` matches `want` within tolerance; a reference `null` stands for NaN.
+fn difference(got: f64, want: Option<f64>, rel_tol: f64, abs_tol: f64) -> Option<String> {
+    let want = want.unwrap_or(f64::NAN);
+    if got.is_nan() && want.is_nan() {
+        return None;
+    }
+    let diff = (got - want).abs();
+    let ok = if want.abs() < abs_tol {
+        diff <= abs_tol
+    } else {
+        diff <= rel_tol * want.abs()
+    };
+    (!ok).then(|| {
+        format!(
+            "got {got:e}, want {want:e}, relative difference {:.3e}",
+            relative_difference(got, want)
+        )
+    })
+}
+
+/// |got − want| / |want| (0 when both are equal).
+fn relative_difference(got: f64, want: f64) -> f64 {
+    if got == want {
+        0.0
+    } else {
+        (got - want).abs() / want.abs()
+    }
+}
+
+#[test]
+fn firstorder_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "firstorder", 1e-6, 1e-9);
+}
+
+#[test]
+fn firstorder_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("firstorder", 1e-6, 1e-9);
+}
+
+#[test]
+fn shape_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "shape", 1e-6, 1e-9);
+}
+
+#[test]
+fn shape_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("shape", 1e-6, 1e-9);
+}
+
+#[test]
+fn glcm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "glcm", 1e-6, 1e-9);
+}
+
+#[test]
+fn glcm_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("glcm", 1e-6, 1e-9);
+}
+
+#[test]
+fn glrlm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "glrlm", 1e-6, 1e-9);
+}
+
+#[test]
+fn glrlm_matches_pyradiomics_on_the_ibsi_digital_phantom() {
+    assert_ibsi_digital_phantom_parity("glrlm", 1e-6, 1e-9);
+}
+
+#[test]
+fn every_setting_a_params_file_parses() {
+    let Some(dir) = reference_dir() else { return };
+    for setting in ["a_original", "a_noinfo", "a_precrop"] {
+        let path = dir.join(format!("params/params_{setting}.yaml"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let params = Params::from_yaml_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(params.settings.bin_width, 25.0, "{setting}");
+        assert_eq!(params.settings.label, 1, "{setting}");
+        let classes: Vec<&str> = params.classes.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            classes,
+            ["firstorder", "shape", "glcm", "glrlm", "glszm", "gldm", "ngtdm"],
+            "{setting}: every class, in the file's order"
+        );
+        assert!(
+            params.classes.iter().all(|(_, selection)| selection.is_none()),
+            "{setting}"
+        );
+    }
+}
+
+/// The error must be a params error and its message must name `key`.
+fn assert_params_error_names(yaml: &str, key: &str) {
+    match Params::from_yaml_str(yaml) {
+        Err(e @ FeatureError::Params { .. }) => {
+            let message = e.to_string();
+            assert!(
+                message.contains(key),
+                "error for {yaml:?} does not name {key}: {message}"
+            );
+        }
+        other => panic!("{yaml:?} should be a params error naming {key}, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_unknown_setting_is_an_error_naming_it() {
+    assert_params_error_names("setting:\n  binWidht: 25\n", "binWidht");
+}
+
+#[test]
+fn an_unimplemented_setting_is_an_error_naming_it() {
+    assert_params_error_names(
+        "setting:\n  resampledPixelSpacing: [1, 1, 1]\n",
+        "resampledPixelSpacing",
+    );
+    assert_params_error_names("setting:\n  normalize: true\n", "normalize");
+    assert_params_error_names("setting:\n  resegmentRange: [-100, 200]\n", "resegmentRange");
+    assert_params_error_names("imageType:\n  LoG: {sigma: [1.0]}\n", "LoG");
+}
+
+#[test]
+fn an_unknown_feature_name_is_an_error_naming_it_and_the_valid_names() {
+    assert_params_error_names("featureClass:\n  glcm: [Contrast, Contrats]\n", "Contrats");
+    assert_params_error_names("featureClass:\n  glcm: [Contrats]\n", "JointEntropy");
+    assert_params_error_names("featureClass:\n  glcmm:\n", "glcmm");
+}
+
+#[test]
+fn the_parity_tolerance_is_relative_except_near_zero() {
+    assert!(difference(1.0 + 0.9e-6, Some(1.0), 1e-6, 1e-9).is_none());
+    let message = difference(1.0 + 2e-6, Some(1.0), 1e-6, 1e-9).expect("2e-6 relative must fail");
+    assert!(message.contains("relative difference 2.000e-6"), "{message}");
+    assert!(difference(5e-10, Some(0.0), 1e-6, 1e-9).is_none());
+    assert!(difference(2e-9, Some(0.0), 1e-6, 1e-9).is_some());
+    assert!(difference(f64::NAN, None, 1e-6, 1e-9).is_none());
+    assert!(difference(1.0, None, 1e-6, 1e-9).is_some());
+}
+
+#[test]
+fn glszm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "glszm", 1e-6, 1e-9);
+}
+
+#[test]
+fn gldm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "gldm", 1e-6, 1e-9);
+}
+
+#[test]
+fn ngtdm_matches_pyradiomics_on_every_reference_case() {
+    assert_class_parity("a_original", "ngtdm", 1e-6, 1e-9);
+}
+
+/// The whole of setting (a) at once, with the reference parameter file unmodified: every one of the
+/// 107 features, no more, on every NIfTI case, and in PyRadiomics' output order (issue 2 and 3).
+#[test]
+fn all_107_setting_a_features_match_pyradiomics_in_order_on_every_reference_case() {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let text = std::fs::read_to_string(dir.join("params/params_a_original.yaml")).unwrap();
+    let params = Params::from_yaml_str(&text).unwrap();
+    let mut comparison = Comparison::new(1e-6, 1e-9);
+    let cases = reference_cases(&dir, "a_original");
+    for case in &cases {
+        let reference = read_json(&dir, &format!("pyradiomics/a_original/{case}.json"));
+        let want: Vec<(String, Option<f64>)> = reference["features"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_f64()))
+            .collect();
+        assert_eq!(want.len(), 107, "{case}.json");
+        let got = extract_case(&dir, &manifest, case, &params);
+        if let Ok(got) = &got {
+            let mut got_names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
+            let mut want_names: Vec<&str> = want.iter().map(|(n, _)| n.as_str()).collect();
+            // The reference JSON object is stored sorted by name, so compare order class by class:
+            // radscore must emit shape first, then the classes as the document lists them.
+            let class_order: Vec<&str> = got_names.iter().map(|n| n.split('_').nth(1).unwrap()).collect();
+            let mut deduped = class_order.clone();
+            deduped.dedup();
+            assert_eq!(deduped, ["shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"], "{case}: class order");
+            got_names.sort_unstable();
+            want_names.sort_unstable();
+            assert_eq!(got_names, want_names, "{case}: feature names");
+        }
+        comparison.add(case, got, &want, true);
+    }
+    comparison.assert_all_match(&format!("all classes, setting a_original, cases {}", cases.join(", ")));
+}
