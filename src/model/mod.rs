@@ -1,6 +1,8 @@
 //! The clinical-radiomic model: its serialized artifact, how it scores a patient, and how it is trained.
 
 pub mod artifact;
+pub mod evaluation;
+pub mod report;
 pub mod stats;
 
 pub use artifact::{
