@@ -2,3 +2,5 @@
 pub mod features;
 pub mod imaging;
 pub mod model;
+pub mod cohort;
+pub mod synth;

@@ -6,3 +6,11 @@ pub use artifact::{
     Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, LogisticModel, ModelError,
     Prediction, RadiomicFeature, RiskGroup, Term, sigmoid,
 };
+pub mod cv;
+pub mod fit;
+pub mod lasso;
+pub mod logistic;
+
+pub use fit::FitError;
+#[cfg(test)]
+mod sklearn_parity;
