@@ -14,3 +14,4 @@ pub mod logistic;
 pub use fit::FitError;
 #[cfg(test)]
 mod sklearn_parity;
+pub mod train;
