@@ -5,12 +5,19 @@
 //! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
 
 pub mod discretisation;
+mod error;
+mod extract;
+mod firstorder;
+mod output;
 pub mod params;
 mod roi;
 
 use ndarray::Array3;
 
-pub use params::{Settings, WeightingNorm};
+pub use error::FeatureError;
+pub use extract::{FeatureVector, extract, implemented_classes};
+pub use output::{to_csv, to_json};
+pub use params::{ImageType, Params, Settings, WeightingNorm};
 pub use roi::{bounding_box, discretise};
 
 /// One image type's region of interest, cropped to the mask's bounding box (no padding).

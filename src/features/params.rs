@@ -1,4 +1,44 @@
-//! PyRadiomics parameter files: the raw YAML and the validated [`Settings`] built from it.
+//! PyRadiomics parameter files: the raw document (stage 1, types only) and the validated
+//! [`Params`] built from it (stage 2, values and what radscore implements).
+//!
+//! Every key PyRadiomics 3.1 knows is recognised (its `paramSchema.yaml`). A key whose value cannot
+//! change the numbers yet (null, false, the default, speed-only keys like `preCrop`, filter options
+//! of image types that are not enabled) is accepted; a value that would change the numbers but is not
+//! implemented is an error naming the key, never silently ignored.
+
+use serde::de::DeserializeOwned;
+use serde_yaml::{Mapping, Value};
+
+use super::FeatureError;
+
+/// A validated PyRadiomics parameter document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Params {
+    /// `imageType`: the images features are computed on (only `Original` so far).
+    pub image_types: Vec<ImageType>,
+    /// `featureClass`: enabled classes in document order, each with its selected features in
+    /// document order (`None`: every non-deprecated feature of the class).
+    pub classes: Vec<(&'static str, Option<Vec<&'static str>>)>,
+    /// `setting`.
+    pub settings: Settings,
+}
+
+/// An image type features are computed on; its prefix starts every feature name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageType {
+    /// `Original`: the image as read, prefix `original`.
+    Original,
+}
+
+impl ImageType {
+    /// The feature-name prefix PyRadiomics uses (`original_firstorder_Mean`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ImageType::Original => "original",
+        }
+    }
+}
 
 /// Validated extraction settings (PyRadiomics names in comments).
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +67,13 @@ pub struct Settings {
     pub force_2d_dimension: usize,
     /// `geometryTolerance` between image and mask grids (default 1e-6).
     pub geometry_tolerance: f64,
+    /// `minimumROIDimensions`: how many axes the region must extend along (1–3, default 2).
+    pub minimum_roi_dimensions: usize,
+    /// `minimumROISize`: the region must hold more than this many voxels (default: no check).
+    pub minimum_roi_size: Option<u64>,
+    /// `correctMask`: resample a mask on another grid onto the image's (not implemented: a
+    /// mismatching grid is still an error, which says so).
+    pub correct_mask: bool,
 }
 
 /// PyRadiomics' `weightingNorm` values for GLCM.
@@ -56,6 +103,838 @@ impl Default for Settings {
             force_2d: false,
             force_2d_dimension: 0,
             geometry_tolerance: 1e-6,
+            minimum_roi_dimensions: 2,
+            minimum_roi_size: None,
+            correct_mask: false,
         }
+    }
+}
+
+/// A PyRadiomics feature class: its features in PyRadiomics' order (sorted by method name, as
+/// `getFeatureNames` lists them) and the deprecated ones it no longer enables.
+#[derive(Debug)]
+pub struct FeatureClassInfo {
+    /// Class name as in `featureClass` (`glcm`).
+    pub name: &'static str,
+    /// Non-deprecated features, PyRadiomics' order.
+    pub features: &'static [&'static str],
+    /// Deprecated features, which radscore does not compute.
+    pub deprecated: &'static [&'static str],
+}
+
+/// Every PyRadiomics 3.1 feature class (`radiomics.getFeatureClasses()`).
+pub const FEATURE_CLASSES: &[FeatureClassInfo] = &[
+    FeatureClassInfo {
+        name: "firstorder",
+        features: &[
+            "10Percentile",
+            "90Percentile",
+            "Energy",
+            "Entropy",
+            "InterquartileRange",
+            "Kurtosis",
+            "Maximum",
+            "MeanAbsoluteDeviation",
+            "Mean",
+            "Median",
+            "Minimum",
+            "Range",
+            "RobustMeanAbsoluteDeviation",
+            "RootMeanSquared",
+            "Skewness",
+            "TotalEnergy",
+            "Uniformity",
+            "Variance",
+        ],
+        deprecated: &["StandardDeviation"],
+    },
+    FeatureClassInfo {
+        name: "shape",
+        features: &[
+            "Elongation",
+            "Flatness",
+            "LeastAxisLength",
+            "MajorAxisLength",
+            "Maximum2DDiameterColumn",
+            "Maximum2DDiameterRow",
+            "Maximum2DDiameterSlice",
+            "Maximum3DDiameter",
+            "MeshVolume",
+            "MinorAxisLength",
+            "Sphericity",
+            "SurfaceArea",
+            "SurfaceVolumeRatio",
+            "VoxelVolume",
+        ],
+        deprecated: &["Compactness1", "Compactness2", "SphericalDisproportion"],
+    },
+    FeatureClassInfo {
+        name: "shape2D",
+        features: &[
+            "Elongation",
+            "MajorAxisLength",
+            "MaximumDiameter",
+            "MeshSurface",
+            "MinorAxisLength",
+            "Perimeter",
+            "PerimeterSurfaceRatio",
+            "PixelSurface",
+            "Sphericity",
+        ],
+        deprecated: &["SphericalDisproportion"],
+    },
+    FeatureClassInfo {
+        name: "glcm",
+        features: &[
+            "Autocorrelation",
+            "ClusterProminence",
+            "ClusterShade",
+            "ClusterTendency",
+            "Contrast",
+            "Correlation",
+            "DifferenceAverage",
+            "DifferenceEntropy",
+            "DifferenceVariance",
+            "Id",
+            "Idm",
+            "Idmn",
+            "Idn",
+            "Imc1",
+            "Imc2",
+            "InverseVariance",
+            "JointAverage",
+            "JointEnergy",
+            "JointEntropy",
+            "MCC",
+            "MaximumProbability",
+            "SumAverage",
+            "SumEntropy",
+            "SumSquares",
+        ],
+        deprecated: &["Dissimilarity", "Homogeneity1", "Homogeneity2", "SumVariance"],
+    },
+    FeatureClassInfo {
+        name: "glrlm",
+        features: &[
+            "GrayLevelNonUniformity",
+            "GrayLevelNonUniformityNormalized",
+            "GrayLevelVariance",
+            "HighGrayLevelRunEmphasis",
+            "LongRunEmphasis",
+            "LongRunHighGrayLevelEmphasis",
+            "LongRunLowGrayLevelEmphasis",
+            "LowGrayLevelRunEmphasis",
+            "RunEntropy",
+            "RunLengthNonUniformity",
+            "RunLengthNonUniformityNormalized",
+            "RunPercentage",
+            "RunVariance",
+            "ShortRunEmphasis",
+            "ShortRunHighGrayLevelEmphasis",
+            "ShortRunLowGrayLevelEmphasis",
+        ],
+        deprecated: &[],
+    },
+    FeatureClassInfo {
+        name: "glszm",
+        features: &[
+            "GrayLevelNonUniformity",
+            "GrayLevelNonUniformityNormalized",
+            "GrayLevelVariance",
+            "HighGrayLevelZoneEmphasis",
+            "LargeAreaEmphasis",
+            "LargeAreaHighGrayLevelEmphasis",
+            "LargeAreaLowGrayLevelEmphasis",
+            "LowGrayLevelZoneEmphasis",
+            "SizeZoneNonUniformity",
+            "SizeZoneNonUniformityNormalized",
+            "SmallAreaEmphasis",
+            "SmallAreaHighGrayLevelEmphasis",
+            "SmallAreaLowGrayLevelEmphasis",
+            "ZoneEntropy",
+            "ZonePercentage",
+            "ZoneVariance",
+        ],
+        deprecated: &[],
+    },
+    FeatureClassInfo {
+        name: "gldm",
+        features: &[
+            "DependenceEntropy",
+            "DependenceNonUniformity",
+            "DependenceNonUniformityNormalized",
+            "DependenceVariance",
+            "GrayLevelNonUniformity",
+            "GrayLevelVariance",
+            "HighGrayLevelEmphasis",
+            "LargeDependenceEmphasis",
+            "LargeDependenceHighGrayLevelEmphasis",
+            "LargeDependenceLowGrayLevelEmphasis",
+            "LowGrayLevelEmphasis",
+            "SmallDependenceEmphasis",
+            "SmallDependenceHighGrayLevelEmphasis",
+            "SmallDependenceLowGrayLevelEmphasis",
+        ],
+        deprecated: &["DependencePercentage", "GrayLevelNonUniformityNormalized"],
+    },
+    FeatureClassInfo {
+        name: "ngtdm",
+        features: &["Busyness", "Coarseness", "Complexity", "Contrast", "Strength"],
+        deprecated: &[],
+    },
+];
+
+/// The catalogue entry of a PyRadiomics feature class.
+pub fn feature_class(name: &str) -> Option<&'static FeatureClassInfo> {
+    FEATURE_CLASSES.iter().find(|c| c.name == name)
+}
+
+/// Every PyRadiomics image type (`radiomics.getImageTypes()`).
+const IMAGE_TYPES: &[&str] = &[
+    "Original",
+    "Wavelet",
+    "LoG",
+    "Square",
+    "SquareRoot",
+    "Logarithm",
+    "Exponential",
+    "Gradient",
+    "LBP2D",
+    "LBP3D",
+];
+
+const SECTIONS: &[&str] = &["imageType", "featureClass", "setting", "voxelSetting"];
+
+impl Default for Params {
+    /// PyRadiomics' defaults: the original image, every implemented class with all its
+    /// non-deprecated features, default settings.
+    fn default() -> Self {
+        Params {
+            image_types: vec![ImageType::Original],
+            classes: all_implemented_classes(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl Params {
+    /// Parses and validates a PyRadiomics parameter file's text.
+    pub fn from_yaml_str(text: &str) -> Result<Params, FeatureError> {
+        let document: Value = serde_yaml::from_str(text).map_err(|e| params_error("(document)", e))?;
+        Params::from_yaml_value(&document)
+    }
+
+    /// Validates a parameter document stored as JSON (as in a model artifact). JSON objects carry
+    /// no order here, so classes and selected features come out in name order.
+    pub fn from_document(document: &serde_json::Value) -> Result<Params, FeatureError> {
+        let document = serde_yaml::to_value(document).map_err(|e| params_error("(document)", e))?;
+        Params::from_yaml_value(&document)
+    }
+
+    fn from_yaml_value(document: &Value) -> Result<Params, FeatureError> {
+        let empty = Mapping::new();
+        let top = mapping_or_empty(document, "(document)", &empty)?;
+        let mut params = Params::default();
+        for (key, value) in top {
+            match key_str(key, "(document)")? {
+                "imageType" => params.image_types = image_types(value)?,
+                "featureClass" => params.classes = feature_classes(value)?,
+                "setting" => {
+                    params.settings =
+                        RawSettings::from_mapping(mapping_or_empty(value, "setting", &empty)?)?.validate()?
+                }
+                "voxelSetting" => {
+                    if !mapping_or_empty(value, "voxelSetting", &empty)?.is_empty() {
+                        return Err(params_error(
+                            "voxelSetting",
+                            "voxel-based extraction is not supported; remove the voxelSetting section",
+                        ));
+                    }
+                }
+                other => {
+                    return Err(params_error(
+                        other,
+                        format!("unknown section; PyRadiomics sections are {}", SECTIONS.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
+fn all_implemented_classes() -> Vec<(&'static str, Option<Vec<&'static str>>)> {
+    super::extract::implemented_classes().map(|c| (c, None)).collect()
+}
+
+fn params_error(key: &str, message: impl ToString) -> FeatureError {
+    FeatureError::Params {
+        key: key.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+fn mapping_or_empty<'a>(value: &'a Value, key: &str, empty: &'a Mapping) -> Result<&'a Mapping, FeatureError> {
+    match value {
+        Value::Null => Ok(empty),
+        Value::Mapping(m) => Ok(m),
+        other => Err(params_error(
+            key,
+            format!("expected a mapping, got {}", describe(other)),
+        )),
+    }
+}
+
+fn key_str<'a>(key: &'a Value, section: &str) -> Result<&'a str, FeatureError> {
+    key.as_str()
+        .ok_or_else(|| params_error(section, format!("keys must be names, got {}", describe(key))))
+}
+
+fn describe(value: &Value) -> String {
+    serde_yaml::to_string(value).map_or_else(|_| "an unreadable value".into(), |s| s.trim().to_owned())
+}
+
+/// `imageType`: absent or empty means `Original` (PyRadiomics' default).
+fn image_types(value: &Value) -> Result<Vec<ImageType>, FeatureError> {
+    let empty = Mapping::new();
+    let mut types = Vec::new();
+    for (name, custom) in mapping_or_empty(value, "imageType", &empty)? {
+        let name = key_str(name, "imageType")?;
+        let key = format!("imageType.{name}");
+        match name {
+            "Original" => {
+                if let Some((setting, _)) = mapping_or_empty(custom, &key, &empty)?.iter().next() {
+                    return Err(params_error(
+                        &format!("{key}.{}", describe(setting)),
+                        "per-image-type settings are not implemented yet; put the setting in `setting`",
+                    ));
+                }
+                if !types.contains(&ImageType::Original) {
+                    types.push(ImageType::Original);
+                }
+            }
+            known if IMAGE_TYPES.contains(&known) => {
+                return Err(params_error(&key, format!("image type {known} is not implemented yet")));
+            }
+            unknown => {
+                return Err(params_error(
+                    &key,
+                    format!(
+                        "unknown image type {unknown}; PyRadiomics image types are {}",
+                        IMAGE_TYPES.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if types.is_empty() {
+        types.push(ImageType::Original);
+    }
+    Ok(types)
+}
+
+/// `featureClass`: absent or empty enables every implemented class; a class's value null or `[]`
+/// selects all its non-deprecated features, a list selects those (in list order, once each).
+fn feature_classes(value: &Value) -> Result<Vec<(&'static str, Option<Vec<&'static str>>)>, FeatureError> {
+    let empty = Mapping::new();
+    let map = mapping_or_empty(value, "featureClass", &empty)?;
+    if map.is_empty() {
+        return Ok(all_implemented_classes());
+    }
+    let mut classes = Vec::with_capacity(map.len());
+    for (name, features) in map {
+        let name = key_str(name, "featureClass")?;
+        let key = format!("featureClass.{name}");
+        let info = feature_class(name).ok_or_else(|| {
+            let valid: Vec<&str> = FEATURE_CLASSES.iter().map(|c| c.name).collect();
+            params_error(
+                &key,
+                format!(
+                    "unknown feature class {name}; PyRadiomics classes are {}",
+                    valid.join(", ")
+                ),
+            )
+        })?;
+        let requested: Vec<String> = field(&key, features)?.unwrap_or_default();
+        let selection = if requested.is_empty() {
+            None
+        } else {
+            let mut selected: Vec<&'static str> = Vec::with_capacity(requested.len());
+            for feature in &requested {
+                let known = known_feature(info, feature, &key)?;
+                if !selected.contains(&known) {
+                    selected.push(known);
+                }
+            }
+            Some(selected)
+        };
+        classes.push((info.name, selection));
+    }
+    Ok(classes)
+}
+
+fn known_feature(info: &FeatureClassInfo, feature: &str, key: &str) -> Result<&'static str, FeatureError> {
+    if let Some(known) = info.features.iter().find(|f| **f == feature) {
+        return Ok(known);
+    }
+    let message = if info.deprecated.contains(&feature) {
+        format!("feature {feature} is deprecated in PyRadiomics and radscore does not compute it")
+    } else {
+        format!(
+            "unknown feature {feature}; {} features are {}",
+            info.name,
+            info.features.join(", ")
+        )
+    };
+    Err(params_error(key, message))
+}
+
+/// Deserialises one value, naming its key when the type is wrong; null means "not set".
+fn field<T: DeserializeOwned>(key: &str, value: &Value) -> Result<Option<T>, FeatureError> {
+    serde_yaml::from_value(value.clone()).map_err(|e| params_error(key, e))
+}
+
+/// Declares the stage-1 settings struct, one typed optional field per PyRadiomics key, so that the
+/// key list exists exactly once.
+macro_rules! raw_settings {
+    ($($field:ident: $ty:ty = $key:literal,)*) => {
+        /// Stage 1: the `setting` section with every value type-checked but not yet validated.
+        #[derive(Debug, Default)]
+        #[allow(
+            dead_code,
+            reason = "speed-only keys (preCrop, additionalInfo, enableCExtensions) and switches of steps that are off are only type-checked"
+        )]
+        struct RawSettings {
+            $($field: Option<$ty>,)*
+        }
+
+        const SETTING_KEYS: &[&str] = &[$($key),*];
+
+        impl RawSettings {
+            fn from_mapping(map: &Mapping) -> Result<RawSettings, FeatureError> {
+                let mut raw = RawSettings::default();
+                for (key, value) in map {
+                    let name = key_str(key, "setting")?;
+                    let path = format!("setting.{name}");
+                    match name {
+                        $($key => raw.$field = field(&path, value)?,)*
+                        _ => {
+                            return Err(params_error(
+                                &path,
+                                format!("unknown setting {name}; PyRadiomics settings are {}", SETTING_KEYS.join(", ")),
+                            ))
+                        }
+                    }
+                }
+                Ok(raw)
+            }
+        }
+    };
+}
+
+raw_settings! {
+    minimum_roi_dimensions: i64 = "minimumROIDimensions",
+    minimum_roi_size: i64 = "minimumROISize",
+    geometry_tolerance: f64 = "geometryTolerance",
+    correct_mask: bool = "correctMask",
+    additional_info: bool = "additionalInfo",
+    enable_c_extensions: bool = "enableCExtensions",
+    label: i64 = "label",
+    label_channel: i64 = "label_channel",
+    bin_width: f64 = "binWidth",
+    bin_count: i64 = "binCount",
+    normalize: bool = "normalize",
+    normalize_scale: f64 = "normalizeScale",
+    remove_outliers: f64 = "removeOutliers",
+    resampled_pixel_spacing: Vec<f64> = "resampledPixelSpacing",
+    interpolator: Value = "interpolator",
+    pad_distance: i64 = "padDistance",
+    distances: Vec<i64> = "distances",
+    force_2d: bool = "force2D",
+    force_2d_dimension: i64 = "force2Ddimension",
+    resegment_range: Vec<f64> = "resegmentRange",
+    resegment_mode: String = "resegmentMode",
+    resegment_shape: bool = "resegmentShape",
+    pre_crop: bool = "preCrop",
+    sigma: Vec<f64> = "sigma",
+    start_level: i64 = "start_level",
+    level: i64 = "level",
+    wavelet: String = "wavelet",
+    gradient_use_spacing: bool = "gradientUseSpacing",
+    lbp_2d_radius: f64 = "lbp2DRadius",
+    lbp_2d_samples: i64 = "lbp2DSamples",
+    lbp_2d_method: String = "lbp2DMethod",
+    lbp_3d_levels: i64 = "lbp3DLevels",
+    lbp_3d_icosphere_radius: f64 = "lbp3DIcosphereRadius",
+    lbp_3d_icosphere_subdivision: i64 = "lbp3DIcosphereSubdivision",
+    voxel_array_shift: f64 = "voxelArrayShift",
+    symmetrical_glcm: bool = "symmetricalGLCM",
+    weighting_norm: String = "weightingNorm",
+    gldm_a: f64 = "gldm_a",
+}
+
+const INTERPOLATORS: &[&str] = &[
+    "sitkNearestNeighbor",
+    "sitkLinear",
+    "sitkBSpline",
+    "sitkGaussian",
+    "sitkLabelGaussian",
+    "sitkHammingWindowedSinc",
+    "sitkCosineWindowedSinc",
+    "sitkWelchWindowedSinc",
+    "sitkLanczosWindowedSinc",
+    "sitkBlackmanWindowedSinc",
+];
+
+/// An integer in `range`, or an error naming the setting.
+fn int_in(key: &str, value: i64, range: std::ops::RangeInclusive<i64>) -> Result<i64, FeatureError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else if *range.end() == i64::MAX {
+        Err(params_error(
+            &format!("setting.{key}"),
+            format!("must be an integer ≥ {}, got {value}", range.start()),
+        ))
+    } else {
+        Err(params_error(
+            &format!("setting.{key}"),
+            format!(
+                "must be an integer from {} to {}, got {value}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
+fn positive(key: &str, value: f64) -> Result<f64, FeatureError> {
+    if value > 0.0 && value.is_finite() {
+        Ok(value)
+    } else {
+        Err(params_error(
+            &format!("setting.{key}"),
+            format!("must be a number > 0, got {value}"),
+        ))
+    }
+}
+
+fn one_of<'a>(key: &str, value: &'a str, valid: &[&str]) -> Result<&'a str, FeatureError> {
+    if valid.contains(&value) {
+        Ok(value)
+    } else {
+        Err(params_error(
+            &format!("setting.{key}"),
+            format!("unknown value {value:?}; valid values are {}", valid.join(", ")),
+        ))
+    }
+}
+
+fn not_implemented(key: &str, value: impl std::fmt::Debug) -> FeatureError {
+    params_error(
+        &format!("setting.{key}"),
+        format!("{value:?} is not implemented yet (radscore would compute different numbers than PyRadiomics)"),
+    )
+}
+
+impl RawSettings {
+    /// Stage 2: ranges, cross-key rules and what radscore implements.
+    fn validate(self) -> Result<Settings, FeatureError> {
+        let defaults = Settings::default();
+        self.check_no_effect_keys()?;
+        if self.normalize == Some(true) {
+            return Err(not_implemented("normalize", true));
+        }
+        if let Some(spacing) = &self.resampled_pixel_spacing {
+            return Err(not_implemented("resampledPixelSpacing", spacing));
+        }
+        if let Some(range) = &self.resegment_range {
+            return Err(not_implemented("resegmentRange", range));
+        }
+        if let Some(channel) = self.label_channel.filter(|&c| c != 0) {
+            return Err(not_implemented(
+                "label_channel",
+                int_in("label_channel", channel, 0..=i64::MAX)?,
+            ));
+        }
+        let label = match self.label {
+            Some(label) => i32::try_from(int_in("label", label, 1..=i64::MAX)?)
+                .map_err(|_| params_error("setting.label", format!("{label} does not fit a 32-bit label")))?,
+            None => defaults.label,
+        };
+        let bin_count = self
+            .bin_count
+            .map(|c| int_in("binCount", c, 1..=i64::from(u32::MAX)).map(|c| c as u32))
+            .transpose()?;
+        let distances = match self.distances {
+            Some(d) if d.is_empty() => {
+                return Err(params_error("setting.distances", "must list at least one distance"));
+            }
+            Some(d) => d
+                .into_iter()
+                .map(|v| int_in("distances", v, 1..=i64::from(u32::MAX)).map(|v| v as u32))
+                .collect::<Result<_, _>>()?,
+            None => defaults.distances,
+        };
+        let weighting_norm = match self.weighting_norm.as_deref() {
+            None => None,
+            Some(v) => Some(
+                match one_of(
+                    "weightingNorm",
+                    v,
+                    &["manhattan", "euclidean", "infinity", "no_weighting"],
+                )? {
+                    "manhattan" => WeightingNorm::Manhattan,
+                    "euclidean" => WeightingNorm::Euclidean,
+                    "infinity" => WeightingNorm::Infinity,
+                    _ => WeightingNorm::NoWeighting,
+                },
+            ),
+        };
+        let gldm_a = match self.gldm_a {
+            Some(a) if a >= 0.0 && a.is_finite() => a,
+            Some(a) => return Err(params_error("setting.gldm_a", format!("must be ≥ 0, got {a}"))),
+            None => defaults.gldm_a,
+        };
+        let voxel_array_shift = match self.voxel_array_shift {
+            Some(c) if c.is_finite() => c,
+            Some(c) => {
+                return Err(params_error(
+                    "setting.voxelArrayShift",
+                    format!("must be finite, got {c}"),
+                ));
+            }
+            None => defaults.voxel_array_shift,
+        };
+        Ok(Settings {
+            label,
+            bin_width: self
+                .bin_width
+                .map(|w| positive("binWidth", w))
+                .transpose()?
+                .unwrap_or(defaults.bin_width),
+            bin_count,
+            voxel_array_shift,
+            distances,
+            symmetrical_glcm: self.symmetrical_glcm.unwrap_or(defaults.symmetrical_glcm),
+            gldm_a,
+            weighting_norm,
+            force_2d: self.force_2d.unwrap_or(defaults.force_2d),
+            force_2d_dimension: self
+                .force_2d_dimension
+                .map(|d| int_in("force2Ddimension", d, 0..=2).map(|d| d as usize))
+                .transpose()?
+                .unwrap_or(defaults.force_2d_dimension),
+            geometry_tolerance: self
+                .geometry_tolerance
+                .map(|t| positive("geometryTolerance", t))
+                .transpose()?
+                .unwrap_or(defaults.geometry_tolerance),
+            minimum_roi_dimensions: self
+                .minimum_roi_dimensions
+                .map(|d| int_in("minimumROIDimensions", d, 1..=3).map(|d| d as usize))
+                .transpose()?
+                .unwrap_or(defaults.minimum_roi_dimensions),
+            minimum_roi_size: self
+                .minimum_roi_size
+                .map(|s| int_in("minimumROISize", s, 1..=i64::MAX).map(|s| s as u64))
+                .transpose()?,
+            correct_mask: self.correct_mask.unwrap_or(defaults.correct_mask),
+        })
+    }
+
+    /// Range-checks keys that cannot change the numbers yet: options of preprocessing steps and
+    /// image types that are off, and speed-only switches (`preCrop`, `additionalInfo`,
+    /// `enableCExtensions`). `removeOutliers` and `normalizeScale` act only inside `normalize`.
+    fn check_no_effect_keys(&self) -> Result<(), FeatureError> {
+        if let Some(v) = self.normalize_scale {
+            positive("normalizeScale", v)?;
+        }
+        if let Some(v) = self.remove_outliers {
+            positive("removeOutliers", v)?;
+        }
+        if let Some(v) = &self.interpolator {
+            match v {
+                Value::String(s) => {
+                    one_of("interpolator", s, INTERPOLATORS)?;
+                }
+                Value::Number(n) if n.as_i64().is_some_and(|i| (1..=10).contains(&i)) => {}
+                other => {
+                    return Err(params_error(
+                        "setting.interpolator",
+                        format!(
+                            "expected one of {} or an integer 1–10, got {}",
+                            INTERPOLATORS.join(", "),
+                            describe(other)
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(v) = self.pad_distance {
+            int_in("padDistance", v, 0..=i64::MAX)?;
+        }
+        if let Some(v) = &self.resegment_mode {
+            one_of("resegmentMode", v, &["absolute", "relative", "sigma"])?;
+        }
+        for &s in self.sigma.iter().flatten() {
+            positive("sigma", s)?;
+        }
+        if let Some(v) = self.start_level {
+            int_in("start_level", v, 0..=i64::MAX)?;
+        }
+        if let Some(v) = self.level {
+            int_in("level", v, 1..=i64::MAX)?;
+        }
+        if let Some(w) = &self.wavelet
+            && w.trim().is_empty()
+        {
+            return Err(params_error("setting.wavelet", "must name a wavelet"));
+        }
+        if let Some(v) = self.lbp_2d_radius {
+            positive("lbp2DRadius", v)?;
+        }
+        if let Some(v) = self.lbp_2d_samples {
+            int_in("lbp2DSamples", v, 1..=i64::MAX)?;
+        }
+        if let Some(v) = &self.lbp_2d_method {
+            one_of("lbp2DMethod", v, &["default", "ror", "uniform", "var"])?;
+        }
+        if let Some(v) = self.lbp_3d_levels {
+            int_in("lbp3DLevels", v, 1..=i64::MAX)?;
+        }
+        if let Some(v) = self.lbp_3d_icosphere_radius {
+            positive("lbp3DIcosphereRadius", v)?;
+        }
+        if let Some(v) = self.lbp_3d_icosphere_subdivision {
+            int_in("lbp3DIcosphereSubdivision", v, 0..=i64::MAX)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(yaml: &str) -> (String, String) {
+        match Params::from_yaml_str(yaml) {
+            Err(FeatureError::Params { key, message }) => (key, message),
+            other => panic!("{yaml:?} should be a params error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_document_means_pyradiomics_defaults() {
+        assert_eq!(Params::from_yaml_str("").unwrap(), Params::default());
+        assert_eq!(
+            Params::from_yaml_str("featureClass: {}\nimageType:\n").unwrap(),
+            Params::default()
+        );
+    }
+
+    #[test]
+    fn settings_are_read_and_validated() {
+        let params = Params::from_yaml_str(
+            "setting:\n  binCount: 32\n  label: 2\n  voxelArrayShift: 1000\n  distances: [1, 2]\n  \
+             weightingNorm: euclidean\n  force2D: true\n  force2Ddimension: 1\n  minimumROIDimensions: 3\n  \
+             minimumROISize: 50\n  gldm_a: 1\n  symmetricalGLCM: false\n  geometryTolerance: 1.0e-4\n",
+        )
+        .unwrap();
+        let s = params.settings;
+        assert_eq!(s.bin_count, Some(32));
+        assert_eq!(s.label, 2);
+        assert_eq!(s.voxel_array_shift, 1000.0);
+        assert_eq!(s.distances, [1, 2]);
+        assert_eq!(s.weighting_norm, Some(WeightingNorm::Euclidean));
+        assert!(s.force_2d && !s.symmetrical_glcm);
+        assert_eq!((s.force_2d_dimension, s.minimum_roi_dimensions), (1, 3));
+        assert_eq!(s.minimum_roi_size, Some(50));
+        assert_eq!((s.gldm_a, s.geometry_tolerance), (1.0, 1e-4));
+    }
+
+    #[test]
+    fn keys_that_cannot_change_the_numbers_are_accepted() {
+        let params = Params::from_yaml_str(
+            "setting:\n  preCrop: true\n  padDistance: 10\n  additionalInfo: false\n  enableCExtensions: true\n  \
+             interpolator: sitkLinear\n  resampledPixelSpacing:\n  normalize: false\n  normalizeScale: 100\n  \
+             removeOutliers: 3\n  resegmentMode: sigma\n  sigma: [1, 2]\n  wavelet: haar\n  level: 2\n  \
+             label_channel: 0\n  correctMask: true\nvoxelSetting: {}\n",
+        )
+        .unwrap();
+        assert!(params.settings.correct_mask);
+        assert_eq!(params.settings.bin_width, 25.0);
+    }
+
+    #[test]
+    fn feature_selection_keeps_document_order_once_each() {
+        let params =
+            Params::from_yaml_str("featureClass:\n  glcm: [Idmn, Contrast, Idmn]\n  firstorder: []\n  shape:\n")
+                .unwrap();
+        assert_eq!(
+            params.classes,
+            vec![
+                ("glcm", Some(vec!["Idmn", "Contrast"])),
+                ("firstorder", None),
+                ("shape", None)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_json_document_gives_the_same_params_as_its_yaml() {
+        let yaml = "imageType: {Original: {}}\nfeatureClass: {firstorder: [Mean]}\nsetting: {binWidth: 5, label: 3}\n";
+        let json: serde_json::Value = serde_yaml::from_str(yaml).unwrap();
+        assert_eq!(
+            Params::from_document(&json).unwrap(),
+            Params::from_yaml_str(yaml).unwrap()
+        );
+    }
+
+    #[test]
+    fn out_of_range_values_are_errors_naming_the_key() {
+        for (yaml, key) in [
+            ("setting: {binWidth: 0}", "setting.binWidth"),
+            ("setting: {binWidth: -25}", "setting.binWidth"),
+            ("setting: {binCount: 0}", "setting.binCount"),
+            ("setting: {label: 1.5}", "setting.label"),
+            ("setting: {label: one}", "setting.label"),
+            ("setting: {label: 0}", "setting.label"),
+            ("setting: {distances: []}", "setting.distances"),
+            ("setting: {minimumROIDimensions: 4}", "setting.minimumROIDimensions"),
+            ("setting: {force2Ddimension: 3}", "setting.force2Ddimension"),
+            ("setting: {weightingNorm: cosine}", "setting.weightingNorm"),
+            ("setting: {interpolator: sitkCubic}", "setting.interpolator"),
+            ("setting: {label_channel: 1}", "setting.label_channel"),
+            ("setting: {kernelRadius: 1}", "setting.kernelRadius"),
+        ] {
+            assert_eq!(error_of(yaml).0, key, "{yaml}");
+        }
+    }
+
+    #[test]
+    fn unknown_sections_classes_and_image_types_are_errors_listing_valid_names() {
+        let (key, message) = error_of("settings: {binWidth: 25}");
+        assert_eq!(key, "settings");
+        assert!(message.contains("setting,"), "{message}");
+        let (key, message) = error_of("featureClass: {texture: }");
+        assert_eq!(key, "featureClass.texture");
+        assert!(message.contains("glszm"), "{message}");
+        let (key, message) = error_of("imageType: {Wavelets: {}}");
+        assert_eq!(key, "imageType.Wavelets");
+        assert!(message.contains("Wavelet,"), "{message}");
+    }
+
+    #[test]
+    fn deprecated_features_voxel_settings_and_per_type_settings_are_refused() {
+        let (key, message) = error_of("featureClass: {firstorder: [StandardDeviation]}");
+        assert_eq!(key, "featureClass.firstorder");
+        assert!(message.contains("deprecated"), "{message}");
+        assert_eq!(error_of("voxelSetting: {kernelRadius: 2}").0, "voxelSetting");
+        assert_eq!(
+            error_of("imageType: {Original: {binWidth: 5}}").0,
+            "imageType.Original.binWidth"
+        );
+        assert_eq!(error_of("setting: [binWidth]").0, "setting");
+        assert_eq!(error_of("setting: {binWidth: 25").0, "(document)");
     }
 }

@@ -1,0 +1,288 @@
+//! The extractor: PyRadiomics' `RadiomicsFeatureExtractor.execute` for one image, one mask and one
+//! validated parameter document.
+
+use rayon::prelude::*;
+
+use super::error::FeatureError;
+use super::params::{ImageType, Params, feature_class};
+use super::{ClassFeatures, Roi, Settings, firstorder};
+use crate::imaging::{ImagingError, Volume, check_same_grid, label_region};
+
+/// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
+pub type FeatureVector = Vec<(String, f64)>;
+
+/// A feature class's computation on one region.
+type ClassFn = fn(&Roi, &Settings) -> ClassFeatures;
+
+/// The feature classes radscore computes, by PyRadiomics class name.
+const REGISTRY: &[(&str, ClassFn)] = &[("firstorder", firstorder::compute)];
+
+/// Names of the implemented feature classes, in registry order.
+pub fn implemented_classes() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|(name, _)| *name)
+}
+
+/// One enabled class, ready to run.
+struct EnabledClass<'p> {
+    name: &'static str,
+    compute: ClassFn,
+    /// Features to report, in output order.
+    features: &'p [&'static str],
+}
+
+/// Extracts every enabled feature of `image` inside `mask`'s region labelled `params.settings.label`.
+///
+/// Steps, as PyRadiomics runs them: image and mask must share a grid (within `geometryTolerance`),
+/// the label must be present, the region must pass `minimumROIDimensions` and `minimumROISize`;
+/// then each enabled class runs on the region cropped to its bounding box. Shape features come
+/// first, then the other classes in document order, each class's features in PyRadiomics' order
+/// (or the order the document lists them).
+pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
+    let settings = &params.settings;
+    let classes = enabled_classes(params)?;
+    check_same_grid(&image.geometry, &mask.geometry, settings.geometry_tolerance).map_err(|e| {
+        if settings.correct_mask {
+            FeatureError::Params {
+                key: "setting.correctMask".into(),
+                message: format!("resampling the mask onto the image grid is not implemented yet: {e}"),
+            }
+        } else {
+            e.into()
+        }
+    })?;
+    let region = label_region(mask, settings.label)?;
+    let roi =
+        Roi::new(&image.voxels, &region, image.geometry.spacing, settings).ok_or(ImagingError::LabelNotFound {
+            label: settings.label,
+            present: Vec::new(),
+        })?;
+    drop(region);
+    check_roi(&roi, settings)?;
+    let mut vector = FeatureVector::new();
+    for image_type in &params.image_types {
+        let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
+            .par_iter()
+            .map(|class| named_features(*image_type, class, &roi, settings))
+            .collect();
+        for features in per_class {
+            vector.extend(features?);
+        }
+    }
+    Ok(vector)
+}
+
+/// Resolves the document's classes against the registry, shape first (PyRadiomics computes shape
+/// before the other classes whatever the document's order).
+fn enabled_classes(params: &Params) -> Result<Vec<EnabledClass<'_>>, FeatureError> {
+    let mut classes = params
+        .classes
+        .iter()
+        .map(|(name, selection)| {
+            let compute = REGISTRY
+                .iter()
+                .find(|(registered, _)| registered == name)
+                .map(|(_, compute)| *compute)
+                .ok_or_else(|| FeatureError::ClassNotImplemented {
+                    class: (*name).to_owned(),
+                    implemented: implemented_classes().collect(),
+                })?;
+            let features = match selection {
+                Some(list) => list.as_slice(),
+                None => feature_class(name).map_or(&[][..], |info| info.features),
+            };
+            Ok(EnabledClass {
+                name,
+                compute,
+                features,
+            })
+        })
+        .collect::<Result<Vec<_>, FeatureError>>()?;
+    classes.sort_by_key(|class| class.name != "shape");
+    Ok(classes)
+}
+
+/// PyRadiomics `imageoperations.checkMask`: never a single voxel, at least `minimumROIDimensions`
+/// axes thicker than one voxel, more than `minimumROISize` voxels.
+fn check_roi(roi: &Roi, settings: &Settings) -> Result<(), FeatureError> {
+    let dimensions = roi.mask.shape().iter().filter(|&&n| n > 1).count();
+    if dimensions == 0 || dimensions < settings.minimum_roi_dimensions {
+        return Err(FeatureError::TooFewDimensions {
+            label: settings.label,
+            dimensions,
+            required: settings.minimum_roi_dimensions.max(1),
+        });
+    }
+    if let Some(minimum) = settings.minimum_roi_size {
+        let voxels = roi.mask.iter().filter(|&&inside| inside).count() as u64;
+        if voxels <= minimum {
+            return Err(FeatureError::TooSmall {
+                label: settings.label,
+                voxels,
+                minimum,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs one class and names its selected features `<image type>_<class>_<feature>`.
+fn named_features(
+    image_type: ImageType,
+    class: &EnabledClass<'_>,
+    roi: &Roi,
+    settings: &Settings,
+) -> Result<FeatureVector, FeatureError> {
+    let computed = (class.compute)(roi, settings);
+    class
+        .features
+        .iter()
+        .map(|&feature| {
+            let value = computed
+                .iter()
+                .find(|(name, _)| *name == feature)
+                .map(|(_, value)| *value)
+                .ok_or(FeatureError::MissingFeature {
+                    class: class.name,
+                    feature,
+                })?;
+            Ok((format!("{}_{}_{feature}", image_type.prefix(), class.name), value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array3;
+
+    use super::*;
+    use crate::features::params::FEATURE_CLASSES;
+    use crate::imaging::Geometry;
+
+    fn geometry(size: [usize; 3]) -> Geometry {
+        Geometry {
+            size,
+            spacing: [1.0, 1.0, 2.0],
+            origin: [0.0; 3],
+            direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        }
+    }
+
+    /// A 4×4×3 ramp image with label 1 on a 2×3×2 block and label 2 on a single voxel.
+    fn phantom() -> (Volume<f64>, Volume<i32>) {
+        let size = [4, 4, 3];
+        let voxels = Array3::from_shape_fn((3, 4, 4), |(z, y, x)| (x * 7 + y * 13 + z * 29) as f64);
+        let labels = Array3::from_shape_fn((3, 4, 4), |(z, y, x)| match (z, y, x) {
+            (0..=1, 1..=3, 1..=2) => 1,
+            (2, 0, 0) => 2,
+            _ => 0,
+        });
+        (
+            Volume {
+                geometry: geometry(size),
+                voxels,
+            },
+            Volume {
+                geometry: geometry(size),
+                voxels: labels,
+            },
+        )
+    }
+
+    #[test]
+    fn every_registered_class_computes_exactly_its_pyradiomics_features_in_order() {
+        let (image, mask) = phantom();
+        let region = label_region(&mask, 1).unwrap();
+        let settings = Settings::default();
+        let roi = Roi::new(&image.voxels, &region, image.geometry.spacing, &settings).unwrap();
+        for (name, compute) in REGISTRY {
+            let info = FEATURE_CLASSES.iter().find(|c| c.name == *name).unwrap();
+            let names: Vec<&str> = compute(&roi, &settings).iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, info.features, "class {name}");
+        }
+    }
+
+    #[test]
+    fn features_are_named_with_image_type_and_class_in_selection_order() {
+        let (image, mask) = phantom();
+        let params = Params::from_yaml_str("featureClass: {firstorder: [Minimum, Mean, Minimum]}").unwrap();
+        let features = extract(&image, &mask, &params).unwrap();
+        let names: Vec<&str> = features.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["original_firstorder_Minimum", "original_firstorder_Mean"]);
+        // Label 1 covers x 1–2, y 1–3, z 0–1: minimum at (1, 1, 0) = 7 + 13.
+        assert_eq!(features[0].1, 20.0);
+    }
+
+    #[test]
+    fn the_label_setting_selects_the_region() {
+        let (image, mask) = phantom();
+        let mut params = Params::default();
+        params.settings.label = 3;
+        let err = extract(&image, &mask, &params).unwrap_err().to_string();
+        assert!(err.contains("label 3") && err.contains("1, 2"), "{err}");
+    }
+
+    #[test]
+    fn a_single_voxel_region_is_refused_like_pyradiomics() {
+        let (image, mask) = phantom();
+        let mut params = Params::default();
+        params.settings.label = 2;
+        params.settings.minimum_roi_dimensions = 1;
+        let err = extract(&image, &mask, &params).unwrap_err();
+        assert!(
+            matches!(err, FeatureError::TooFewDimensions { dimensions: 0, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn minimum_roi_dimensions_and_size_are_enforced() {
+        let (image, mask) = phantom();
+        let mut params = Params::default();
+        params.settings.minimum_roi_dimensions = 3;
+        assert!(extract(&image, &mask, &params).is_ok(), "the block is 3-D");
+        // 12 voxels: PyRadiomics refuses a region whose size is ≤ minimumROISize.
+        params.settings.minimum_roi_size = Some(12);
+        let err = extract(&image, &mask, &params).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FeatureError::TooSmall {
+                    voxels: 12,
+                    minimum: 12,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        params.settings.minimum_roi_size = Some(11);
+        assert!(extract(&image, &mask, &params).is_ok());
+    }
+
+    #[test]
+    fn a_mask_on_another_grid_is_refused() {
+        let (image, mut mask) = phantom();
+        mask.geometry.origin[0] = 0.5;
+        let err = extract(&image, &mask, &Params::default()).unwrap_err();
+        assert!(
+            matches!(err, FeatureError::Imaging(ImagingError::GeometryMismatch { .. })),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn correct_mask_on_another_grid_says_resampling_is_not_implemented() {
+        let (image, mut mask) = phantom();
+        mask.geometry.origin[0] = 0.5;
+        let params = Params::from_yaml_str("setting: {correctMask: true}").unwrap();
+        let err = extract(&image, &mask, &params).unwrap_err().to_string();
+        assert!(err.contains("correctMask"), "{err}");
+    }
+
+    #[test]
+    fn a_known_but_unimplemented_class_is_an_error_naming_it() {
+        let (image, mask) = phantom();
+        let params = Params::from_yaml_str("featureClass: {shape2D: }").unwrap();
+        let err = extract(&image, &mask, &params).unwrap_err().to_string();
+        assert!(err.contains("shape2D") && err.contains("firstorder"), "{err}");
+    }
+}
