@@ -16,7 +16,10 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::model::{ClinicalInput, ClinicalType, ClinicalValue};
+use crate::features::{Params, extract};
+use crate::imaging::{read_image, read_labels};
+use crate::model::train::{TrainError, TrainOptions, TrainingData, train};
+use crate::model::{Artifact, ClinicalInput, ClinicalType, ClinicalValue};
 
 /// File next to `cohort.csv` declaring the clinical columns (a JSON array of [`ClinicalInput`]).
 pub const CLINICAL_SCHEMA_FILE: &str = "clinical_inputs.json";
@@ -65,6 +68,12 @@ pub enum CohortError {
         /// What is wrong.
         message: String,
     },
+    /// The PyRadiomics parameter document is invalid.
+    #[error("radiomics parameters: {0}")]
+    Params(String),
+    /// Model fitting failed.
+    #[error(transparent)]
+    Train(#[from] TrainError),
     /// Feature extraction failed for a patient.
     #[error("patient {patient}: feature extraction failed: {message}")]
     Extraction {
@@ -371,6 +380,49 @@ where
         rows.push(vector.into_iter().map(|(_, v)| v).collect());
     }
     Ok(FeatureTable { names, rows })
+}
+
+/// `radscore train`: reads the cohort, extracts every patient's features with the PyRadiomics
+/// parameter document `params_yaml` (PyRadiomics defaults when `None`), trains, and returns the
+/// artifact with the parameter document embedded.
+pub fn train_cohort(
+    path: &Path,
+    params_yaml: Option<&str>,
+    validation_fraction: f64,
+    split_seed: u64,
+    mut options: TrainOptions,
+) -> Result<Artifact, CohortError> {
+    let document: serde_json::Value = match params_yaml {
+        Some(text) => serde_yaml::from_str(text).map_err(|e| CohortError::Params(e.to_string()))?,
+        None => serde_json::json!({}),
+    };
+    let params = Params::from_document(&document).map_err(|e| CohortError::Params(e.to_string()))?;
+    let cohort = read_cohort(path, validation_fraction, split_seed)?;
+    eprintln!(
+        "radscore: {} patients ({} validation); extracting features",
+        cohort.patients.len(),
+        cohort.patients.iter().filter(|p| p.validation).count()
+    );
+    let table = extract_cohort(&cohort, |image, mask| {
+        let image = read_image(image, &image.display().to_string()).map_err(|e| e.to_string())?;
+        let mask = read_labels(mask, &mask.display().to_string()).map_err(|e| e.to_string())?;
+        extract(&image, &mask, &params).map_err(|e| e.to_string())
+    })?;
+    let n = cohort.patients.len();
+    let features = ndarray::Array2::from_shape_fn((n, table.names.len()), |(i, j)| table.rows[i][j]);
+    let data = TrainingData {
+        patient_ids: cohort.patients.iter().map(|p| p.id.clone()).collect(),
+        feature_names: table.names,
+        features,
+        clinical_inputs: cohort.clinical_inputs.clone(),
+        clinical: cohort.patients.iter().map(|p| p.clinical.clone()).collect(),
+        response: cohort.patients.iter().map(|p| p.response.is_objective()).collect(),
+        validation: cohort.patients.iter().map(|p| p.validation).collect(),
+    };
+    options.radiomics_params = document;
+    options.provenance.insert("split".into(), serde_json::json!(cohort.split_source));
+    eprintln!("radscore: fitting LASSO ({}-fold CV) and logistic models", options.cv.n_folds);
+    Ok(train(&data, &options)?)
 }
 
 #[cfg(test)]

@@ -16,10 +16,11 @@ use super::cv::stratified_folds;
 use super::fit::{FitError, check_design, log1p_exp};
 use super::sigmoid;
 
-/// Coefficients at every λ of a path.
+/// Coefficients at every λ of a path. Like glmnet, a path stops early at the first λ whose fit
+/// does not converge (near-collinear features at tiny λ), keeping the solutions for larger λ.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LassoPath {
-    /// Decreasing penalties.
+    /// Decreasing penalties, as many as converged.
     pub lambdas: Vec<f64>,
     /// Intercept at each λ.
     pub intercepts: Vec<f64>,
@@ -77,7 +78,7 @@ impl Default for CvOptions {
 /// Converged when no coefficient moves more than this (relative to 1 + |β|) in an outer step.
 const TOLERANCE: f64 = 1e-10;
 const MAX_OUTER: usize = 200;
-const MAX_SWEEPS: usize = 100_000;
+const MAX_SWEEPS: usize = 20_000;
 /// glmnet bounds held-out probabilities to [1e-5, 1 − 1e-5] when computing CV deviance
 /// (`cv.lognet`, `prob_min`), so one confident mistake cannot dominate a fold.
 const CV_PROBABILITY_BOUND: f64 = 1e-5;
@@ -125,7 +126,14 @@ pub fn fit_lasso_path(
         coefficients: Vec::with_capacity(lambdas.len()),
     };
     for &lambda in lambdas {
-        state = fit_at(x, &yf, lambda, state)?;
+        state = match fit_at(x, &yf, lambda, state) {
+            Ok(state) => state,
+            Err(FitError::NotConverged { .. }) if !path.intercepts.is_empty() => {
+                path.lambdas.truncate(path.intercepts.len());
+                break;
+            }
+            Err(e) => return Err(e),
+        };
         path.intercepts.push(state.intercept);
         path.coefficients.push(state.beta.clone());
     }
@@ -144,7 +152,7 @@ pub fn cv_lasso(x: ArrayView2<f64>, y: &[bool], names: &[String], options: &CvOp
     }
     let folds = stratified_folds(y, options.n_folds, options.seed)?;
     let lambdas = lambda_sequence(lambda_max(x, y), options.lambda_min_ratio, options.n_lambda);
-    let path = fit_lasso_path(x, y, names, &lambdas)?;
+    let mut path = fit_lasso_path(x, y, names, &lambdas)?;
     let per_fold: Vec<(usize, Vec<f64>)> = (0..options.n_folds)
         .into_par_iter()
         .map(|fold| {
@@ -152,13 +160,19 @@ pub fn cv_lasso(x: ArrayView2<f64>, y: &[bool], names: &[String], options: &CvOp
             let test: Vec<usize> = (0..y.len()).filter(|&i| folds[i] == fold).collect();
             let y_train: Vec<bool> = train.iter().map(|&i| y[i]).collect();
             let fold_path = fit_lasso_path(x.select(Axis(0), &train).view(), &y_train, names, &lambdas)?;
-            let deviances = (0..lambdas.len())
+            let deviances = (0..fold_path.lambdas.len())
                 .map(|k| held_out_deviance(x, y, &test, fold_path.intercepts[k], &fold_path.coefficients[k]))
                 .collect();
             Ok((test.len(), deviances))
         })
         .collect::<Result<_, FitError>>()?;
-    let (cv_deviance, cv_deviance_se) = summarise_folds(&per_fold, lambdas.len());
+    // Compare λs every fit reached (cv.glmnet likewise drops λs missing from some fold).
+    let reached = per_fold.iter().map(|(_, d)| d.len()).fold(path.lambdas.len(), usize::min);
+    path.lambdas.truncate(reached);
+    path.intercepts.truncate(reached);
+    path.coefficients.truncate(reached);
+    let lambdas = path.lambdas.clone();
+    let (cv_deviance, cv_deviance_se) = summarise_folds(&per_fold, reached);
     let index_min = (0..lambdas.len()).fold(0, |best, k| if cv_deviance[k] < cv_deviance[best] { k } else { best });
     let threshold = cv_deviance[index_min] + cv_deviance_se[index_min];
     let index_1se = (0..=index_min).find(|&k| cv_deviance[k] <= threshold).unwrap_or(index_min);
@@ -324,7 +338,8 @@ fn weighted_lasso(x: ArrayView2<f64>, w: &[f64], z: &[f64], lambda: f64, start: 
         residual.iter_mut().for_each(|r| *r -= shift);
         s.intercept += shift;
         max_change = max_change.max(weight_sum / nf * shift * shift);
-        let settled = max_change < 1e-24;
+        // Largest objective decrease of one update, far below the precision of the deviance.
+        let settled = max_change < 1e-20;
         if settled && full_sweep {
             return Ok(s);
         }

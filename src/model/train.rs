@@ -21,7 +21,7 @@ use super::logistic::{LogisticFit, fit_logistic};
 #[non_exhaustive]
 pub enum TrainError {
     /// A fit failed; `stage` says which.
-    #[error("{stage}: {source}")]
+    #[error("{stage} failed")]
     Fit {
         /// The model being fitted.
         stage: String,
