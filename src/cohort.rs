@@ -135,7 +135,11 @@ pub struct Cohort {
 /// Reads `cohort.csv` from a folder (or a CSV path directly). Without a `split` column, a
 /// stratified random split puts `validation_fraction` of patients in validation, seeded by `seed`.
 pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<Cohort, CohortError> {
-    let csv_path = if path.is_dir() { path.join("cohort.csv") } else { path.to_path_buf() };
+    let csv_path = if path.is_dir() {
+        path.join("cohort.csv")
+    } else {
+        path.to_path_buf()
+    };
     let base = csv_path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let file = csv_path.display().to_string();
     let read_error = |e: &dyn std::fmt::Display| CohortError::Read {
@@ -143,19 +147,35 @@ pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<C
         message: e.to_string(),
     };
     let mut reader = csv::Reader::from_path(&csv_path).map_err(|e| read_error(&e))?;
-    let headers: Vec<String> = reader.headers().map_err(|e| read_error(&e))?.iter().map(str::to_owned).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| read_error(&e))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().map_err(|e| read_error(&e))?;
     let column = |name: &str| -> Result<usize, CohortError> {
-        headers.iter().position(|h| h == name).ok_or_else(|| CohortError::MissingColumn {
-            file: file.clone(),
-            column: name.into(),
-        })
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| CohortError::MissingColumn {
+                file: file.clone(),
+                column: name.into(),
+            })
     };
-    let (id_col, image_col, mask_col, response_col) =
-        (column("patient_id")?, column("image")?, column("mask")?, column("response")?);
+    let (id_col, image_col, mask_col, response_col) = (
+        column("patient_id")?,
+        column("image")?,
+        column("mask")?,
+        column("response")?,
+    );
     let split_col = headers.iter().position(|h| h == "split");
-    let clinical_cols: Vec<(usize, &str)> =
-        headers.iter().enumerate().filter(|(_, h)| !RESERVED.contains(&h.as_str())).map(|(i, h)| (i, h.as_str())).collect();
+    let clinical_cols: Vec<(usize, &str)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !RESERVED.contains(&h.as_str()))
+        .map(|(i, h)| (i, h.as_str()))
+        .collect();
 
     let schema_path = base.join(CLINICAL_SCHEMA_FILE);
     let clinical_inputs: Vec<ClinicalInput> = if schema_path.exists() {
@@ -188,7 +208,11 @@ pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<C
         let cell = |c: usize| row.get(c).unwrap_or_default().trim();
         let id = cell(id_col).to_owned();
         let bad = |column: &str, message: String| CohortError::Value {
-            patient: if id.is_empty() { format!("row {}", row_index + 2) } else { id.clone() },
+            patient: if id.is_empty() {
+                format!("row {}", row_index + 2)
+            } else {
+                id.clone()
+            },
             column: column.into(),
             message,
         };
@@ -253,7 +277,10 @@ pub fn stratified_split(y: &[bool], fraction: f64, seed: u64) -> Vec<bool> {
     let validation_positives = ((n_validation * positives) as f64 / n.max(1) as f64).round() as usize;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut validation = vec![false; n];
-    for (class, take) in [(true, validation_positives), (false, n_validation - validation_positives)] {
+    for (class, take) in [
+        (true, validation_positives),
+        (false, n_validation - validation_positives),
+    ] {
         let mut members: Vec<usize> = (0..n).filter(|&i| y[i] == class).collect();
         members.shuffle(&mut rng);
         for &i in members.iter().take(take) {
@@ -290,7 +317,11 @@ fn parse_cell(input: &ClinicalInput, s: &str) -> Result<ClinicalValue, String> {
             }
         }
         ClinicalType::Number | ClinicalType::Integer => {
-            let x: f64 = s.parse().ok().filter(|x: &f64| x.is_finite()).ok_or_else(|| format!("{s:?} is not a number"))?;
+            let x: f64 = s
+                .parse()
+                .ok()
+                .filter(|x: &f64| x.is_finite())
+                .ok_or_else(|| format!("{s:?} is not a number"))?;
             if input.kind == ClinicalType::Integer && x.fract() != 0.0 {
                 return Err(format!("{s:?} is not a whole number"));
             }
@@ -368,7 +399,10 @@ where
             Ok(features)
         })
         .collect::<Result<_, CohortError>>()?;
-    let names: Vec<String> = vectors.first().map(|v| v.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default();
+    let names: Vec<String> = vectors
+        .first()
+        .map(|v| v.iter().map(|(n, _)| n.clone()).collect())
+        .unwrap_or_default();
     let mut rows = Vec::with_capacity(vectors.len());
     for (patient, vector) in cohort.patients.iter().zip(vectors) {
         if vector.len() != names.len() || vector.iter().zip(&names).any(|((a, _), b)| a != b) {
@@ -420,8 +454,13 @@ pub fn train_cohort(
         validation: cohort.patients.iter().map(|p| p.validation).collect(),
     };
     options.radiomics_params = document;
-    options.provenance.insert("split".into(), serde_json::json!(cohort.split_source));
-    eprintln!("radscore: fitting LASSO ({}-fold CV) and logistic models", options.cv.n_folds);
+    options
+        .provenance
+        .insert("split".into(), serde_json::json!(cohort.split_source));
+    eprintln!(
+        "radscore: fitting LASSO ({}-fold CV) and logistic models",
+        options.cv.n_folds
+    );
     Ok(train(&data, &options)?)
 }
 
@@ -452,7 +491,10 @@ mod tests {
         )
         .unwrap();
         let err = read_cohort(dir.path(), 0.2, 1).unwrap_err().to_string();
-        assert!(err.contains("patient B, column age") && err.contains("not a number"), "{err}");
+        assert!(
+            err.contains("patient B, column age") && err.contains("not a number"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -465,7 +507,11 @@ mod tests {
         )
         .unwrap();
         let cohort = read_cohort(dir.path(), 0.25, 9).unwrap();
-        let kinds: Vec<_> = cohort.clinical_inputs.iter().map(|i| (i.name.as_str(), i.kind)).collect();
+        let kinds: Vec<_> = cohort
+            .clinical_inputs
+            .iter()
+            .map(|i| (i.name.as_str(), i.kind))
+            .collect();
         assert_eq!(
             kinds,
             [

@@ -1,6 +1,6 @@
 //! radscore: clinical-radiomic treatment-response scoring.
+pub mod cohort;
 pub mod features;
 pub mod imaging;
 pub mod model;
-pub mod cohort;
 pub mod synth;

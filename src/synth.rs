@@ -116,16 +116,37 @@ pub fn clinical_schema() -> Vec<ClinicalInput> {
         required: true,
     };
     vec![
-        number("age", ClinicalType::Integer, "years", 18.0, 100.0, "Age at treatment start"),
+        number(
+            "age",
+            ClinicalType::Integer,
+            "years",
+            18.0,
+            100.0,
+            "Age at treatment start",
+        ),
         category("sex", &["male", "female"], "Sex"),
         boolean("hbv", "Hepatitis B virus infection"),
-        number("afp", ClinicalType::Number, "ng/mL", 0.0, 1e7, "Serum alpha-fetoprotein"),
+        number(
+            "afp",
+            ClinicalType::Number,
+            "ng/mL",
+            0.0,
+            1e7,
+            "Serum alpha-fetoprotein",
+        ),
         category("albi_grade", &["1", "2", "3"], "Albumin-bilirubin (ALBI) grade"),
         category("child_pugh_class", &["A", "B"], "Child-Pugh class"),
         category("bclc_stage", &["B", "C"], "Barcelona Clinic Liver Cancer stage"),
         boolean("pvtt", "Portal vein tumour thrombus"),
         boolean("extrahepatic_spread", "Extrahepatic spread"),
-        number("tumour_number", ClinicalType::Integer, "count", 1.0, 50.0, "Number of intrahepatic tumours"),
+        number(
+            "tumour_number",
+            ClinicalType::Integer,
+            "count",
+            1.0,
+            50.0,
+            "Number of intrahepatic tumours",
+        ),
         number(
             "largest_diameter",
             ClinicalType::Number,
@@ -239,12 +260,21 @@ fn draw_record(rng: &mut ChaCha8Rng) -> Record {
         pfs_event: false,
     };
     record.linear_predictor = RESPONSE_INTERCEPT
-        + record.covariates().iter().zip(RESPONSE_COEFFICIENTS).map(|(x, (_, b))| x * b).sum::<f64>();
+        + record
+            .covariates()
+            .iter()
+            .zip(RESPONSE_COEFFICIENTS)
+            .map(|(x, (_, b))| x * b)
+            .sum::<f64>();
     let responder = rng.random_bool(sigmoid(record.linear_predictor));
     // CR is rarer (15 of 176 responders in the study) and likelier for a favourable phenotype;
     // SD is 26 of 63 non-responders.
     record.response = if responder {
-        if rng.random_bool(sigmoid(-2.8 + 0.8 * latent)) { "CR" } else { "PR" }
+        if rng.random_bool(sigmoid(-2.8 + 0.8 * latent)) {
+            "CR"
+        } else {
+            "PR"
+        }
     } else if rng.random_bool(sigmoid(-0.35 + 0.5 * latent)) {
         "SD"
     } else {
@@ -311,7 +341,11 @@ fn draw_lesion(rng: &mut ChaCha8Rng, record: &Record, fov: [f64; 3]) -> Lesion {
         texture: (
             70.0 * unfavourable,
             rng.random_range(8.0..16.0),
-            [rng.random_range(0.0..6.3), rng.random_range(0.0..6.3), rng.random_range(0.0..6.3)],
+            [
+                rng.random_range(0.0..6.3),
+                rng.random_range(0.0..6.3),
+                rng.random_range(0.0..6.3),
+            ],
         ),
         necrosis: 0.65 * sigmoid(-1.5 * u - 1.0),
     }
@@ -361,7 +395,8 @@ fn render(rng: &mut ChaCha8Rng, lesion: &Lesion, geometry: &Geometry) -> (Array3
             mask[[k, j, i]] = 1.0;
             let (amplitude, wavelength, phase) = lesion.texture;
             let w = std::f64::consts::TAU / wavelength;
-            let mottle = amplitude * (w * p[0] + phase[0]).sin() * (w * p[1] + phase[1]).sin() * (w * p[2] + phase[2]).cos();
+            let mottle =
+                amplitude * (w * p[0] + phase[0]).sin() * (w * p[1] + phase[1]).sin() * (w * p[2] + phase[2]).cos();
             *value = if rho < lesion.necrosis {
                 0.45 * liver + 0.5 * lesion_noise.sample(rng)
             } else {
@@ -410,7 +445,10 @@ pub fn generate_cohort(out: &Path, options: &SynthOptions) -> Result<(), SynthEr
         )));
     }
     if options.size.iter().any(|&s| s < 8) {
-        return Err(SynthError::Option(format!("volume size {:?} needs at least 8 voxels per axis", options.size)));
+        return Err(SynthError::Option(format!(
+            "volume size {:?} needs at least 8 voxels per axis",
+            options.size
+        )));
     }
     let io = |path: &Path| {
         let path = path.display().to_string();
@@ -433,7 +471,14 @@ pub fn generate_cohort(out: &Path, options: &SynthOptions) -> Result<(), SynthEr
     let schema = clinical_schema();
     header.extend(schema.iter().map(|c| c.name.as_str()));
     header.extend([
-        "response", "os_months", "os_event", "pfs_months", "pfs_event", "split", "image", "mask",
+        "response",
+        "os_months",
+        "os_event",
+        "pfs_months",
+        "pfs_event",
+        "split",
+        "image",
+        "mask",
     ]);
     csv.write_record(&header)?;
     for (index, r) in records.iter().enumerate() {
@@ -472,7 +517,12 @@ pub fn generate_cohort(out: &Path, options: &SynthOptions) -> Result<(), SynthEr
     response_model.insert("intercept", serde_json::json!(RESPONSE_INTERCEPT));
     response_model.insert(
         "coefficients",
-        serde_json::json!(RESPONSE_COEFFICIENTS.iter().map(|(k, v)| (k.to_string(), *v)).collect::<BTreeMap<_, _>>()),
+        serde_json::json!(
+            RESPONSE_COEFFICIENTS
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect::<BTreeMap<_, _>>()
+        ),
     );
     response_model.insert(
         "outcome",
@@ -519,7 +569,14 @@ fn write_patient(out: &Path, index: usize, options: &SynthOptions) -> Result<Rec
     let id = patient_id(index);
     let image_path: PathBuf = out.join("images").join(format!("{id}.nii.gz"));
     let mask_path: PathBuf = out.join("masks").join(format!("{id}.nii.gz"));
-    write_nifti_gz(&image_path, &Volume { geometry: geometry.clone(), voxels: image }, NiftiDatatype::I16)?;
+    write_nifti_gz(
+        &image_path,
+        &Volume {
+            geometry: geometry.clone(),
+            voxels: image,
+        },
+        NiftiDatatype::I16,
+    )?;
     write_nifti_gz(&mask_path, &Volume { geometry, voxels: mask }, NiftiDatatype::U8)?;
     Ok(record)
 }
@@ -542,7 +599,12 @@ mod tests {
         let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         generate_cohort(a.path(), &small(4, 11)).unwrap();
         generate_cohort(b.path(), &small(4, 11)).unwrap();
-        for file in ["cohort.csv", "truth.json", "images/SYN-0003.nii.gz", "masks/SYN-0003.nii.gz"] {
+        for file in [
+            "cohort.csv",
+            "truth.json",
+            "images/SYN-0003.nii.gz",
+            "masks/SYN-0003.nii.gz",
+        ] {
             let read = |d: &tempfile::TempDir| std::fs::read(d.path().join(file)).unwrap();
             assert_eq!(read(&a), read(&b), "{file} differs between runs with one seed");
         }

@@ -12,7 +12,9 @@ use super::fit::FitError;
 /// continuing across classes so fold sizes also differ by at most one.
 pub fn stratified_folds(y: &[bool], k: usize, seed: u64) -> Result<Vec<usize>, FitError> {
     if k < 2 {
-        return Err(FitError::Option(format!("cross-validation needs at least 2 folds, got {k}")));
+        return Err(FitError::Option(format!(
+            "cross-validation needs at least 2 folds, got {k}"
+        )));
     }
     for (class, name) in [(false, "non-responders"), (true, "responders")] {
         let count = y.iter().filter(|&&v| v == class).count();
@@ -62,7 +64,11 @@ mod tests {
         assert_eq!([count(0, false), count(1, false), count(2, false)], [3, 2, 2]);
         assert_eq!([count(0, true), count(1, true), count(2, true)], [1, 2, 2]);
         assert_eq!(folds, stratified_folds(&y, 3, 42).unwrap(), "same seed, same folds");
-        assert_ne!(folds, stratified_folds(&y, 3, 43).unwrap(), "another seed shuffles differently");
+        assert_ne!(
+            folds,
+            stratified_folds(&y, 3, 43).unwrap(),
+            "another seed shuffles differently"
+        );
     }
 
     #[test]

@@ -57,10 +57,16 @@ pub enum FitError {
 pub fn check_design(x: ArrayView2<f64>, y: &[bool], names: &[String]) -> Result<(), FitError> {
     let (n, p) = x.dim();
     if y.len() != n {
-        return Err(FitError::Shape(format!("{n} rows of predictors but {} outcomes", y.len())));
+        return Err(FitError::Shape(format!(
+            "{n} rows of predictors but {} outcomes",
+            y.len()
+        )));
     }
     if names.len() != p {
-        return Err(FitError::Shape(format!("{p} predictor columns but {} names", names.len())));
+        return Err(FitError::Shape(format!(
+            "{p} predictor columns but {} names",
+            names.len()
+        )));
     }
     for ((row, column), &value) in x.indexed_iter() {
         if !value.is_finite() {
@@ -82,7 +88,10 @@ pub fn check_design(x: ArrayView2<f64>, y: &[bool], names: &[String]) -> Result<
 /// first pivot that is not positive (relative to the diagonal's scale).
 pub fn cholesky(a: &Array2<f64>) -> Result<Array2<f64>, usize> {
     let n = a.nrows();
-    let scale = (0..n).map(|i| a[[i, i]].abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let scale = (0..n)
+        .map(|i| a[[i, i]].abs())
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let mut l = Array2::<f64>::zeros((n, n));
     for j in 0..n {
         let mut d = a[[j, j]];
@@ -253,7 +262,10 @@ mod tests {
         // scipy.stats.chi2.sf(x, df), printed with repr().
         for (x, df, want) in CHI2_CASES {
             let got = chi2_sf(x, df);
-            assert!(((got - want) / want).abs() < 1e-12, "x={x} df={df}: got {got}, want {want}");
+            assert!(
+                ((got - want) / want).abs() < 1e-12,
+                "x={x} df={df}: got {got}, want {want}"
+            );
         }
     }
 

@@ -78,7 +78,7 @@ impl Default for CvOptions {
 /// Converged when no coefficient moves more than this (relative to 1 + |β|) in an outer step.
 const TOLERANCE: f64 = 1e-10;
 const MAX_OUTER: usize = 200;
-const MAX_SWEEPS: usize = 20_000;
+const MAX_SWEEPS: usize = 5_000;
 /// glmnet bounds held-out probabilities to [1e-5, 1 − 1e-5] when computing CV deviance
 /// (`cv.lognet`, `prob_min`), so one confident mistake cannot dominate a fold.
 const CV_PROBABILITY_BOUND: f64 = 1e-5;
@@ -89,7 +89,14 @@ pub fn lambda_max(x: ArrayView2<f64>, y: &[bool]) -> f64 {
     let mean_y = y.iter().filter(|&&v| v).count() as f64 / n;
     x.columns()
         .into_iter()
-        .map(|c| (c.iter().zip(y).map(|(x, &y)| x * (f64::from(u8::from(y)) - mean_y)).sum::<f64>() / n).abs())
+        .map(|c| {
+            (c.iter()
+                .zip(y)
+                .map(|(x, &y)| x * (f64::from(u8::from(y)) - mean_y))
+                .sum::<f64>()
+                / n)
+                .abs()
+        })
         .fold(0.0, f64::max)
 }
 
@@ -112,7 +119,9 @@ pub fn fit_lasso_path(
 ) -> Result<LassoPath, FitError> {
     check_design(x, y, names)?;
     if lambdas.iter().any(|l| !(l.is_finite() && *l >= 0.0)) || lambdas.windows(2).any(|w| w[1] > w[0]) {
-        return Err(FitError::Option("λ values must be finite, non-negative and decreasing".into()));
+        return Err(FitError::Option(
+            "λ values must be finite, non-negative and decreasing".into(),
+        ));
     }
     let yf: Vec<f64> = y.iter().map(|&v| f64::from(u8::from(v))).collect();
     let mean_y = yf.iter().sum::<f64>() / yf.len() as f64;
@@ -120,6 +129,8 @@ pub fn fit_lasso_path(
         intercept: (mean_y / (1.0 - mean_y)).ln(),
         beta: vec![0.0; x.ncols()],
     };
+    let null_loss = objective(x, &yf, 0.0, &state);
+    let mut previous_explained = 0.0;
     let mut path = LassoPath {
         lambdas: lambdas.to_vec(),
         intercepts: Vec::with_capacity(lambdas.len()),
@@ -134,8 +145,19 @@ pub fn fit_lasso_path(
             }
             Err(e) => return Err(e),
         };
+        // glmnet also ends the path once a smaller λ explains < 1e-5 more of the deviance
+        // (`fdev`) or ≥ 99.9% of it: the remaining fits change nothing but cost the most.
+        let loss = objective(x, &yf, 0.0, &state);
+        let explained = 1.0 - loss / null_loss;
+        let negligible =
+            path.intercepts.len() > 1 && explained - previous_explained < 1e-5 * explained.max(f64::MIN_POSITIVE);
+        previous_explained = explained;
         path.intercepts.push(state.intercept);
         path.coefficients.push(state.beta.clone());
+        if negligible || explained > 0.999 {
+            path.lambdas.truncate(path.intercepts.len());
+            break;
+        }
     }
     Ok(path)
 }
@@ -167,7 +189,10 @@ pub fn cv_lasso(x: ArrayView2<f64>, y: &[bool], names: &[String], options: &CvOp
         })
         .collect::<Result<_, FitError>>()?;
     // Compare λs every fit reached (cv.glmnet likewise drops λs missing from some fold).
-    let reached = per_fold.iter().map(|(_, d)| d.len()).fold(path.lambdas.len(), usize::min);
+    let reached = per_fold
+        .iter()
+        .map(|(_, d)| d.len())
+        .fold(path.lambdas.len(), usize::min);
     path.lambdas.truncate(reached);
     path.intercepts.truncate(reached);
     path.coefficients.truncate(reached);
@@ -175,7 +200,9 @@ pub fn cv_lasso(x: ArrayView2<f64>, y: &[bool], names: &[String], options: &CvOp
     let (cv_deviance, cv_deviance_se) = summarise_folds(&per_fold, reached);
     let index_min = (0..lambdas.len()).fold(0, |best, k| if cv_deviance[k] < cv_deviance[best] { k } else { best });
     let threshold = cv_deviance[index_min] + cv_deviance_se[index_min];
-    let index_1se = (0..=index_min).find(|&k| cv_deviance[k] <= threshold).unwrap_or(index_min);
+    let index_1se = (0..=index_min)
+        .find(|&k| cv_deviance[k] <= threshold)
+        .unwrap_or(index_min);
     Ok(LassoCv {
         lambda_min: lambdas[index_min],
         lambda_1se: lambdas[index_1se],
@@ -197,7 +224,11 @@ fn summarise_folds(per_fold: &[(usize, Vec<f64>)], n_lambda: usize) -> (Vec<f64>
     (0..n_lambda)
         .map(|l| {
             let mean = per_fold.iter().map(|(w, d)| *w as f64 * d[l]).sum::<f64>() / total;
-            let var = per_fold.iter().map(|(w, d)| *w as f64 * (d[l] - mean).powi(2)).sum::<f64>() / total;
+            let var = per_fold
+                .iter()
+                .map(|(w, d)| *w as f64 * (d[l] - mean).powi(2))
+                .sum::<f64>()
+                / total;
             (mean, (var / (k - 1.0)).sqrt())
         })
         .unzip()
@@ -268,7 +299,12 @@ fn fit_at(x: ArrayView2<f64>, y: &[f64], lambda: f64, mut s: State) -> Result<St
         loop {
             next = State {
                 intercept: s.intercept + t * (proposal.intercept - s.intercept),
-                beta: s.beta.iter().zip(&proposal.beta).map(|(a, b)| a + t * (b - a)).collect(),
+                beta: s
+                    .beta
+                    .iter()
+                    .zip(&proposal.beta)
+                    .map(|(a, b)| a + t * (b - a))
+                    .collect(),
             };
             let value = objective(x, y, lambda, &next);
             if value <= current + 1e-15 * current.abs() || t < 1e-8 {
@@ -325,7 +361,13 @@ fn weighted_lasso(x: ArrayView2<f64>, w: &[f64], z: &[f64], lambda: f64, start: 
                 continue;
             }
             let column = xt.row(j);
-            let gradient = column.iter().zip(w).zip(&residual).map(|((x, w), r)| x * w * r).sum::<f64>() / nf;
+            let gradient = column
+                .iter()
+                .zip(w)
+                .zip(&residual)
+                .map(|((x, w), r)| x * w * r)
+                .sum::<f64>()
+                / nf;
             let updated = soft_threshold(gradient + curvature[j] * s.beta[j], lambda) / curvature[j];
             let delta = updated - s.beta[j];
             if delta != 0.0 {
@@ -368,7 +410,10 @@ mod tests {
         let max = lambda_max(x.view(), &y);
         let path = fit_lasso_path(x.view(), &y, &names, &[max * 1.000_001, max * 0.9]).unwrap();
         assert_eq!(path.coefficients[0], vec![0.0, 0.0]);
-        assert!((path.intercepts[0] - 2f64.ln()).abs() < 1e-12, "intercept-only fit is logit(4/6)");
+        assert!(
+            (path.intercepts[0] - 2f64.ln()).abs() < 1e-12,
+            "intercept-only fit is logit(4/6)"
+        );
         assert_eq!(path.coefficients[1].iter().filter(|b| **b != 0.0).count(), 1);
     }
 }

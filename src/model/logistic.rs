@@ -49,7 +49,13 @@ pub struct LogisticFit {
 impl LogisticFit {
     /// Linear predictor for one row of predictors.
     pub fn linear_predictor(&self, row: &[f64]) -> f64 {
-        self.intercept.estimate + self.coefficients.iter().zip(row).map(|(c, x)| c.estimate * x).sum::<f64>()
+        self.intercept.estimate
+            + self
+                .coefficients
+                .iter()
+                .zip(row)
+                .map(|(c, x)| c.estimate * x)
+                .sum::<f64>()
     }
 }
 
@@ -66,7 +72,9 @@ pub fn fit_logistic(x: ArrayView2<f64>, y: &[bool], names: &[String]) -> Result<
     check_design(x, y, names)?;
     let (n, p) = x.dim();
     if n < p + 2 {
-        return Err(FitError::TooFew(format!("{n} patients for {p} predictors and an intercept")));
+        return Err(FitError::TooFew(format!(
+            "{n} patients for {p} predictors and an intercept"
+        )));
     }
     for (j, column) in x.columns().into_iter().enumerate() {
         let first = column[0];
@@ -82,7 +90,13 @@ pub fn fit_logistic(x: ArrayView2<f64>, y: &[bool], names: &[String]) -> Result<
     let mut beta = vec![0.0; p + 1];
     beta[0] = (mean_y / (1.0 - mean_y)).ln();
     let mut deviance = deviance_of(x, &yf, &beta);
-    let column_name = |k: usize| if k == 0 { "intercept".to_string() } else { names[k - 1].clone() };
+    let column_name = |k: usize| {
+        if k == 0 {
+            "intercept".to_string()
+        } else {
+            names[k - 1].clone()
+        }
+    };
     let mut iterations = 0;
     let mut converged = false;
     while iterations < MAX_ITERATIONS {
@@ -109,7 +123,11 @@ pub fn fit_logistic(x: ArrayView2<f64>, y: &[bool], names: &[String]) -> Result<
             }
             t /= 2.0;
         }
-        let change = beta.iter().zip(&candidate).map(|(a, b)| (a - b).abs() / (1.0 + b.abs())).fold(0.0, f64::max);
+        let change = beta
+            .iter()
+            .zip(&candidate)
+            .map(|(a, b)| (a - b).abs() / (1.0 + b.abs()))
+            .fold(0.0, f64::max);
         beta = candidate;
         let old_deviance = deviance;
         deviance = candidate_deviance;
@@ -210,7 +228,9 @@ fn largest_effect(x: ArrayView2<f64>, beta: &[f64], names: &[String]) -> String 
         .zip(&beta[1..])
         .zip(names)
         .map(|((column, b), name)| {
-            let (lo, hi) = column.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+            let (lo, hi) = column.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
             ((hi - lo) * b.abs(), name)
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -250,8 +270,11 @@ mod tests {
 
     #[test]
     fn logistic_reports_collinear_columns() {
-        let x = Array2::from_shape_vec((6, 2), vec![1.0, 2.0, 2.0, 4.0, 3.0, 6.0, 4.0, 8.0, 5.0, 10.0, 6.0, 12.0])
-            .unwrap();
+        let x = Array2::from_shape_vec(
+            (6, 2),
+            vec![1.0, 2.0, 2.0, 4.0, 3.0, 6.0, 4.0, 8.0, 5.0, 10.0, 6.0, 12.0],
+        )
+        .unwrap();
         let err = fit_logistic(x.view(), &[false, true, false, true, true, false], &names(2)).unwrap_err();
         assert_eq!(err, FitError::Collinear("x1".into()));
     }

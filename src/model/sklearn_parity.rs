@@ -31,7 +31,10 @@ struct L1 {
 }
 
 fn fixture() -> (Fixture, Array2<f64>, Vec<bool>, Vec<String>) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/model/logistic_sklearn.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/model/logistic_sklearn.json"
+    );
     let f: Fixture = serde_json::from_slice(&std::fs::read(path).expect("fixture present")).unwrap();
     let (n, p) = (f.x.len(), f.x[0].len());
     let x = Array2::from_shape_vec((n, p), f.x.concat()).unwrap();
@@ -41,7 +44,11 @@ fn fixture() -> (Fixture, Array2<f64>, Vec<bool>, Vec<String>) {
 }
 
 fn assert_close(what: &str, got: f64, want: f64, tol: f64) {
-    assert!((got - want).abs() <= tol, "{what}: got {got}, want {want}, diff {:e}", (got - want).abs());
+    assert!(
+        (got - want).abs() <= tol,
+        "{what}: got {got}, want {want}, diff {:e}",
+        (got - want).abs()
+    );
 }
 
 #[test]
@@ -51,10 +58,20 @@ fn logistic_matches_sklearn_unpenalised_coefficients_and_numpy_standard_errors()
     let (f, x, y, names) = fixture();
     let fit = fit_logistic(x.view(), &y, &names).unwrap();
     assert_close("intercept", fit.intercept.estimate, f.unpenalised.intercept, 1e-10);
-    assert_close("intercept se", fit.intercept.std_error, f.unpenalised.std_errors[0], 1e-10);
+    assert_close(
+        "intercept se",
+        fit.intercept.std_error,
+        f.unpenalised.std_errors[0],
+        1e-10,
+    );
     for (j, c) in fit.coefficients.iter().enumerate() {
         assert_close(&c.name, c.estimate, f.unpenalised.coefficients[j], 1e-10);
-        assert_close(&format!("{} se", c.name), c.std_error, f.unpenalised.std_errors[j + 1], 1e-10);
+        assert_close(
+            &format!("{} se", c.name),
+            c.std_error,
+            f.unpenalised.std_errors[j + 1],
+            1e-10,
+        );
     }
 }
 
@@ -69,10 +86,19 @@ fn lasso_matches_sklearn_saga_at_every_reference_lambda() {
     let path = fit_lasso_path(x.view(), &y, &names, &lambdas).unwrap();
     for (k, reference) in f.l1.iter().enumerate() {
         let at = format!("λ={:.5}", reference.lambda);
-        assert_close(&format!("{at} intercept"), path.intercepts[k], reference.intercept, 1e-7);
+        assert_close(
+            &format!("{at} intercept"),
+            path.intercepts[k],
+            reference.intercept,
+            1e-7,
+        );
         for (j, (&got, &want)) in path.coefficients[k].iter().zip(&reference.coefficients).enumerate() {
             assert_close(&format!("{at} x{j}"), got, want, 1e-7);
-            assert_eq!(got == 0.0, want == 0.0, "{at} x{j}: zero pattern differs (got {got}, want {want})");
+            assert_eq!(
+                got == 0.0,
+                want == 0.0,
+                "{at} x{j}: zero pattern differs (got {got}, want {want})"
+            );
         }
     }
 }

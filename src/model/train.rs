@@ -100,7 +100,9 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
         || data.response.len() != n
         || data.validation.len() != n
     {
-        return Err(TrainError::Input("patients, features, clinical values and outcomes differ in length".into()));
+        return Err(TrainError::Input(
+            "patients, features, clinical values and outcomes differ in length".into(),
+        ));
     }
     let train_rows: Vec<usize> = (0..n).filter(|&i| !data.validation[i]).collect();
     let y_train: Vec<bool> = train_rows.iter().map(|&i| data.response[i]).collect();
@@ -122,7 +124,9 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
         kept.push((j, mean, sd));
     }
     if kept.is_empty() {
-        return Err(TrainError::Input("no radiomic feature varies across training patients".into()));
+        return Err(TrainError::Input(
+            "no radiomic feature varies across training patients".into(),
+        ));
     }
     let kept_names: Vec<String> = kept.iter().map(|&(j, ..)| data.feature_names[j].clone()).collect();
     let z = Array2::from_shape_fn((n, kept.len()), |(i, k)| {
@@ -155,7 +159,11 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
     let rad_score_intercept = cv.path.intercepts[index];
     let rad_score: Vec<f64> = (0..n)
         .map(|i| {
-            rad_score_intercept + radiomic_features.iter().map(|f| f.coefficient * (data.features[[i, column_of(data, &f.name)]] - f.mean) / f.sd).sum::<f64>()
+            rad_score_intercept
+                + radiomic_features
+                    .iter()
+                    .map(|f| f.coefficient * (data.features[[i, column_of(data, &f.name)]] - f.mean) / f.sd)
+                    .sum::<f64>()
         })
         .collect();
 
@@ -189,8 +197,12 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
         let columns: Vec<Vec<f64>> = retained_columns.iter().map(|c| c.to_vec()).collect();
         Some(fit_logistic(design(&columns, &train_rows).view(), &y_train, &term_names).map_err(at("clinical model"))?)
     };
-    let radiomic_fit = fit_logistic(design(std::slice::from_ref(&rad_score), &train_rows).view(), &y_train, &["rad_score".into()])
-        .map_err(at("radiomic model"))?;
+    let radiomic_fit = fit_logistic(
+        design(std::slice::from_ref(&rad_score), &train_rows).view(),
+        &y_train,
+        &["rad_score".into()],
+    )
+    .map_err(at("radiomic model"))?;
     let mut combined_columns = vec![rad_score.clone()];
     combined_columns.extend(retained_columns.iter().map(|c| c.to_vec()));
     let mut combined_names = vec!["rad_score".to_string()];
@@ -229,12 +241,17 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
     let auc_by_split = |p: &[f64]| {
         let split = |validation: bool| {
             let rows: Vec<usize> = (0..n).filter(|&i| data.validation[i] == validation).collect();
-            auc_mann_whitney(&rows.iter().map(|&i| p[i]).collect::<Vec<_>>(), &rows.iter().map(|&i| data.response[i]).collect::<Vec<_>>())
+            auc_mann_whitney(
+                &rows.iter().map(|&i| p[i]).collect::<Vec<_>>(),
+                &rows.iter().map(|&i| data.response[i]).collect::<Vec<_>>(),
+            )
         };
         json!({"train": split(false), "validation": split(true)})
     };
     let count = |validation: bool, responder: bool| {
-        (0..n).filter(|&i| data.validation[i] == validation && data.response[i] == responder).count()
+        (0..n)
+            .filter(|&i| data.validation[i] == validation && data.response[i] == responder)
+            .count()
     };
     let mut summary = serde_json::Map::new();
     for (k, v) in &options.provenance {
@@ -284,12 +301,17 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
         cutoff,
         training: Value::Object(summary),
     };
-    artifact.validate().map_err(|e| TrainError::Input(format!("the trained artifact is invalid: {e}")))?;
+    artifact
+        .validate()
+        .map_err(|e| TrainError::Input(format!("the trained artifact is invalid: {e}")))?;
     Ok(artifact)
 }
 
 fn column_of(data: &TrainingData, name: &str) -> usize {
-    data.feature_names.iter().position(|n| n == name).expect("selected features come from feature_names")
+    data.feature_names
+        .iter()
+        .position(|n| n == name)
+        .expect("selected features come from feature_names")
 }
 
 fn mean_sd(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
@@ -313,14 +335,20 @@ fn encode_clinical(data: &TrainingData, train_rows: &[usize]) -> Result<Vec<Enco
     for input in &data.clinical_inputs {
         let value = |i: usize| -> Result<&ClinicalValue, TrainError> {
             data.clinical[i].get(&input.name).ok_or_else(|| {
-                TrainError::Input(format!("patient {} has no value for {}", data.patient_ids[i], input.name))
+                TrainError::Input(format!(
+                    "patient {} has no value for {}",
+                    data.patient_ids[i], input.name
+                ))
             })
         };
         let numbers = |center: f64, scale: f64| -> Result<Vec<f64>, TrainError> {
             (0..n)
                 .map(|i| match value(i)? {
                     ClinicalValue::Number(x) => Ok((x - center) / scale),
-                    ClinicalValue::Level(l) => Err(TrainError::Input(format!("{} is numeric but has level {l}", input.name))),
+                    ClinicalValue::Level(l) => Err(TrainError::Input(format!(
+                        "{} is numeric but has level {l}",
+                        input.name
+                    ))),
                 })
                 .collect()
         };
@@ -355,7 +383,11 @@ fn encode_clinical(data: &TrainingData, train_rows: &[usize]) -> Result<Vec<Enco
             ClinicalType::Category => {
                 for level in input.levels.iter().flatten().skip(1) {
                     let column: Vec<f64> = (0..n)
-                        .map(|i| Ok(f64::from(u8::from(matches!(value(i)?, ClinicalValue::Level(l) if l == level)))))
+                        .map(|i| {
+                            Ok(f64::from(u8::from(
+                                matches!(value(i)?, ClinicalValue::Level(l) if l == level),
+                            )))
+                        })
                         .collect::<Result<_, TrainError>>()?;
                     if train_rows.iter().any(|&i| column[i] == 1.0) && train_rows.iter().any(|&i| column[i] == 0.0) {
                         encoded.terms.push(term(Some(level.clone()), 0.0, 1.0));
@@ -402,7 +434,17 @@ pub fn auc_mann_whitney(scores: &[f64], y: &[bool]) -> Option<f64> {
     }
     let wins: f64 = positives
         .iter()
-        .flat_map(|p| negatives.iter().map(move |q| if p > q { 1.0 } else if p == q { 0.5 } else { 0.0 }))
+        .flat_map(|p| {
+            negatives.iter().map(move |q| {
+                if p > q {
+                    1.0
+                } else if p == q {
+                    0.5
+                } else {
+                    0.0
+                }
+            })
+        })
         .sum();
     Some(wins / (positives.len() * negatives.len()) as f64)
 }
@@ -468,8 +510,14 @@ mod tests {
             response.push(rng.random_bool(sigmoid(eta)));
             let mut c = BTreeMap::new();
             c.insert("pvtt".to_string(), ClinicalValue::Number(f64::from(u8::from(pvtt))));
-            c.insert("age".to_string(), ClinicalValue::Number(f64::from(rng.random_range(40..80u8))));
-            c.insert("stage".to_string(), ClinicalValue::Level(if rng.random_bool(0.5) { "B" } else { "C" }.into()));
+            c.insert(
+                "age".to_string(),
+                ClinicalValue::Number(f64::from(rng.random_range(40..80u8))),
+            );
+            c.insert(
+                "stage".to_string(),
+                ClinicalValue::Level(if rng.random_bool(0.5) { "B" } else { "C" }.into()),
+            );
             clinical.push(c);
         }
         let input = |name: &str, kind, levels: Option<Vec<String>>| ClinicalInput {
@@ -514,15 +562,26 @@ mod tests {
         let data = synthetic(300, 5);
         let artifact = train(&data, &options()).unwrap();
         let selected: Vec<&str> = artifact.feature_names().collect();
-        assert!(selected.contains(&"original_firstorder_F0") && selected.contains(&"original_firstorder_F1"), "{selected:?}");
+        assert!(
+            selected.contains(&"original_firstorder_F0") && selected.contains(&"original_firstorder_F1"),
+            "{selected:?}"
+        );
         let auc = artifact.training["auc"]["combined"]["validation"].as_f64().unwrap();
         assert!(auc > 0.8, "validation AUC {auc}");
-        let features: BTreeMap<String, f64> =
-            data.feature_names.iter().cloned().zip(data.features.row(0).iter().copied()).collect();
+        let features: BTreeMap<String, f64> = data
+            .feature_names
+            .iter()
+            .cloned()
+            .zip(data.features.row(0).iter().copied())
+            .collect();
         let prediction = artifact.predict(&features, &data.clinical[0]).unwrap();
         assert!(prediction.probability > 0.0 && prediction.probability < 1.0);
         let json = serde_json::to_vec(&artifact).unwrap();
-        assert_eq!(Artifact::from_json(&json).unwrap(), artifact, "artifact survives a JSON round trip");
+        assert_eq!(
+            Artifact::from_json(&json).unwrap(),
+            artifact,
+            "artifact survives a JSON round trip"
+        );
     }
 
     #[test]
@@ -537,7 +596,10 @@ mod tests {
     fn training_on_a_single_class_names_the_problem() {
         let mut data = synthetic(60, 1);
         data.response.iter_mut().for_each(|r| *r = true);
-        let err = train(&data, &options()).unwrap_err().to_string();
-        assert!(err.contains("single class"), "{err}");
+        let err = train(&data, &options()).unwrap_err();
+        let cause = std::error::Error::source(&err)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(cause.contains("single class"), "{err}: {cause}");
     }
 }
