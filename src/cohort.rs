@@ -393,7 +393,7 @@ where
                 message: e.to_string(),
             })?;
             let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if k % 10 == 0 || k == total {
+            if k.is_multiple_of(10) || k == total {
                 eprintln!("radscore: extracted features for {k}/{total} patients");
             }
             Ok(features)

@@ -215,7 +215,7 @@ pub fn chi2_sf(x: f64, df: u32) -> f64 {
 /// `ln Γ(df/2)` exactly from the factorial identities `Γ(k) = (k−1)!` and `Γ(k + ½) = √π (2k)!/(4ᵏ k!)`.
 fn ln_gamma_half_integer(df: u32) -> f64 {
     let half_pi_ln = 0.5 * std::f64::consts::PI.ln();
-    if df % 2 == 0 {
+    if df.is_multiple_of(2) {
         (1..df / 2).map(|i| f64::from(i).ln()).sum()
     } else {
         let k = df / 2;

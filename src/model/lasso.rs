@@ -77,8 +77,8 @@ impl Default for CvOptions {
 
 /// Converged when no coefficient moves more than this (relative to 1 + |β|) in an outer step.
 const TOLERANCE: f64 = 1e-10;
-const MAX_OUTER: usize = 200;
-const MAX_SWEEPS: usize = 5_000;
+const MAX_OUTER: usize = 50;
+const MAX_SWEEPS: usize = 1_000;
 /// glmnet bounds held-out probabilities to [1e-5, 1 − 1e-5] when computing CV deviance
 /// (`cv.lognet`, `prob_min`), so one confident mistake cannot dominate a fold.
 const CV_PROBABILITY_BOUND: f64 = 1e-5;
@@ -332,7 +332,7 @@ fn fit_at(x: ArrayView2<f64>, y: &[f64], lambda: f64, mut s: State) -> Result<St
 /// set: sweep all columns, then only the non-zero ones until they settle, then all again until a
 /// full sweep changes nothing.
 fn weighted_lasso(x: ArrayView2<f64>, w: &[f64], z: &[f64], lambda: f64, start: &State) -> Result<State, FitError> {
-    let (n, p) = x.dim();
+    let n = x.nrows();
     let nf = n as f64;
     let mut s = start.clone();
     let mut residual: Vec<f64> = (0..n)
@@ -356,8 +356,8 @@ fn weighted_lasso(x: ArrayView2<f64>, w: &[f64], z: &[f64], lambda: f64, start: 
             });
         }
         let mut max_change: f64 = 0.0;
-        for j in 0..p {
-            if (!full_sweep && s.beta[j] == 0.0) || curvature[j] == 0.0 {
+        for (j, &v) in curvature.iter().enumerate() {
+            if (!full_sweep && s.beta[j] == 0.0) || v == 0.0 {
                 continue;
             }
             let column = xt.row(j);
@@ -368,12 +368,12 @@ fn weighted_lasso(x: ArrayView2<f64>, w: &[f64], z: &[f64], lambda: f64, start: 
                 .map(|((x, w), r)| x * w * r)
                 .sum::<f64>()
                 / nf;
-            let updated = soft_threshold(gradient + curvature[j] * s.beta[j], lambda) / curvature[j];
+            let updated = soft_threshold(gradient + v * s.beta[j], lambda) / v;
             let delta = updated - s.beta[j];
             if delta != 0.0 {
                 residual.iter_mut().zip(column).for_each(|(r, x)| *r -= delta * x);
                 s.beta[j] = updated;
-                max_change = max_change.max(curvature[j] * delta * delta);
+                max_change = max_change.max(v * delta * delta);
             }
         }
         let shift = residual.iter().zip(w).map(|(r, w)| r * w).sum::<f64>() / weight_sum;

@@ -201,12 +201,12 @@ fn information_and_score(x: ArrayView2<f64>, y: &[f64], beta: &[f64]) -> (Array2
     let mut information = Array2::zeros((p, p));
     let mut score = vec![0.0; p];
     let mut row = vec![1.0; p];
-    for i in 0..y.len() {
+    for (i, &yi) in y.iter().enumerate() {
         row[1..].iter_mut().zip(x.row(i)).for_each(|(r, v)| *r = *v);
         let prob = sigmoid(eta_of(x, beta, i));
         let w = prob * (1.0 - prob);
         for a in 0..p {
-            score[a] += row[a] * (y[i] - prob);
+            score[a] += row[a] * (yi - prob);
             for b in 0..=a {
                 information[[a, b]] += w * row[a] * row[b];
             }

@@ -117,7 +117,7 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
             continue;
         }
         let (mean, sd) = mean_sd(train_rows.iter().map(|&i| column[i]));
-        if !(sd > 1e-12 * mean.abs().max(1.0)) {
+        if sd.is_nan() || sd <= 1e-12 * mean.abs().max(1.0) {
             dropped.insert(name.clone(), "zero variance in training");
             continue;
         }
