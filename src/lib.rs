@@ -1,7 +1,9 @@
 //! radscore: clinical-radiomic treatment-response scoring.
 pub mod api;
+pub mod cohort;
 pub mod config;
 pub mod features;
 pub mod imaging;
 pub mod model;
 pub mod store;
+pub mod synth;

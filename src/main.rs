@@ -52,7 +52,53 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// Generate a deterministic synthetic cohort: NIfTI image + mask per patient, cohort.csv,
+    /// clinical_inputs.json and truth.json (the generator's true coefficients).
+    SynthCohort {
+        /// Number of patients.
+        #[arg(long, default_value_t = 239)]
+        n: usize,
+        /// Random seed; the same seed gives identical files.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Output folder (created).
+        #[arg(long)]
+        out: PathBuf,
+        /// Share of patients in the validation split (default: the study's 48/239).
+        #[arg(long, default_value_t = STUDY_VALIDATION_FRACTION)]
+        validation_fraction: f64,
+    },
+    /// Train the clinical-radiomic model on a cohort and write its artifact (JSON).
+    Train {
+        /// Cohort folder holding cohort.csv (or the CSV itself).
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Artifact to write, e.g. models/NAME.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// PyRadiomics parameter file (YAML); PyRadiomics' defaults when absent.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Model name (default: the output file's stem).
+        #[arg(long)]
+        name: Option<String>,
+        /// Model version.
+        #[arg(long, default_value = "1.0.0")]
+        version: String,
+        /// Validation share when cohort.csv has no split column (default: the study's 48/239).
+        #[arg(long, default_value_t = STUDY_VALIDATION_FRACTION)]
+        validation_fraction: f64,
+        /// Seed of the split (when cohort.csv has none) and of the CV folds.
+        #[arg(long, default_value_t = 20_260_101)]
+        seed: u64,
+        /// Univariable screening threshold for clinical variables.
+        #[arg(long, default_value_t = 0.1)]
+        screening_p: f64,
+    },
 }
+
+/// The study's validation share: 48 of 239 patients.
+const STUDY_VALIDATION_FRACTION: f64 = 48.0 / 239.0;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
@@ -106,6 +152,74 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Json => println!("{}", radscore::features::to_json(&features)),
                 Format::Csv => print!("{}", radscore::features::to_csv(&features)?),
             }
+        }
+        Command::SynthCohort {
+            n,
+            seed,
+            out,
+            validation_fraction,
+        } => {
+            let options = radscore::synth::SynthOptions {
+                n,
+                seed,
+                validation_fraction,
+                ..Default::default()
+            };
+            radscore::synth::generate_cohort(&out, &options)?;
+            eprintln!("radscore: wrote {n} synthetic patients to {}", out.display());
+        }
+        Command::Train {
+            cohort,
+            out,
+            params,
+            name,
+            version,
+            validation_fraction,
+            seed,
+            screening_p,
+        } => {
+            let params_text = params
+                .as_ref()
+                .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read params file {}", p.display())))
+                .transpose()?;
+            let name = match name {
+                Some(name) => name,
+                None => out
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .context("--out has no file name; pass --name")?
+                    .to_owned(),
+            };
+            let mut provenance = std::collections::BTreeMap::new();
+            provenance.insert("cohort".to_string(), serde_json::json!(cohort.display().to_string()));
+            provenance.insert(
+                "params_file".to_string(),
+                serde_json::json!(params.as_ref().map(|p| p.display().to_string())),
+            );
+            let options = radscore::model::train::TrainOptions {
+                name,
+                version,
+                intended_use: radscore::model::train::RESEARCH_USE_ONLY.into(),
+                radiomics_params: serde_json::Value::Null,
+                cv: radscore::model::lasso::CvOptions {
+                    seed,
+                    ..Default::default()
+                },
+                screening_p,
+                provenance,
+            };
+            let artifact =
+                radscore::cohort::train_cohort(&cohort, params_text.as_deref(), validation_fraction, seed, options)?;
+            let mut json = serde_json::to_vec_pretty(&artifact).context("failed to format the artifact")?;
+            json.push(b'\n');
+            std::fs::write(&out, json).with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "radscore: wrote {} ({} radiomic features, {} combined-model terms, cutoff {:.4})",
+                out.display(),
+                artifact.radiomic_features.len(),
+                artifact.combined_model.terms.len(),
+                artifact.cutoff
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

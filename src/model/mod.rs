@@ -1,14 +1,22 @@
-//! The clinical-radiomic model: its serialized artifact, how it scores a patient, and how it is trained.
+//! The clinical-radiomic model: its serialized artifact, how it scores a patient, how it is trained
+//! and evaluated.
 
 pub mod artifact;
+pub mod cv;
 pub mod evaluation;
+pub mod fit;
+pub mod lasso;
+pub mod logistic;
+pub mod registry;
 pub mod report;
+#[cfg(test)]
+mod sklearn_parity;
 pub mod stats;
+pub mod train;
 
 pub use artifact::{
     Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, LogisticModel, ModelError,
     Prediction, RadiomicFeature, RiskGroup, Term, sigmoid,
 };
-pub mod registry;
-
+pub use fit::FitError;
 pub use registry::{LoadedModel, Registry, RegistryError};
