@@ -569,11 +569,7 @@ fn write_patient(out: &Path, index: usize, options: &SynthOptions) -> Result<Rec
     let id = patient_id(index);
     let image_path: PathBuf = out.join("images").join(format!("{id}.nii.gz"));
     let mask_path: PathBuf = out.join("masks").join(format!("{id}.nii.gz"));
-    write_nifti_gz(
-        &image_path,
-        &Volume::new(geometry.clone(), image),
-        NiftiDatatype::I16,
-    )?;
+    write_nifti_gz(&image_path, &Volume::new(geometry.clone(), image), NiftiDatatype::I16)?;
     write_nifti_gz(&mask_path, &Volume::new(geometry, mask), NiftiDatatype::U8)?;
     Ok(record)
 }

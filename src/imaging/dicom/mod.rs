@@ -22,8 +22,8 @@ pub use header::DicomFile;
 use header::{SliceHeader, is_non_image, slice_header};
 pub use pixels::{StoredFrames, read_stored_frames};
 
-use super::{PixelType, Volume};
 use super::archive::{ZipLimits, extract_zip, is_zip};
+use super::{PixelType, Volume};
 
 /// Which series of a multi-series input to read.
 #[derive(Debug, Clone, Default)]
@@ -235,7 +235,11 @@ fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vo
         values.extend(pixels::rescaled(stored, slice.rescale));
     }
     let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| unreadable(&slices[0].file.name, e))?;
-    Ok(Volume { geometry, voxels, pixel_type })
+    Ok(Volume {
+        geometry,
+        voxels,
+        pixel_type,
+    })
 }
 
 #[cfg(test)]
