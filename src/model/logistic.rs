@@ -5,10 +5,9 @@
 use ndarray::{Array2, ArrayView2};
 use serde::Serialize;
 
-use super::fit::{
-    FitError, Z_975, check_design, cholesky, cholesky_inverse, cholesky_solve, log1p_exp, normal_two_sided_p,
-};
+use super::fit::{FitError, check_design, cholesky, cholesky_inverse, cholesky_solve, log1p_exp};
 use super::sigmoid;
+use super::stats::{Z_95, two_sided_normal_p};
 
 /// One estimated coefficient with its Wald inference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,10 +167,10 @@ fn wald(name: String, estimate: f64, std_error: f64) -> Coefficient {
         estimate,
         std_error,
         z,
-        p_value: normal_two_sided_p(z),
+        p_value: two_sided_normal_p(z),
         odds_ratio: estimate.exp(),
-        odds_ratio_ci_low: (estimate - Z_975 * std_error).exp(),
-        odds_ratio_ci_high: (estimate + Z_975 * std_error).exp(),
+        odds_ratio_ci_low: (estimate - Z_95 * std_error).exp(),
+        odds_ratio_ci_high: (estimate + Z_95 * std_error).exp(),
     }
 }
 
@@ -298,6 +297,6 @@ mod tests {
         let se = (1.0 / 8.0 + 1.0 / 2.0 + 1.0 / 3.0 + 1.0 / 7.0_f64).sqrt();
         assert!((c.std_error - se).abs() < 1e-10, "{} vs {se}", c.std_error);
         assert!((fit.intercept.estimate - (3.0_f64 / 7.0).ln()).abs() < 1e-10);
-        assert!((c.odds_ratio_ci_low - (c.estimate - Z_975 * se).exp()).abs() < 1e-12);
+        assert!((c.odds_ratio_ci_low - (c.estimate - Z_95 * se).exp()).abs() < 1e-12);
     }
 }

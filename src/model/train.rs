@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use super::artifact::{
     Artifact, ClinicalInput, ClinicalType, ClinicalValue, FORMAT, LogisticModel, RadiomicFeature, Term, sigmoid,
 };
-use super::fit::{FitError, chi2_sf};
+use super::fit::FitError;
 use super::lasso::{CvOptions, LassoCv, cv_lasso};
 use super::logistic::{LogisticFit, fit_logistic};
+use super::stats::chi2_sf;
 
 /// Why training failed.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +177,7 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
         let fit = fit_logistic(design(&variable.columns, &train_rows).view(), &y_train, &names);
         match fit {
             Ok(fit) => {
-                let p = chi2_sf(fit.null_deviance - fit.deviance, variable.terms.len() as u32);
+                let p = chi2_sf(fit.null_deviance - fit.deviance, variable.terms.len() as f64);
                 let keep = p < options.screening_p;
                 if keep {
                     retained.push(variable);
