@@ -84,6 +84,32 @@ pub struct Artifact {
     pub cutoff: f64,
     /// How the model was trained and how it performed.
     pub training: Value,
+    /// Training-cohort Kaplan–Meier medians per risk group, returned with every prediction; absent in
+    /// artifacts trained before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_group_survival: Option<RiskGroupSurvival>,
+}
+
+/// Training-cohort survival of each risk group under this artifact's cutoff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskGroupSurvival {
+    /// Patients whose probability is below the cutoff.
+    pub high: GroupSurvival,
+    /// Patients whose probability is at or above the cutoff.
+    pub low: GroupSurvival,
+}
+
+/// Kaplan–Meier medians of one risk group; `None` when the curve never falls to 0.5 (median not reached).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSurvival {
+    /// Training patients in the group.
+    pub n: usize,
+    /// Median overall survival in months.
+    pub median_os_months: Option<f64>,
+    /// Median progression-free survival in months.
+    pub median_pfs_months: Option<f64>,
 }
 
 /// One radiomic feature of the rad-score.

@@ -15,8 +15,8 @@ pub mod stats;
 pub mod train;
 
 pub use artifact::{
-    Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, LogisticModel, ModelError,
-    Prediction, RadiomicFeature, RiskGroup, Term, sigmoid,
+    Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, GroupSurvival, LogisticModel,
+    ModelError, Prediction, RadiomicFeature, RiskGroup, RiskGroupSurvival, Term, sigmoid,
 };
 pub use fit::FitError;
 pub use registry::{LoadedModel, Registry, RegistryError};

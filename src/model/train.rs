@@ -301,6 +301,7 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
         },
         cutoff,
         training: Value::Object(summary),
+        risk_group_survival: None,
     };
     artifact
         .validate()
