@@ -39,9 +39,13 @@ enum Command {
         /// Image volume (NIfTI-1 or NRRD).
         #[arg(long)]
         image: PathBuf,
-        /// Label mask on the image's grid.
+        /// Mask: a label volume on the image's grid (NIfTI/NRRD), a DICOM SEG or an RTSTRUCT.
         #[arg(long)]
         mask: PathBuf,
+        /// SEG segment or RTSTRUCT ROI to use, by name or number (default: the segment numbered
+        /// `label`; an RTSTRUCT's only ROI).
+        #[arg(long)]
+        roi: Option<String>,
         /// PyRadiomics parameter file (YAML); PyRadiomics' defaults when absent.
         #[arg(long)]
         params: Option<PathBuf>,
@@ -122,7 +126,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect { file, series_uid } => {
-            let volume = read_any_image(&file, series_uid)?;
+            let (volume, _) = read_any_image(&file, series_uid)?;
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
@@ -130,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Extract {
             image,
             mask,
+            roi,
             params,
             label,
             format,
@@ -145,8 +150,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
-            let image = read_any_image(&image, None)?;
-            let mask = radscore::imaging::read_labels(&mask, &mask.display().to_string())?;
+            let (image, series) = read_any_image(&image, None)?;
+            let select = radscore::imaging::MaskSelection {
+                label: params.settings.label,
+                roi,
+            };
+            let mask =
+                radscore::imaging::read_mask(&image, series.as_ref(), &mask, &mask.display().to_string(), &select)?;
             let features = radscore::features::extract(&image, &mask, &params)?;
             match format {
                 Format::Json => println!("{}", radscore::features::to_json(&features)),
@@ -238,11 +248,15 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
     })
 }
 
-/// A NIfTI/NRRD volume, or a DICOM series when the path is a folder, a zip or a DICOM file.
+/// A NIfTI/NRRD volume, or a DICOM series (with its identifiers) when the path is a folder, a zip
+/// or a DICOM file.
 fn read_any_image(
     path: &std::path::Path,
     series_uid: Option<String>,
-) -> anyhow::Result<radscore::imaging::Volume<f64>> {
+) -> anyhow::Result<(
+    radscore::imaging::Volume<f64>,
+    Option<radscore::imaging::dicom::SeriesIdentity>,
+)> {
     use radscore::imaging::{archive, dicom};
     let name = path.display().to_string();
     let is_dicom = path.is_dir()
@@ -250,8 +264,9 @@ fn read_any_image(
         || dicom::is_dicom_file(path).with_context(|| format!("{name}: cannot read"))?;
     if is_dicom {
         let select = dicom::SeriesSelection { series_uid };
-        Ok(dicom::read_dicom_input(path, &select, &archive::ZipLimits::default())?)
+        let series = dicom::read_dicom_series(path, &select, &archive::ZipLimits::default())?;
+        Ok((series.volume, Some(series.identity)))
     } else {
-        Ok(radscore::imaging::read_image(path, &name)?)
+        Ok((radscore::imaging::read_image(path, &name)?, None))
     }
 }

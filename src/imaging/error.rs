@@ -77,6 +77,19 @@ pub enum ImagingError {
         /// The mask's geometry.
         mask: Box<Geometry>,
     },
+    /// A DICOM mask could not be read or placed on the image.
+    #[error(transparent)]
+    Dicom(#[from] super::dicom::DicomError),
+    /// An ROI was named for a mask that has none (a NIfTI/NRRD label volume).
+    #[error(
+        "{file}: roi {roi:?} names a region of a DICOM SEG or RTSTRUCT, but this mask is a label volume; choose its region by label"
+    )]
+    RoiNotApplicable {
+        /// The input's name.
+        file: String,
+        /// The ROI requested.
+        roi: String,
+    },
     /// The requested label does not occur in the mask.
     #[error("label {label} is not present in the mask; labels present: {}", describe_labels(.present))]
     LabelNotFound {

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod dicom;
 mod error;
 mod mask;
+mod mask_file;
 mod nifti;
 mod nrrd;
 mod read;
@@ -16,6 +17,7 @@ mod volume;
 
 pub use error::ImagingError;
 pub use mask::{check_same_grid, label_region};
+pub use mask_file::{MaskSelection, read_mask};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{Voxel, read_image, read_labels};
 pub use resample::{Interpolator, OutputCast, resample_image, resample_labels, roi_resampling_grid};

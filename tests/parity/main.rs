@@ -3,6 +3,7 @@
 //! `../shared/reference` or frozen fixtures made by scripts/reference.
 
 mod dicom;
+mod dicom_masks;
 mod features;
 mod filters;
 mod geometry;

@@ -1,4 +1,4 @@
-use super::SeriesSummary;
+use super::{MaskRegion, SeriesSummary};
 use crate::imaging::archive::ArchiveError;
 
 /// Why a DICOM input could not be turned into a volume.
@@ -143,6 +143,153 @@ pub enum DicomError {
         /// The unsupported feature.
         what: String,
     },
+    /// A DICOM file given as a mask is neither a SEG nor an RTSTRUCT.
+    #[error("{file}: not a DICOM SEG or RTSTRUCT mask (SOPClassUID {sop_class}, Modality {modality})")]
+    NotAMask {
+        /// The input's name.
+        file: String,
+        /// The file's SOPClassUID.
+        sop_class: String,
+        /// The file's Modality.
+        modality: String,
+    },
+    /// The requested segment number is not in the SEG.
+    #[error("{file}: segment {segment} is not in the SEG; segments present (number \"label\"): {}", describe_regions(.present))]
+    SegmentNotFound {
+        /// The input's name.
+        file: String,
+        /// The requested segment: the `roi` (SegmentLabel or number) or else the `label` setting.
+        segment: String,
+        /// Every segment, number and label.
+        present: Vec<MaskRegion>,
+    },
+    /// The requested ROI is not in the RTSTRUCT.
+    #[error("{file}: ROI {roi:?} is not in the RTSTRUCT; ROIs present (number \"name\"): {}", describe_regions(.present))]
+    RoiNotFound {
+        /// The input's name.
+        file: String,
+        /// The requested ROI name or number.
+        roi: String,
+        /// Every ROI, number and name.
+        present: Vec<MaskRegion>,
+    },
+    /// The RTSTRUCT holds several ROIs and none was chosen.
+    #[error("{file}: the RTSTRUCT holds {} ROIs; choose one by roi (name or number): {}", .present.len(), describe_regions(.present))]
+    RoiNotChosen {
+        /// The input's name.
+        file: String,
+        /// Every ROI, number and name.
+        present: Vec<MaskRegion>,
+    },
+    /// The chosen ROI or segment has no closed contour or frame to fill.
+    #[error("{file}: {region} holds no closed contour or frame")]
+    EmptyRegion {
+        /// The input's name.
+        file: String,
+        /// The ROI or segment, as `ROI 2 "ring"`.
+        region: String,
+    },
+    /// The mask's frame of reference is not the image's, so its positions mean nothing on it.
+    #[error("{file}: the mask's FrameOfReferenceUID {mask} is not the image's {image}")]
+    OtherFrameOfReference {
+        /// The input's name.
+        file: String,
+        /// The mask's FrameOfReferenceUID.
+        mask: String,
+        /// The image's FrameOfReferenceUID.
+        image: String,
+    },
+    /// The mask was drawn on another series.
+    #[error("{file}: the mask references series {}, not the image series {image}", .referenced.join(", "))]
+    OtherSeries {
+        /// The input's name.
+        file: String,
+        /// SeriesInstanceUIDs the mask references.
+        referenced: Vec<String>,
+        /// The image's SeriesInstanceUID.
+        image: String,
+    },
+    /// The mask's planes are not the image's (orientation or pixel spacing differ).
+    #[error("{file}: {attribute} {found} does not match the image grid ({expected})")]
+    MaskGridMismatch {
+        /// The input's name.
+        file: String,
+        /// The DICOM keyword.
+        attribute: &'static str,
+        /// The mask's value.
+        found: String,
+        /// The image's value.
+        expected: String,
+    },
+    /// A SEG frame's position is not a voxel position of the image.
+    #[error(
+        "{file}: frame {frame} at ImagePositionPatient ({:.6}, {:.6}, {:.6}) is not on the image grid: {distance:.6} mm from the nearest voxel centre (tolerance {tolerance:.6} mm)",
+        .position[0], .position[1], .position[2]
+    )]
+    FrameOffGrid {
+        /// The input's name.
+        file: String,
+        /// Frame number (1-based, as in the file).
+        frame: usize,
+        /// The frame's ImagePositionPatient, mm.
+        position: [f64; 3],
+        /// Distance to the nearest voxel centre, mm.
+        distance: f64,
+        /// Allowed distance, mm.
+        tolerance: f64,
+    },
+    /// A SEG frame, or part of it, lies outside the image.
+    #[error(
+        "{file}: frame {frame} at ImagePositionPatient ({:.6}, {:.6}, {:.6}) covers voxels outside the image (first voxel at index x={}, y={}, z={}; image size {:?})",
+        .position[0], .position[1], .position[2], .index[0], .index[1], .index[2], .size
+    )]
+    FrameOutsideImage {
+        /// The input's name.
+        file: String,
+        /// Frame number (1-based).
+        frame: usize,
+        /// The frame's ImagePositionPatient, mm.
+        position: [f64; 3],
+        /// Voxel index of the frame's first pixel.
+        index: [i64; 3],
+        /// The image's size (x, y, z).
+        size: [usize; 3],
+    },
+    /// An RTSTRUCT contour does not lie in one slice plane of the image.
+    #[error(
+        "{file}: contour {contour} of {region} is not on a slice plane of the image: point ({:.6}, {:.6}, {:.6}) is {distance:.6} mm from slice {slice} (tolerance {tolerance:.6} mm)",
+        .point[0], .point[1], .point[2]
+    )]
+    ContourOffPlane {
+        /// The input's name.
+        file: String,
+        /// The ROI, as `ROI 3 "off-plane"`.
+        region: String,
+        /// Contour number within the ROI (1-based, in file order).
+        contour: usize,
+        /// The offending point, mm.
+        point: [f64; 3],
+        /// The slice index whose plane is nearest to the contour's first point.
+        slice: i64,
+        /// Distance from that slice plane, mm.
+        distance: f64,
+        /// Allowed distance, mm.
+        tolerance: f64,
+    },
+    /// An RTSTRUCT contour lies in a plane beyond the image's first or last slice.
+    #[error("{file}: contour {contour} of {region} lies on slice {slice}, outside the image's {slices} slices")]
+    ContourOutsideImage {
+        /// The input's name.
+        file: String,
+        /// The ROI, as `ROI 3 "off-plane"`.
+        region: String,
+        /// Contour number within the ROI (1-based).
+        contour: usize,
+        /// The slice index of its plane.
+        slice: i64,
+        /// Number of slices in the image.
+        slices: usize,
+    },
     /// The pixel data could not be decoded.
     #[error("{file}: cannot decode pixel data ({transfer_syntax}): {message}")]
     Decode {
@@ -153,6 +300,13 @@ pub enum DicomError {
         /// What the decoder reported.
         message: String,
     },
+}
+
+fn describe_regions(regions: &[MaskRegion]) -> String {
+    if regions.is_empty() {
+        return "none".into();
+    }
+    regions.iter().map(MaskRegion::to_string).collect::<Vec<_>>().join(", ")
 }
 
 fn describe_series(series: &[SeriesSummary]) -> String {

@@ -11,7 +11,7 @@ use crate::imaging::Geometry;
 /// missing slice or an interleaved second stack.
 const GAP_TOLERANCE: f64 = 0.01;
 /// Orientation cosines written to six decimals agree to this.
-const ORIENTATION_TOLERANCE: f64 = 1e-4;
+pub(crate) const ORIENTATION_TOLERANCE: f64 = 1e-4;
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [

@@ -28,6 +28,8 @@ pub struct DicomFile {
 pub(crate) struct SliceHeader {
     pub file: DicomFile,
     pub series_uid: String,
+    pub study_uid: Option<String>,
+    pub frame_of_reference_uid: Option<String>,
     pub modality: String,
     pub description: String,
     pub rows: usize,
@@ -59,6 +61,11 @@ pub(crate) fn text(obj: &InMemDicomObject, tag: dicom_core::Tag) -> Option<Strin
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }
 
+/// The items of a sequence attribute; none when it is absent.
+pub(crate) fn items(obj: &InMemDicomObject, tag: dicom_core::Tag) -> &[InMemDicomObject] {
+    obj.get(tag).and_then(|e| e.items()).unwrap_or(&[])
+}
+
 /// The numbers of a DS/IS/US attribute (backslash-separated), checked to be `N` finite values.
 pub(crate) fn numbers<const N: usize>(
     obj: &InMemDicomObject,
@@ -66,6 +73,25 @@ pub(crate) fn numbers<const N: usize>(
     attribute: &'static str,
     file: &str,
 ) -> Result<Option<[f64; N]>, DicomError> {
+    let Some(parsed) = number_list(obj, tag, attribute, file)? else {
+        return Ok(None);
+    };
+    let count = parsed.len();
+    parsed.try_into().map(Some).map_err(|_| DicomError::InvalidAttribute {
+        file: file.into(),
+        attribute,
+        value: text(obj, tag).unwrap_or_default(),
+        reason: format!("expected {N} value(s), found {count}"),
+    })
+}
+
+/// Every number of a DS/IS/US attribute (backslash-separated), checked to be finite.
+pub(crate) fn number_list(
+    obj: &InMemDicomObject,
+    tag: dicom_core::Tag,
+    attribute: &'static str,
+    file: &str,
+) -> Result<Option<Vec<f64>>, DicomError> {
     let Some(value) = text(obj, tag) else {
         return Ok(None);
     };
@@ -83,11 +109,7 @@ pub(crate) fn numbers<const N: usize>(
     if let Some(bad) = parsed.iter().find(|v| !v.is_finite()) {
         return Err(invalid(format!("{bad} is not finite")));
     }
-    let count = parsed.len();
-    parsed
-        .try_into()
-        .map(Some)
-        .map_err(|_| invalid(format!("expected {N} value(s), found {count}")))
+    Ok(Some(parsed))
 }
 
 fn positive_count(
@@ -141,6 +163,8 @@ pub(crate) fn slice_header(obj: &InMemDicomObject, file: &DicomFile) -> Result<S
     Ok(SliceHeader {
         file: file.clone(),
         series_uid,
+        study_uid: text(obj, tags::STUDY_INSTANCE_UID),
+        frame_of_reference_uid: text(obj, tags::FRAME_OF_REFERENCE_UID),
         modality: text(obj, tags::MODALITY).unwrap_or_default(),
         description: text(obj, tags::SERIES_DESCRIPTION).unwrap_or_default(),
         rows,

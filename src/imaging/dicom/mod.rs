@@ -8,6 +8,9 @@ mod error;
 mod geometry;
 mod header;
 mod pixels;
+mod placement;
+mod rtstruct;
+mod seg;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +26,7 @@ use header::{SliceHeader, is_non_image, slice_header};
 pub use pixels::{StoredFrames, read_stored_frames};
 
 use super::archive::{ZipLimits, extract_zip, is_zip};
-use super::{PixelType, Volume};
+use super::{Geometry, MaskSelection, PixelType, Volume};
 
 /// Which series of a multi-series input to read.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +58,41 @@ impl std::fmt::Display for SeriesSummary {
     }
 }
 
+/// A segment of a SEG or an ROI of an RTSTRUCT, as listed when the requested one is absent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MaskRegion {
+    /// SegmentNumber or ROINumber.
+    pub number: i64,
+    /// SegmentLabel or ROIName.
+    pub name: String,
+}
+
+impl std::fmt::Display for MaskRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:?}", self.number, self.name)
+    }
+}
+
+/// The identifiers that tie a mask (SEG, RTSTRUCT) to the image series it was drawn on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesIdentity {
+    /// StudyInstanceUID, when present.
+    pub study_uid: Option<String>,
+    /// SeriesInstanceUID.
+    pub series_uid: String,
+    /// FrameOfReferenceUID, when present.
+    pub frame_of_reference_uid: Option<String>,
+}
+
+/// An image series read into a volume, with the identifiers masks are checked against.
+#[derive(Debug, Clone)]
+pub struct DicomSeries {
+    /// The voxels and their geometry.
+    pub volume: Volume<f64>,
+    /// Which series (and frame of reference) the volume is.
+    pub identity: SeriesIdentity,
+}
+
 /// Reads one image series from `files` (each named by its path in errors).
 pub fn read_series(files: &[PathBuf], select: &SeriesSelection) -> Result<Volume<f64>, DicomError> {
     let named: Vec<DicomFile> = files
@@ -64,7 +102,7 @@ pub fn read_series(files: &[PathBuf], select: &SeriesSelection) -> Result<Volume
             name: path.display().to_string(),
         })
         .collect();
-    read_named_series(&named, select)
+    read_named_series(&named, select).map(|series| series.volume)
 }
 
 /// Reads one image series from a folder, a zip archive or a single DICOM file.
@@ -72,6 +110,11 @@ pub fn read_series(files: &[PathBuf], select: &SeriesSelection) -> Result<Volume
 /// A zip is extracted, within `limits`, into a temporary folder that is removed before returning;
 /// errors name its entries, not temporary paths.
 pub fn read_dicom_input(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<Volume<f64>, DicomError> {
+    read_dicom_series(path, select, limits).map(|series| series.volume)
+}
+
+/// [`read_dicom_input`], keeping the series' identifiers for checking a SEG or RTSTRUCT mask.
+pub fn read_dicom_series(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<DicomSeries, DicomError> {
     let name = path.display().to_string();
     if path.is_dir() {
         return read_named_series(&find_dicom_files(path, &name)?, select);
@@ -96,6 +139,44 @@ pub fn read_dicom_input(path: &Path, select: &SeriesSelection, limits: &ZipLimit
         select,
     )
 }
+
+/// Reads a DICOM SEG or RTSTRUCT `path` (named `name` in errors) as a label mask on `image`'s grid.
+///
+/// `select.roi` names the segment (SegmentLabel) or ROI (ROIName), or gives its number; without it
+/// a SEG gives segment number `select.label` and an RTSTRUCT its only ROI. RTSTRUCT contours are
+/// rasterised with the even-odd rule. The chosen voxels hold `select.label`, everything else 0, so
+/// the result is used like a NIfTI mask with that label. When `series` is given, a mask drawn on
+/// another series or frame of reference is rejected.
+pub fn read_dicom_mask(
+    path: &Path,
+    name: &str,
+    image: &Geometry,
+    series: Option<&SeriesIdentity>,
+    select: &MaskSelection,
+) -> Result<Volume<i32>, DicomError> {
+    let obj = dicom_object::open_file(path).map_err(|e| unreadable(name, e))?;
+    let sop_class = header::text(&obj, tags::SOP_CLASS_UID).unwrap_or_default();
+    match sop_class.as_str() {
+        SEGMENTATION_STORAGE => seg::seg_mask(&obj, name, image, series, select),
+        RT_STRUCTURE_SET_STORAGE => rtstruct::rtstruct_mask(&obj, name, image, series, select),
+        _ => Err(DicomError::NotAMask {
+            file: name.into(),
+            sop_class,
+            modality: header::text(&obj, tags::MODALITY).unwrap_or_default(),
+        }),
+    }
+}
+
+/// The region named `wanted`: by name first, then by number.
+fn find_region<'r>(regions: &'r [MaskRegion], wanted: &str) -> Option<&'r MaskRegion> {
+    regions.iter().find(|r| r.name == wanted).or_else(|| {
+        let number = wanted.trim().parse::<i64>().ok()?;
+        regions.iter().find(|r| r.number == number)
+    })
+}
+
+const SEGMENTATION_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.66.4";
+const RT_STRUCTURE_SET_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.481.3";
 
 /// True when the file has the DICOM Part 10 preamble ("DICM" at byte 128).
 pub fn is_dicom_file(path: &Path) -> std::io::Result<bool> {
@@ -200,7 +281,7 @@ fn choose_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vec<Sl
     }
 }
 
-fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Volume<f64>, DicomError> {
+fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<DicomSeries, DicomError> {
     let mut slices = choose_series(files, select)?;
     if let Some(multi) = slices.iter().find(|s| s.frames > 1) {
         return Err(DicomError::Unsupported {
@@ -235,10 +316,18 @@ fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vo
         values.extend(pixels::rescaled(stored, slice.rescale));
     }
     let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| unreadable(&slices[0].file.name, e))?;
-    Ok(Volume {
-        geometry,
-        voxels,
-        pixel_type,
+    let first = &slices[0];
+    Ok(DicomSeries {
+        volume: Volume {
+            geometry,
+            voxels,
+            pixel_type,
+        },
+        identity: SeriesIdentity {
+            study_uid: first.study_uid.clone(),
+            series_uid: first.series_uid.clone(),
+            frame_of_reference_uid: first.frame_of_reference_uid.clone(),
+        },
     })
 }
 
