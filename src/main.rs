@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use radscore::imaging::archive::ZipLimits;
 
 #[derive(Parser)]
 #[command(
@@ -122,7 +123,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect { file, series_uid } => {
-            let volume = read_any_image(&file, series_uid)?;
+            let volume = radscore::imaging::read_image_any(&file, series_uid.as_deref(), &ZipLimits::default())?;
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
@@ -145,7 +146,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
-            let image = read_any_image(&image, None)?;
+            let image = radscore::imaging::read_image_any(&image, None, &ZipLimits::default())?;
             let mask = radscore::imaging::read_labels(&mask, &mask.display().to_string())?;
             let features = radscore::features::extract(&image, &mask, &params)?;
             match format {
@@ -236,22 +237,4 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
         tracing::info!(port = app.port(), "listening");
         app.run_until_stopped().await.context("server failed")
     })
-}
-
-/// A NIfTI/NRRD volume, or a DICOM series when the path is a folder, a zip or a DICOM file.
-fn read_any_image(
-    path: &std::path::Path,
-    series_uid: Option<String>,
-) -> anyhow::Result<radscore::imaging::Volume<f64>> {
-    use radscore::imaging::{archive, dicom};
-    let name = path.display().to_string();
-    let is_dicom = path.is_dir()
-        || archive::is_zip(path).with_context(|| format!("{name}: cannot read"))?
-        || dicom::is_dicom_file(path).with_context(|| format!("{name}: cannot read"))?;
-    if is_dicom {
-        let select = dicom::SeriesSelection { series_uid };
-        Ok(dicom::read_dicom_input(path, &select, &archive::ZipLimits::default())?)
-    } else {
-        Ok(radscore::imaging::read_image(path, &name)?)
-    }
 }

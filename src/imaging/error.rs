@@ -1,4 +1,5 @@
 use super::Geometry;
+use super::dicom::DicomError;
 
 /// Why a volume could not be read or used.
 ///
@@ -77,6 +78,9 @@ pub enum ImagingError {
         /// The mask's geometry.
         mask: Box<Geometry>,
     },
+    /// A DICOM input (folder, zip or file) could not be read as one image series.
+    #[error(transparent)]
+    Dicom(Box<DicomError>),
     /// The requested label does not occur in the mask.
     #[error("label {label} is not present in the mask; labels present: {}", describe_labels(.present))]
     LabelNotFound {
@@ -85,6 +89,12 @@ pub enum ImagingError {
         /// Non-zero labels that do occur.
         present: Vec<i32>,
     },
+}
+
+impl From<DicomError> for ImagingError {
+    fn from(e: DicomError) -> ImagingError {
+        ImagingError::Dicom(Box::new(e))
+    }
 }
 
 fn describe_labels(labels: &[i32]) -> String {

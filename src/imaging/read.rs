@@ -6,6 +6,8 @@ use std::path::Path;
 
 use ndarray::Array3;
 
+use super::archive::{ZipLimits, is_zip};
+use super::dicom::{SeriesSelection, is_dicom_file, read_dicom_input};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
 use super::samples::decode_samples;
@@ -39,6 +41,36 @@ pub fn read_image(path: &Path, name: &str) -> Result<Volume<f64>, ImagingError> 
         index,
         value,
     })
+}
+
+/// Reads an image of any supported kind: a DICOM series when `path` is a folder, a zip (extracted
+/// within `limits`) or a DICOM Part 10 file, otherwise a NIfTI/NRRD volume. `series_uid` chooses
+/// the series of a multi-series DICOM input; it is an error for a NIfTI/NRRD volume. Errors name
+/// the input by its path.
+pub fn read_image_any(path: &Path, series_uid: Option<&str>, limits: &ZipLimits) -> Result<Volume<f64>, ImagingError> {
+    let name = path.display().to_string();
+    if is_dicom_input(path)? {
+        let select = SeriesSelection {
+            series_uid: series_uid.map(str::to_owned),
+        };
+        return Ok(read_dicom_input(path, &select, limits)?);
+    }
+    if series_uid.is_some() {
+        return Err(ImagingError::Unsupported {
+            file: name,
+            what: "series_uid on a NIfTI/NRRD volume (it selects a DICOM series)".into(),
+        });
+    }
+    read_image(path, &name)
+}
+
+/// True when `path` is read as DICOM: a folder, a zip archive or a DICOM Part 10 file.
+pub fn is_dicom_input(path: &Path) -> Result<bool, ImagingError> {
+    let io = |source| ImagingError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    Ok(path.is_dir() || is_zip(path).map_err(io)? || is_dicom_file(path).map_err(io)?)
 }
 
 /// Reads a label mask (same formats) into integer labels; a non-integer value is an error.

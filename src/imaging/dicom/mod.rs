@@ -7,6 +7,7 @@
 mod error;
 mod geometry;
 mod header;
+mod identity;
 mod pixels;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use serde::Serialize;
 pub use error::DicomError;
 pub use header::DicomFile;
 use header::{SliceHeader, is_non_image, slice_header};
+pub use identity::{SeriesIdentity, series_identity};
 pub use pixels::{StoredFrames, read_stored_frames};
 
 use super::archive::{ZipLimits, extract_zip, is_zip};
