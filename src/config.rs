@@ -3,7 +3,8 @@
 //!
 //! The keys are flat so each environment variable is just `RADSCORE_` + the key in upper case
 //! (`RADSCORE_DATABASE_URL`), the names issue 2 promises; nested sections would have forced
-//! `RADSCORE_DATABASE__URL`-style names on operators.
+//! `RADSCORE_DATABASE__URL`-style names on operators. The one section, `[privacy]`, holds the UID
+//! salt, whose variable is `RADSCORE_UID_SALT`.
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
@@ -11,8 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Env, Format, Serialized, Toml};
 use serde::Deserialize;
+
+use crate::imaging::archive::ZipLimits;
 
 /// The defaults, compiled in so the binary runs from any working directory.
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -28,7 +31,19 @@ const KEYS: &[&str] = &[
     "max_concurrent_extractions",
     "log_format",
     "log_level",
+    "model_reload_secs",
+    "zip_max_total_bytes",
+    "zip_max_entries",
+    "zip_max_ratio",
 ];
+
+/// The environment variable of `privacy.uid_salt`. Read as raw text rather than through figment's
+/// value parsing, which would turn a salt such as `[1,2]` or `true` into an array or a bool.
+const UID_SALT_VAR: &str = "RADSCORE_UID_SALT";
+
+/// Shortest accepted configured salt: a guessable salt would let anyone holding the database
+/// confirm a known UID by hashing it.
+const MIN_SALT_CHARS: usize = 16;
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +75,40 @@ struct RawSettings {
     max_concurrent_extractions: u64,
     log_format: String,
     log_level: String,
+    model_reload_secs: u64,
+    zip_max_total_bytes: u64,
+    zip_max_entries: u64,
+    zip_max_ratio: f64,
+    #[serde(default)]
+    privacy: RawPrivacy,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivacy {
+    uid_salt: Option<String>,
+}
+
+/// A configuration value that is never printed: `Debug` shows `Secret(***)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// How log lines are written.
@@ -92,6 +141,14 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// tracing filter directive (`RADSCORE_LOG_LEVEL`), e.g. `info` or `radscore=debug`.
     pub log_level: String,
+    /// How often the model folder is checked for changed artifacts (`RADSCORE_MODEL_RELOAD_SECS`;
+    /// 0 in the file means never: reload then only on SIGHUP or `POST /v1/admin/reload`).
+    pub model_reload: Option<Duration>,
+    /// Bounds on a zipped DICOM upload (`RADSCORE_ZIP_MAX_TOTAL_BYTES`, `_ENTRIES`, `_RATIO`).
+    pub zip_limits: ZipLimits,
+    /// Salt of the stored StudyInstanceUID/SeriesInstanceUID hashes (`privacy.uid_salt`,
+    /// `RADSCORE_UID_SALT`); when absent the service generates one and keeps it in the database.
+    pub uid_salt: Option<Secret>,
 }
 
 impl Settings {
@@ -106,7 +163,11 @@ impl Settings {
             })?;
             figment = figment.merge(Toml::string(&text));
         }
-        Settings::from_figment(figment.merge(Env::prefixed("RADSCORE_").only(KEYS)))
+        figment = figment.merge(Env::prefixed("RADSCORE_").only(KEYS));
+        if let Ok(salt) = std::env::var(UID_SALT_VAR) {
+            figment = figment.merge(Serialized::default("privacy.uid_salt", salt));
+        }
+        Settings::from_figment(figment)
     }
 
     /// Extracts and validates settings from any figment (used by [`Settings::load`] and tests).
@@ -164,6 +225,19 @@ impl Settings {
             "pretty" => LogFormat::Pretty,
             other => return Err(invalid("log_format", format!("{other:?} is not json or pretty"))),
         };
+        let zip_limits = zip_limits(&raw)?;
+        let uid_salt = match raw.privacy.uid_salt {
+            None => None,
+            Some(salt) if salt.chars().count() < MIN_SALT_CHARS => {
+                return Err(invalid(
+                    "privacy.uid_salt",
+                    format!(
+                        "is shorter than {MIN_SALT_CHARS} characters (the value is not shown); use a long random string, or leave it unset to have one generated"
+                    ),
+                ));
+            }
+            Some(salt) => Some(Secret(salt)),
+        };
         Ok(Settings {
             bind,
             database_url: raw.database_url,
@@ -174,8 +248,38 @@ impl Settings {
             max_concurrent_extractions,
             log_format,
             log_level: raw.log_level,
+            model_reload: (raw.model_reload_secs > 0).then(|| Duration::from_secs(raw.model_reload_secs)),
+            zip_limits,
+            uid_salt,
         })
     }
+}
+
+fn zip_limits(raw: &RawSettings) -> Result<ZipLimits, ConfigError> {
+    let invalid = |key, message: String| ConfigError::Invalid { key, message };
+    if raw.zip_max_total_bytes == 0 {
+        return Err(invalid("zip_max_total_bytes", "must be positive".into()));
+    }
+    let max_entries = usize::try_from(raw.zip_max_entries)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| {
+            invalid(
+                "zip_max_entries",
+                format!("{} is not a positive count", raw.zip_max_entries),
+            )
+        })?;
+    if !(raw.zip_max_ratio.is_finite() && raw.zip_max_ratio >= 1.0) {
+        return Err(invalid(
+            "zip_max_ratio",
+            format!("{} is not a ratio of at least 1", raw.zip_max_ratio),
+        ));
+    }
+    Ok(ZipLimits {
+        max_total_bytes: raw.zip_max_total_bytes,
+        max_entries,
+        max_ratio: raw.zip_max_ratio,
+    })
 }
 
 #[cfg(test)]
@@ -200,6 +304,9 @@ mod tests {
             assert_eq!(s.request_timeout, Duration::from_secs(120));
             assert_eq!(s.max_concurrent_extractions.get(), 2);
             assert_eq!(s.log_format, LogFormat::Json);
+            assert_eq!(s.zip_limits, ZipLimits::default());
+            assert_eq!(s.model_reload, Some(Duration::from_secs(30)));
+            assert_eq!(s.uid_salt, None);
             Ok(())
         });
     }
@@ -238,6 +345,10 @@ mod tests {
             ("RADSCORE_MAX_BODY_BYTES", "0", "max_body_bytes"),
             ("RADSCORE_LOG_FORMAT", "xml", "log_format"),
             ("RADSCORE_MAX_BODY_BYTES", "lots", "max_body_bytes"),
+            ("RADSCORE_ZIP_MAX_RATIO", "0.5", "zip_max_ratio"),
+            ("RADSCORE_ZIP_MAX_ENTRIES", "0", "zip_max_entries"),
+            ("RADSCORE_ZIP_MAX_TOTAL_BYTES", "0", "zip_max_total_bytes"),
+            ("RADSCORE_UID_SALT", "short", "privacy.uid_salt"),
         ];
         for (var, value, key) in cases {
             Jail::expect_with(|jail| {
@@ -250,6 +361,30 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn the_uid_salt_comes_from_the_privacy_section_or_its_variable_verbatim_and_is_never_printed() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "radscore.toml",
+                "model_reload_secs = 0\n[privacy]\nuid_salt = \"file-salt-0123456789\"\n",
+            )?;
+            let s = Settings::load(Some(Path::new("radscore.toml"))).expect("settings load");
+            assert_eq!(s.uid_salt, Some(Secret::new("file-salt-0123456789")));
+            assert_eq!(s.model_reload, None);
+            // Text figment would parse as an array or a bool stays text.
+            for salt in ["[1, 2, 3, 4, 5, 6, 7, 8]", "true-true-true-true"] {
+                jail.set_env("RADSCORE_UID_SALT", salt);
+                let s = Settings::load(Some(Path::new("radscore.toml"))).expect("settings load");
+                assert_eq!(s.uid_salt.as_ref().map(Secret::expose), Some(salt));
+                assert!(!format!("{s:?}").contains(salt), "Debug prints the salt");
+            }
+            jail.set_env("RADSCORE_ZIP_MAX_ENTRIES", "10");
+            let s = Settings::load(None).expect("settings load");
+            assert_eq!(s.zip_limits.max_entries, 10);
+            Ok(())
+        });
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use radscore::imaging::archive::ZipLimits;
 
 #[derive(Parser)]
 #[command(
@@ -126,7 +127,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect { file, series_uid } => {
-            let (volume, _) = read_any_image(&file, series_uid)?;
+            let volume = radscore::imaging::read_image_any(&file, &series(series_uid), &ZipLimits::default())?.volume;
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
@@ -150,14 +151,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
-            let (image, series) = read_any_image(&image, None)?;
+            let image = radscore::imaging::read_image_any(&image, &series(None), &ZipLimits::default())?;
             let select = radscore::imaging::MaskSelection {
                 label: params.settings.label,
                 roi,
             };
-            let mask =
-                radscore::imaging::read_mask(&image, series.as_ref(), &mask, &mask.display().to_string(), &select)?;
-            let features = radscore::features::extract(&image, &mask, &params)?;
+            let mask = radscore::imaging::read_mask(
+                &image.volume,
+                image.series.as_ref(),
+                &mask,
+                &mask.display().to_string(),
+                &select,
+            )?;
+            let features = radscore::features::extract(&image.volume, &mask, &params)?;
             match format {
                 Format::Json => println!("{}", radscore::features::to_json(&features)),
                 Format::Csv => print!("{}", radscore::features::to_csv(&features)?),
@@ -248,25 +254,7 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
     })
 }
 
-/// A NIfTI/NRRD volume, or a DICOM series (with its identifiers) when the path is a folder, a zip
-/// or a DICOM file.
-fn read_any_image(
-    path: &std::path::Path,
-    series_uid: Option<String>,
-) -> anyhow::Result<(
-    radscore::imaging::Volume<f64>,
-    Option<radscore::imaging::dicom::SeriesIdentity>,
-)> {
-    use radscore::imaging::{archive, dicom};
-    let name = path.display().to_string();
-    let is_dicom = path.is_dir()
-        || archive::is_zip(path).with_context(|| format!("{name}: cannot read"))?
-        || dicom::is_dicom_file(path).with_context(|| format!("{name}: cannot read"))?;
-    if is_dicom {
-        let select = dicom::SeriesSelection { series_uid };
-        let series = dicom::read_dicom_series(path, &select, &archive::ZipLimits::default())?;
-        Ok((series.volume, Some(series.identity)))
-    } else {
-        Ok((radscore::imaging::read_image(path, &name)?, None))
-    }
+/// The DICOM series choice of `--series-uid`.
+fn series(series_uid: Option<String>) -> radscore::imaging::dicom::SeriesSelection {
+    radscore::imaging::dicom::SeriesSelection { series_uid }
 }

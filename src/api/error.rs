@@ -5,8 +5,11 @@ use std::sync::Arc;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::imaging::ImagingError;
+use crate::imaging::archive::ArchiveError;
+use crate::imaging::dicom::DicomError;
 use crate::model::{FieldError, ModelError, RegistryError};
 use crate::store::StoreError;
 
@@ -24,6 +27,20 @@ pub enum Error {
     /// image, empty mask, grid mismatch).
     #[error("{}", describe(.0))]
     Validation(Vec<FieldError>),
+    /// 422 like `Validation`, plus a problem extension member `member` listing what the caller can
+    /// choose from (the image series of a multi-series DICOM upload).
+    #[error("{}", describe(.errors))]
+    Choice {
+        /// The invalid or missing field.
+        errors: Vec<FieldError>,
+        /// Name of the extension member.
+        member: &'static str,
+        /// The choices, as JSON.
+        choices: Value,
+    },
+    /// 409: the request conflicts with the server's files (a model folder that does not load).
+    #[error("{0}")]
+    Conflict(String),
     /// 404: no such prediction, model or route.
     #[error("{0}")]
     NotFound(String),
@@ -59,7 +76,8 @@ impl Error {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Validation(_) | Error::Choice { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Conflict(_) => StatusCode::CONFLICT,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -71,7 +89,8 @@ impl Error {
     fn kind(&self) -> &'static str {
         match self {
             Error::BadRequest(_) => "bad-request",
-            Error::Validation(_) => "validation",
+            Error::Validation(_) | Error::Choice { .. } => "validation",
+            Error::Conflict(_) => "conflict",
             Error::NotFound(_) => "not-found",
             Error::PayloadTooLarge(_) => "payload-too-large",
             Error::Unavailable(_) => "unavailable",
@@ -95,6 +114,9 @@ pub struct Problem {
     /// Invalid fields, for validation problems.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// RFC 7807 extension members (`series` for an ambiguous DICOM upload).
+    #[serde(flatten)]
+    pub extensions: serde_json::Map<String, Value>,
 }
 
 impl Problem {
@@ -106,6 +128,7 @@ impl Problem {
             status: status.as_u16(),
             detail,
             errors: Vec::new(),
+            extensions: serde_json::Map::new(),
         }
     }
 }
@@ -128,12 +151,21 @@ impl IntoResponse for Error {
         let detail = match &self {
             // The cause may name internals; the log has it, the client gets a generic sentence.
             Error::Internal(_) => "an internal error occurred; the request id identifies it in the logs".into(),
-            Error::Validation(_) => "the request has invalid fields; see errors".into(),
+            Error::Validation(_) | Error::Choice { .. } => "the request has invalid fields; see errors".into(),
             other => other.to_string(),
         };
         let mut problem = Problem::new(status, self.kind(), detail);
-        if let Error::Validation(errors) = &self {
-            problem.errors.clone_from(errors);
+        match &self {
+            Error::Validation(errors) => problem.errors.clone_from(errors),
+            Error::Choice {
+                errors,
+                member,
+                choices,
+            } => {
+                problem.errors.clone_from(errors);
+                problem.extensions.insert((*member).to_owned(), choices.clone());
+            }
+            _ => {}
         }
         let mut response = problem.into_response();
         // Picked up by the logging middleware so each error is logged once, inside the request span.
@@ -168,12 +200,32 @@ impl From<ModelError> for Error {
     }
 }
 
-/// Maps an imaging error while reading the upload `part` (`image` or `mask`) to the field at fault.
+/// Maps an imaging error while reading the upload `part` (`image` or `mask`) to the field at fault;
+/// an ambiguous or unknown DICOM series is a `series_uid` problem listing the series present.
 pub fn imaging_error(part: &str, e: ImagingError) -> Error {
+    if let ImagingError::Dicom(dicom) = &e
+        && let DicomError::AmbiguousSeries { series } | DicomError::SeriesNotFound { series, .. } = dicom.as_ref()
+    {
+        return Error::Choice {
+            errors: vec![FieldError {
+                field: "series_uid".into(),
+                message: e.to_string(),
+            }],
+            member: "series",
+            choices: serde_json::to_value(series).unwrap_or_default(),
+        };
+    }
     let field = match &e {
         ImagingError::GeometryMismatch { .. } => "mask",
         ImagingError::LabelNotFound { .. } => "label",
         _ => part,
     };
     Error::field(field, e.to_string())
+}
+
+/// A rejected zip upload is a problem with the `image` part.
+impl From<ArchiveError> for Error {
+    fn from(e: ArchiveError) -> Error {
+        Error::field("image", e.to_string())
+    }
 }

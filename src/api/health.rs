@@ -35,7 +35,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         .await
         .map_err(|e| Error::Unavailable(format!("database is not reachable: {e}")))?;
     Ok(Json(
-        json!({"status": "ready", "default_model": state.registry.default_selector()}),
+        json!({"status": "ready", "default_model": state.models.current().default_selector()}),
     ))
 }
 

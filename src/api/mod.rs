@@ -8,7 +8,10 @@ mod extraction;
 mod health;
 mod models;
 mod predictions;
+mod privacy;
+mod reload;
 pub mod telemetry;
+mod uploads;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,9 +33,11 @@ use tower_http::trace::TraceLayer;
 
 pub use error::{Error, PROBLEM_JSON, Problem};
 pub use health::OPENAPI_YAML;
+pub use privacy::uid_hash;
+pub use reload::{Models, Reloaded};
 
-use crate::config::Settings;
-use crate::model::{Registry, RegistryError};
+use crate::config::{Secret, Settings};
+use crate::model::RegistryError;
 use crate::store::{Store, StoreError};
 
 /// State shared by every handler. Cheap to clone: everything is behind an `Arc` or is a pool.
@@ -42,10 +47,12 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The prediction store.
     pub store: Store,
-    /// Every loaded model.
-    pub registry: Arc<Registry>,
+    /// Every loaded model, reloadable.
+    pub models: Arc<Models>,
     /// Bounds concurrent extractions: each holds a blocking thread and a volume in memory.
     pub extractions: Arc<Semaphore>,
+    /// Salt of the stored UID hashes (configured, or generated once and kept in the database).
+    pub uid_salt: Arc<Secret>,
 }
 
 /// Why the application cannot start.
@@ -66,6 +73,9 @@ pub enum StartupError {
         /// What is wrong.
         message: String,
     },
+    /// A reload could not run to completion.
+    #[error("{0}")]
+    Reload(String),
     /// The listening socket cannot be opened.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -80,7 +90,13 @@ pub enum StartupError {
 type Route = (Method, &'static str, MethodRouter<AppState>);
 
 fn all_routes() -> Vec<Route> {
-    [predictions::routes(), models::routes(), health::routes()].concat()
+    [
+        predictions::routes(),
+        models::routes(),
+        reload::routes(),
+        health::routes(),
+    ]
+    .concat()
 }
 
 /// The (method, path template) of every route the router serves, in OpenAPI's `{param}` syntax
@@ -189,7 +205,7 @@ async fn log_errors(request: Request, next: Next) -> Response {
         match error.as_ref() {
             Error::Internal(cause) => tracing::error!(status = 500, cause = %cause, "request failed"),
             Error::Unavailable(cause) => tracing::warn!(status = 503, cause = %cause, "dependency unavailable"),
-            Error::Validation(errors) => {
+            Error::Validation(errors) | Error::Choice { errors, .. } => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 tracing::info!(status = 422, fields = ?fields, "invalid request");
             }
@@ -205,6 +221,8 @@ pub struct Application {
     router: Router,
     port: u16,
     store: Store,
+    models: Arc<Models>,
+    model_reload: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -212,15 +230,8 @@ impl Application {
     /// the listener (port 0 picks a free one).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let store = Store::connect(&settings.database_url).await?;
-        let registry = Registry::load_dir(&settings.model_dir, settings.default_model.as_deref())?;
-        for (_, versions) in registry.models() {
-            for m in versions {
-                extraction::model_params(&m.artifact).map_err(|e| StartupError::ModelParams {
-                    model: format!("{}@{}", m.artifact.name, m.artifact.version),
-                    message: e.to_string(),
-                })?;
-            }
-        }
+        let models = Arc::new(Models::load(&settings.model_dir, settings.default_model.as_deref())?);
+        let uid_salt = Arc::new(privacy::resolve_salt(settings.uid_salt.as_ref(), &store).await?);
         let listener = TcpListener::bind(settings.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -234,17 +245,21 @@ impl Application {
                 source,
             })?
             .port();
+        let model_reload = settings.model_reload;
         let state = AppState {
             extractions: Arc::new(Semaphore::new(settings.max_concurrent_extractions.get())),
             settings: Arc::new(settings),
             store: store.clone(),
-            registry: Arc::new(registry),
+            models: Arc::clone(&models),
+            uid_salt,
         };
         Ok(Application {
             listener,
             router: router(state),
             port,
             store,
+            models,
+            model_reload,
         })
     }
 
@@ -259,11 +274,19 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
-    /// Serves until `stop` completes, then shuts down gracefully.
+    /// Serves until `stop` completes, then shuts down gracefully. Meanwhile models reload on
+    /// SIGHUP and, when configured, whenever a poll sees the model folder change.
     pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let mut reloaders = Vec::new();
+        #[cfg(unix)]
+        reloaders.push(tokio::spawn(Arc::clone(&self.models).reload_on_sighup()));
+        if let Some(interval) = self.model_reload {
+            reloaders.push(tokio::spawn(Arc::clone(&self.models).poll(interval)));
+        }
         let result = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(stop)
             .await;
+        reloaders.iter().for_each(tokio::task::JoinHandle::abort);
         self.store.close().await;
         result
     }

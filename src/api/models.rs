@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{AppState, Error, Route};
-use crate::model::{ClinicalInput, LoadedModel};
+use crate::model::{ClinicalInput, LoadedModel, RiskGroupSurvival};
 
 /// Routes of this module.
 pub(super) fn routes() -> Vec<Route> {
@@ -41,6 +41,7 @@ struct VersionSummary {
     research_use_only: bool,
     cutoff: f64,
     training: Value,
+    risk_group_survival: Option<RiskGroupSurvival>,
 }
 
 #[derive(Serialize)]
@@ -63,12 +64,13 @@ fn version_summary(m: &LoadedModel) -> VersionSummary {
         research_use_only: m.artifact.research_use_only,
         cutoff: m.artifact.cutoff,
         training: m.artifact.training.clone(),
+        risk_group_survival: m.artifact.risk_group_survival.clone(),
     }
 }
 
 async fn list_models(State(state): State<AppState>) -> Json<ModelList> {
-    let models = state
-        .registry
+    let registry = state.models.current();
+    let models = registry
         .models()
         .filter_map(|(name, versions)| {
             let latest = versions.last()?;
@@ -82,7 +84,7 @@ async fn list_models(State(state): State<AppState>) -> Json<ModelList> {
         })
         .collect();
     Json(ModelList {
-        default: state.registry.default_selector().to_owned(),
+        default: registry.default_selector().to_owned(),
         models,
     })
 }
@@ -92,10 +94,10 @@ async fn describe_model(
     State(state): State<AppState>,
     Path(selector): Path<String>,
 ) -> Result<Json<ModelDetail>, Error> {
-    let model = state.registry.select(Some(&selector))?;
+    let registry = state.models.current();
+    let model = registry.select(Some(&selector))?;
     let a = &model.artifact;
-    let versions = state
-        .registry
+    let versions = registry
         .versions(&a.name)
         .unwrap_or_default()
         .iter()

@@ -1,4 +1,5 @@
 use super::Geometry;
+use super::dicom::DicomError;
 
 /// Why a volume could not be read or used.
 ///
@@ -77,9 +78,9 @@ pub enum ImagingError {
         /// The mask's geometry.
         mask: Box<Geometry>,
     },
-    /// A DICOM mask could not be read or placed on the image.
+    /// A DICOM input (folder, zip or file) could not be read as one image series.
     #[error(transparent)]
-    Dicom(#[from] super::dicom::DicomError),
+    Dicom(Box<DicomError>),
     /// An ROI was named for a mask that has none (a NIfTI/NRRD label volume).
     #[error(
         "{file}: roi {roi:?} names a region of a DICOM SEG or RTSTRUCT, but this mask is a label volume; choose its region by label"
@@ -98,6 +99,12 @@ pub enum ImagingError {
         /// Non-zero labels that do occur.
         present: Vec<i32>,
     },
+}
+
+impl From<DicomError> for ImagingError {
+    fn from(e: DicomError) -> ImagingError {
+        ImagingError::Dicom(Box::new(e))
+    }
 }
 
 fn describe_labels(labels: &[i32]) -> String {

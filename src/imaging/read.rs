@@ -6,6 +6,8 @@ use std::path::Path;
 
 use ndarray::Array3;
 
+use super::archive::{ZipLimits, is_zip};
+use super::dicom::{SeriesIdentity, SeriesSelection, is_dicom_file, read_dicom_series};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
 use super::samples::decode_samples;
@@ -39,6 +41,49 @@ pub fn read_image(path: &Path, name: &str) -> Result<Volume<f64>, ImagingError> 
         index,
         value,
     })
+}
+
+/// An image read by [`read_image_any`]: the volume and, for DICOM, which series it is.
+#[derive(Debug)]
+pub struct ImageInput {
+    /// The voxels and their geometry.
+    pub volume: Volume<f64>,
+    /// The DICOM series' identifiers (checked against SEG/RTSTRUCT masks); `None` for NIfTI/NRRD.
+    pub series: Option<SeriesIdentity>,
+}
+
+/// Reads an image of any supported kind: a DICOM series when `path` is a folder, a zip (extracted
+/// within `limits`) or a DICOM Part 10 file, otherwise a NIfTI/NRRD volume. `select.series_uid`
+/// chooses the series of a multi-series DICOM input; it is an error for a NIfTI/NRRD volume. Errors
+/// name the input by its path.
+pub fn read_image_any(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<ImageInput, ImagingError> {
+    let name = path.display().to_string();
+    if is_dicom_input(path)? {
+        let series = read_dicom_series(path, select, limits)?;
+        return Ok(ImageInput {
+            volume: series.volume,
+            series: Some(series.identity),
+        });
+    }
+    if select.series_uid.is_some() {
+        return Err(ImagingError::Unsupported {
+            file: name,
+            what: "series_uid on a NIfTI/NRRD volume (it selects a DICOM series)".into(),
+        });
+    }
+    Ok(ImageInput {
+        volume: read_image(path, &name)?,
+        series: None,
+    })
+}
+
+/// True when `path` is read as DICOM: a folder, a zip archive or a DICOM Part 10 file.
+pub fn is_dicom_input(path: &Path) -> Result<bool, ImagingError> {
+    let io = |source| ImagingError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    Ok(path.is_dir() || is_zip(path).map_err(io)? || is_dicom_file(path).map_err(io)?)
 }
 
 /// Reads a label mask (same formats) into integer labels; a non-integer value is an error.

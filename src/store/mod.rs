@@ -65,6 +65,13 @@ pub struct PredictionRecord {
     pub cutoff: f64,
     /// Per-predictor contributions as returned to the caller.
     pub contributions: Value,
+    /// Salted SHA-256 (hex) of the DICOM StudyInstanceUID; `None` for NIfTI/NRRD input.
+    pub study_uid_hash: Option<String>,
+    /// Salted SHA-256 (hex) of the DICOM SeriesInstanceUID; `None` for NIfTI/NRRD input.
+    pub series_uid_hash: Option<String>,
+    /// Training Kaplan–Meier medians of the predicted risk group as returned; `None` when the
+    /// model does not record them.
+    pub risk_group_survival: Option<Value>,
     /// Wall-clock durations of the request's stages.
     pub timings: Timings,
 }
@@ -128,8 +135,10 @@ impl Store {
         sqlx::query(
             "INSERT INTO predictions (id, created_at, model_name, model_version, model_digest, \
              research_use_only, image_sha256, mask_sha256, label, clinical, probability, rad_score, \
-             risk_group, cutoff, contributions, upload_ms, extraction_ms, scoring_ms, total_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             risk_group, cutoff, contributions, upload_ms, extraction_ms, scoring_ms, total_ms, \
+             study_uid_hash, series_uid_hash, risk_group_survival) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22)",
         )
         .bind(r.id.to_string())
         .bind(r.created_at.to_rfc3339_opts(SecondsFormat::Micros, true))
@@ -150,6 +159,9 @@ impl Store {
         .bind(r.timings.extraction_ms)
         .bind(r.timings.scoring_ms)
         .bind(r.timings.total_ms)
+        .bind(r.study_uid_hash.as_deref())
+        .bind(r.series_uid_hash.as_deref())
+        .bind(r.risk_group_survival.as_ref().map(Value::to_string))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -161,12 +173,28 @@ impl Store {
         let row = sqlx::query(
             "SELECT id, created_at, model_name, model_version, model_digest, research_use_only, \
              image_sha256, mask_sha256, label, clinical, probability, rad_score, risk_group, cutoff, \
-             contributions, upload_ms, extraction_ms, scoring_ms, total_ms FROM predictions WHERE id = $1",
+             contributions, upload_ms, extraction_ms, scoring_ms, total_ms, study_uid_hash, series_uid_hash, \
+             risk_group_survival FROM predictions WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| record_from_row(&row)).transpose()
+    }
+
+    /// The service secret `name`, storing `candidate` first when there is none. Whichever process
+    /// stores first wins, so replicas starting together on one database agree on the value.
+    pub async fn secret_or_insert(&self, name: &str, candidate: &str) -> Result<String, StoreError> {
+        sqlx::query("INSERT INTO service_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(candidate)
+            .execute(&self.pool)
+            .await?;
+        let value: String = sqlx::query_scalar("SELECT value FROM service_secrets WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(value)
     }
 }
 
@@ -201,6 +229,12 @@ fn record_from_row(row: &AnyRow) -> Result<PredictionRecord, StoreError> {
         risk_group: row.try_get("risk_group")?,
         cutoff: row.try_get("cutoff")?,
         contributions: json("contributions")?,
+        study_uid_hash: row.try_get("study_uid_hash")?,
+        series_uid_hash: row.try_get("series_uid_hash")?,
+        risk_group_survival: row
+            .try_get::<Option<String>, _>("risk_group_survival")?
+            .map(|text| Value::from_str(&text).map_err(|e| corrupt(format!("risk_group_survival is not JSON: {e}"))))
+            .transpose()?,
         timings: Timings {
             upload_ms: row.try_get("upload_ms")?,
             extraction_ms: row.try_get("extraction_ms")?,

@@ -23,13 +23,36 @@ pub fn model_json() -> Value {
     serde_json::from_str(&text).expect("test model is JSON")
 }
 
-/// Logs are silent unless `TEST_LOG` is set, then they go to the test's stdout.
-fn init_logging(settings: &Settings) {
-    if std::env::var_os("TEST_LOG").is_some() {
-        radscore::api::telemetry::init(settings.log_format, "debug", std::io::stdout);
-    } else {
-        radscore::api::telemetry::init(settings.log_format, "off", std::io::sink);
+/// Every log line of this test binary, at debug level, so a test can check what was logged.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+/// Appends to [`LOGS`]; also echoes to stdout when `TEST_LOG` is set.
+struct CapturedLogs;
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stdout().write_all(bytes)?;
+        }
+        Ok(bytes.len())
     }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged so far by every server of this test binary.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).into_owned()
+}
+
+/// Logs go to [`captured_logs`] (the first server installs the subscriber for the whole binary).
+fn init_logging(settings: &Settings) {
+    radscore::api::telemetry::init(settings.log_format, "debug", || CapturedLogs);
 }
 
 /// Settings from the real configuration, with port 0, a database in `dir` and the test models.

@@ -48,6 +48,10 @@ async fn a_valid_upload_is_scored_stored_and_readable_by_id() {
     assert_eq!(body["model"]["version"], "1.0.0");
     assert!(body["model"]["digest"].as_str().unwrap().starts_with("sha256:"));
     assert_eq!(body["research_use_only"], true);
+    // NIfTI input has no DICOM UIDs to hash; the test model records no survival medians.
+    assert_eq!(body["study_uid_hash"], Value::Null);
+    assert_eq!(body["series_uid_hash"], Value::Null);
+    assert_eq!(body["risk_group_survival"], Value::Null);
 
     // The chain end to end: the Mean the server extracted is the lesion mean of the volume we
     // wrote, and the probability is the model's formula applied to the reported contributions.
@@ -250,6 +254,36 @@ fn cases() -> Vec<Case> {
             form: with_text(full(), "label", "lesion"),
             status: 422,
             fields: &["label"],
+        },
+        Case {
+            description: "a series_uid that is not a UID",
+            form: with_text(full(), "series_uid", "1.2.3; DROP TABLE"),
+            status: 422,
+            fields: &["series_uid"],
+        },
+        Case {
+            description: "a series_uid for a NIfTI volume",
+            form: with_text(full(), "series_uid", "1.2.3"),
+            status: 422,
+            fields: &["image"],
+        },
+        Case {
+            description: "a volume index beyond a 3-D image",
+            form: with_text(full(), "volume", "1"),
+            status: 422,
+            fields: &["volume"],
+        },
+        Case {
+            description: "a volume index that is not a number",
+            form: with_text(full(), "volume", "-1"),
+            status: 422,
+            fields: &["volume"],
+        },
+        Case {
+            description: "an roi for a label-volume mask",
+            form: with_text(full(), "roi", "GTV"),
+            status: 422,
+            fields: &["roi"],
         },
         Case {
             description: "an unknown part",

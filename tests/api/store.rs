@@ -24,6 +24,9 @@ fn record() -> PredictionRecord {
         cutoff: 0.55,
         contributions: serde_json::json!([{"name": "original_firstorder_Mean", "value": 301.25,
             "coefficient": 0.8, "contribution": 1.025, "target": "rad_score"}]),
+        study_uid_hash: Some("5a".repeat(32)),
+        series_uid_hash: Some("e7".repeat(32)),
+        risk_group_survival: Some(serde_json::json!({"n": 12, "median_os_months": 8.5, "median_pfs_months": null})),
         timings: Timings {
             upload_ms: 12,
             extraction_ms: 345,
@@ -52,6 +55,18 @@ async fn round_trips_and_rejects_a_duplicate_whole(store: &Store) {
 
     assert_eq!(store.get_prediction(Uuid::new_v4()).await.unwrap(), None);
     store.ping().await.expect("ping answers");
+
+    // NIfTI input: no UID hashes; a model without medians: no survival.
+    let mut nifti = record();
+    nifti.study_uid_hash = None;
+    nifti.series_uid_hash = None;
+    nifti.risk_group_survival = None;
+    store.insert_prediction(&nifti).await.unwrap();
+    assert_eq!(store.get_prediction(nifti.id).await.unwrap().as_ref(), Some(&nifti));
+
+    // The first stored secret wins; a later candidate does not replace it.
+    assert_eq!(store.secret_or_insert("uid_salt", "first").await.unwrap(), "first");
+    assert_eq!(store.secret_or_insert("uid_salt", "second").await.unwrap(), "first");
 }
 
 #[tokio::test]

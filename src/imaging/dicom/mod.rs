@@ -73,8 +73,9 @@ impl std::fmt::Display for MaskRegion {
     }
 }
 
-/// The identifiers that tie a mask (SEG, RTSTRUCT) to the image series it was drawn on.
-#[derive(Debug, Clone, PartialEq)]
+/// The identifiers that tie a mask (SEG, RTSTRUCT) to the image series it was drawn on; the API
+/// stores only salted hashes of the study and series UIDs.
+#[derive(Clone, PartialEq)]
 pub struct SeriesIdentity {
     /// StudyInstanceUID, when present.
     pub study_uid: Option<String>,
@@ -82,6 +83,13 @@ pub struct SeriesIdentity {
     pub series_uid: String,
     /// FrameOfReferenceUID, when present.
     pub frame_of_reference_uid: Option<String>,
+}
+
+/// Identifiers are patient data: never printed by accident through `{:?}`.
+impl std::fmt::Debug for SeriesIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SeriesIdentity(<redacted>)")
+    }
 }
 
 /// An image series read into a volume, with the identifiers masks are checked against.

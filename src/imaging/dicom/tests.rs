@@ -346,3 +346,35 @@ fn a_folder_is_walked_for_dicom_files_and_other_files_are_skipped() {
     let volume = read_dicom_input(dir.path(), &SeriesSelection::default(), &ZipLimits::default()).unwrap();
     assert_eq!(volume.geometry.size, [3, 2, 2]);
 }
+
+#[test]
+fn series_identity_names_the_chosen_series_and_its_study_and_debug_hides_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, z) in [1.0, 2.0].into_iter().enumerate() {
+        let mut obj = slice("1.2.9", z);
+        put_text(&mut obj, tags::STUDY_INSTANCE_UID, VR::UI, "1.2.7");
+        write(dir.path(), &format!("a_{i}.dcm"), obj);
+    }
+    series(dir.path(), "1.2.8", &[1.0]);
+    let choose = |uid: &str| SeriesSelection {
+        series_uid: Some(uid.into()),
+    };
+
+    let identity =
+        |select: &SeriesSelection| read_dicom_series(dir.path(), select, &ZipLimits::default()).map(|s| s.identity);
+
+    let chosen = identity(&choose("1.2.9")).unwrap();
+    assert_eq!(chosen.series_uid, "1.2.9");
+    assert_eq!(chosen.study_uid.as_deref(), Some("1.2.7"));
+    assert_eq!(format!("{chosen:?}"), "SeriesIdentity(<redacted>)");
+    let without_study = identity(&choose("1.2.8")).unwrap();
+    assert_eq!(
+        (without_study.series_uid.as_str(), without_study.study_uid),
+        ("1.2.8", None)
+    );
+    let err = identity(&SeriesSelection::default()).unwrap_err();
+    assert!(
+        matches!(err, DicomError::AmbiguousSeries { ref series } if series.len() == 2),
+        "{err}"
+    );
+}

@@ -1,0 +1,114 @@
+//! From saved upload parts to volumes: the image (a NIfTI/NRRD volume, one DICOM file, several
+//! DICOM parts, or one zip of a DICOM export) and the mask.
+//!
+//! Everything happens inside the request's temporary folder, zip extraction included, and errors
+//! name files relative to it (`image`, `image/3`, `image/export/IM_0007.dcm`), never by their
+//! temporary path.
+
+use std::path::{Path, PathBuf};
+
+use super::Error;
+use super::error::imaging_error;
+use crate::imaging::archive::{ZipLimits, extract_zip, is_zip};
+use crate::imaging::dicom::{SeriesSelection, is_dicom_file};
+use crate::imaging::{ImageInput, MaskSelection, Volume, read_image_any, read_mask};
+
+/// How the caller chose within the image input.
+#[derive(Debug, Default)]
+pub(super) struct ImageChoice {
+    /// SeriesInstanceUID of a multi-series DICOM input.
+    pub series_uid: Option<String>,
+    /// Volume (frame) index of a 4-D input.
+    pub volume: Option<usize>,
+}
+
+/// Lays the saved image `parts` out as one input below `dir` and returns its path: one part becomes
+/// the file `dir/image`, or, when it is a zip, the folder `dir/image` it is extracted into within
+/// `limits`; several parts (each a DICOM file) become `dir/image/0`, `dir/image/1`, …
+pub(super) fn lay_out_image(dir: &Path, parts: &[PathBuf], limits: &ZipLimits) -> Result<PathBuf, Error> {
+    let io = |e: std::io::Error| Error::Internal(format!("failed to arrange the uploaded image: {e}"));
+    let input = dir.join("image");
+    match parts {
+        [single] if is_zip(single).map_err(io)? => {
+            std::fs::create_dir(&input).map_err(io)?;
+            extract_zip(single, "image", &input, limits)?;
+        }
+        [single] => std::fs::rename(single, &input).map_err(io)?,
+        several => {
+            std::fs::create_dir(&input).map_err(io)?;
+            for (index, part) in several.iter().enumerate() {
+                if !is_dicom_file(part).map_err(io)? {
+                    return Err(Error::field(
+                        "image",
+                        format!(
+                            "part {} of {} is not a DICOM file; send a NIfTI/NRRD volume or a zip as a single image part",
+                            index + 1,
+                            several.len()
+                        ),
+                    ));
+                }
+                std::fs::rename(part, input.join(index.to_string())).map_err(io)?;
+            }
+        }
+    }
+    Ok(input)
+}
+
+/// Reads the laid-out image input and, for DICOM, the identity of the series read.
+pub(super) fn read_uploaded_image(input: &Path, choice: &ImageChoice, limits: &ZipLimits) -> Result<ImageInput, Error> {
+    let select = SeriesSelection {
+        series_uid: choice.series_uid.clone(),
+    };
+    let image = read_image_any(input, &select, limits).map_err(|e| imaging_error("image", e))?;
+    // Every input read today is 3-D: volume 0 is the only one. The 4-D NIfTI/NRRD and multi-frame
+    // readers take `choice.volume` here.
+    if let Some(index) = choice.volume.filter(|&v| v != 0) {
+        return Err(Error::field(
+            "volume",
+            format!("the image holds 1 volume (index 0); {index} is out of range"),
+        ));
+    }
+    Ok(image)
+}
+
+/// Reads the mask part onto the image's grid: a NIfTI/NRRD label volume, a DICOM SEG (segment
+/// `roi`, or number `label`) or an RTSTRUCT (ROI `roi`, rasterised on the image grid).
+pub(super) fn read_uploaded_mask(
+    path: &Path,
+    image: &ImageInput,
+    select: &MaskSelection,
+) -> Result<Volume<i32>, Error> {
+    let field = if select.roi.is_some() && !is_dicom_file(path).unwrap_or(false) {
+        "roi"
+    } else {
+        "mask"
+    };
+    read_mask(&image.volume, image.series.as_ref(), path, "mask", select).map_err(|e| imaging_error(field, e))
+}
+
+/// Rewrites the messages of `error` to name files relative to the request folder `dir`.
+pub(super) fn relative_to(error: Error, dir: &Path) -> Error {
+    let prefix = format!("{}/", dir.display());
+    let strip = |errors: Vec<crate::model::FieldError>| {
+        errors
+            .into_iter()
+            .map(|mut e| {
+                e.message = e.message.replace(&prefix, "");
+                e
+            })
+            .collect()
+    };
+    match error {
+        Error::Validation(errors) => Error::Validation(strip(errors)),
+        Error::Choice {
+            errors,
+            member,
+            choices,
+        } => Error::Choice {
+            errors: strip(errors),
+            member,
+            choices,
+        },
+        other => other,
+    }
+}
