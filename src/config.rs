@@ -263,7 +263,12 @@ fn zip_limits(raw: &RawSettings) -> Result<ZipLimits, ConfigError> {
     let max_entries = usize::try_from(raw.zip_max_entries)
         .ok()
         .filter(|&n| n > 0)
-        .ok_or_else(|| invalid("zip_max_entries", format!("{} is not a positive count", raw.zip_max_entries)))?;
+        .ok_or_else(|| {
+            invalid(
+                "zip_max_entries",
+                format!("{} is not a positive count", raw.zip_max_entries),
+            )
+        })?;
     if !(raw.zip_max_ratio.is_finite() && raw.zip_max_ratio >= 1.0) {
         return Err(invalid(
             "zip_max_ratio",

@@ -257,7 +257,9 @@ fn parse_label(label: Option<&str>) -> Result<i32, Error> {
 fn parse_series_uid(text: Option<&str>) -> Result<Option<String>, Error> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(uid) if uid.len() <= 64 && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.') => Ok(Some(uid.to_owned())),
+        Some(uid) if uid.len() <= 64 && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.') => {
+            Ok(Some(uid.to_owned()))
+        }
         Some(_) => Err(Error::field(
             "series_uid",
             "is not a DICOM UID (digits and dots, at most 64 characters)",
@@ -353,10 +355,14 @@ async fn create_prediction(
     tracing::debug!(features = scored.features, "scored upload");
 
     let prediction = scored.prediction;
-    let survival = model.artifact.risk_group_survival.as_ref().map(|s| match prediction.risk_group {
-        RiskGroup::High => &s.high,
-        RiskGroup::Low => &s.low,
-    });
+    let survival = model
+        .artifact
+        .risk_group_survival
+        .as_ref()
+        .map(|s| match prediction.risk_group {
+            RiskGroup::High => &s.high,
+            RiskGroup::Low => &s.low,
+        });
     let identity = scored.identity.as_ref();
     let record = PredictionRecord {
         id: Uuid::new_v4(),

@@ -124,7 +124,11 @@ impl Models {
                     default: registry.default_selector().to_owned(),
                     models: registry
                         .models()
-                        .flat_map(|(_, versions)| versions.iter().map(|m| format!("{}@{}", m.artifact.name, m.artifact.version)))
+                        .flat_map(|(_, versions)| {
+                            versions
+                                .iter()
+                                .map(|m| format!("{}@{}", m.artifact.name, m.artifact.version))
+                        })
                         .collect(),
                 };
                 *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(registry);

@@ -49,8 +49,11 @@ pub fn dicom_form(images: Vec<Vec<u8>>, mask: &Path) -> Form {
     for (i, image) in images.into_iter().enumerate() {
         form = form.part("image", Part::bytes(image).file_name(format!("IM_{i}.dcm")));
     }
-    form.part("mask", Part::bytes(std::fs::read(mask).unwrap()).file_name("mask.nii.gz"))
-        .text("clinical", clinical().to_string())
+    form.part(
+        "mask",
+        Part::bytes(std::fs::read(mask).unwrap()).file_name("mask.nii.gz"),
+    )
+    .text("clinical", clinical().to_string())
 }
 
 fn read_all(files: &[PathBuf]) -> Vec<Vec<u8>> {
@@ -91,7 +94,10 @@ async fn a_dicom_series_as_a_zip_and_as_separate_parts_scores_exactly_like_its_n
         assert_eq!(body["probability"], nifti["probability"], "{body}");
         assert_eq!(body["rad_score"], nifti["rad_score"]);
         assert_eq!(body["contributions"], nifti["contributions"]);
-        assert!(body["series_uid_hash"].as_str().is_some_and(|h| h.len() == 64), "{body}");
+        assert!(
+            body["series_uid_hash"].as_str().is_some_and(|h| h.len() == 64),
+            "{body}"
+        );
     }
     assert_eq!(zipped["series_uid_hash"], parts["series_uid_hash"]);
     assert_eq!(zipped["study_uid_hash"], parts["study_uid_hash"]);
@@ -120,15 +126,24 @@ async fn several_series_without_series_uid_are_a_422_listing_each_series_and_ser
         .iter()
         .map(|s| {
             assert_eq!(s["modality"], "MR", "{s}");
-            (s["description"].as_str().unwrap().to_owned(), s["slices"].as_u64().unwrap() as usize)
+            (
+                s["description"].as_str().unwrap().to_owned(),
+                s["slices"].as_u64().unwrap() as usize,
+            )
         })
         .collect();
     listed.sort();
     assert_eq!(
         listed,
         [
-            ("pyradiomics test case brain1 (synthetic DICOM export)".to_owned(), brain.len()),
-            ("pyradiomics test case brain1_rescaled (synthetic DICOM export)".to_owned(), 1),
+            (
+                "pyradiomics test case brain1 (synthetic DICOM export)".to_owned(),
+                brain.len()
+            ),
+            (
+                "pyradiomics test case brain1_rescaled (synthetic DICOM export)".to_owned(),
+                1
+            ),
         ]
     );
     let brain_uid = problem["series"]
@@ -230,7 +245,10 @@ async fn zip_bombs_path_traversal_entry_limits_and_truncated_dicom_are_422_probl
         },
         Case {
             description: "a NIfTI volume among DICOM parts",
-            form: dicom_form(vec![slice.clone(), image.clone()], &reference.join("dicom/brain1_label.nii.gz")),
+            form: dicom_form(
+                vec![slice.clone(), image.clone()],
+                &reference.join("dicom/brain1_label.nii.gz"),
+            ),
             field: "image",
             phrase: "part 2 of 2 is not a DICOM file",
         },
@@ -248,7 +266,11 @@ async fn zip_bombs_path_traversal_entry_limits_and_truncated_dicom_are_422_probl
         if status != 422 || error_fields(&problem) != [case.field] || !message.contains(case.phrase) {
             failures.push(format!("{}: got {status} {problem}", case.description));
         }
-        assert!(!message.contains("radscore-upload-"), "{}: temporary path in {message}", case.description);
+        assert!(
+            !message.contains("radscore-upload-"),
+            "{}: temporary path in {message}",
+            case.description
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -31,7 +31,9 @@ struct CapturedLogs;
 
 impl std::io::Write for CapturedLogs {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        LOGS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend_from_slice(bytes);
+        LOGS.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(bytes);
         if std::env::var_os("TEST_LOG").is_some() {
             std::io::stdout().write_all(bytes)?;
         }

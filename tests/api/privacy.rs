@@ -23,7 +23,15 @@ fn identifiers(file: &Path) -> Vec<String> {
         tags::PATIENT_ID,
     ]
     .iter()
-    .map(|&tag| obj.element(tag).unwrap().to_str().unwrap().trim_end_matches('\0').trim().to_owned())
+    .map(|&tag| {
+        obj.element(tag)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .trim_end_matches('\0')
+            .trim()
+            .to_owned()
+    })
     .collect()
 }
 
@@ -47,7 +55,8 @@ async fn post_brain1(app: &TestApp, reference: &Path) -> Value {
     body
 }
 
-/// Every text value of every column of every table of the SQLite database.
+/// Every value of every TEXT column of every table of the SQLite database (the whole file's bytes
+/// are scanned as well, which covers the other columns).
 async fn every_stored_text(db: &Path) -> Vec<String> {
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
         .await
@@ -58,14 +67,19 @@ async fn every_stored_text(db: &Path) -> Vec<String> {
         .unwrap();
     let mut texts = Vec::new();
     for table in tables {
-        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
-            .bind(&table)
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?) WHERE upper(type) = 'TEXT'")
+                .bind(&table)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
         for column in columns {
-            let sql = format!("SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\"");
-            for row in sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&mut conn).await.unwrap() {
+            let sql = format!("SELECT \"{column}\" FROM \"{table}\"");
+            for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+            {
                 texts.extend(row.try_get::<Option<String>, _>(0).unwrap());
             }
         }
@@ -90,8 +104,14 @@ async fn uid_hashes_link_repeated_submissions_and_identifiers_reach_neither_data
 
     // The stored hashes are those of this series' UIDs under this salt, the same both times.
     let secret = Secret::new(salt);
-    assert_eq!(first["series_uid_hash"], radscore::api::uid_hash(&secret, series_uid).as_str());
-    assert_eq!(first["study_uid_hash"], radscore::api::uid_hash(&secret, study_uid).as_str());
+    assert_eq!(
+        first["series_uid_hash"],
+        radscore::api::uid_hash(&secret, series_uid).as_str()
+    );
+    assert_eq!(
+        first["study_uid_hash"],
+        radscore::api::uid_hash(&secret, study_uid).as_str()
+    );
     let store = radscore::store::Store::connect(&format!("sqlite://{}", database_path(dir.path()).display()))
         .await
         .unwrap();
@@ -117,7 +137,10 @@ async fn uid_hashes_link_repeated_submissions_and_identifiers_reach_neither_data
     assert!(texts.iter().any(|t| t == &stored[0].1), "the scan sees the stored hash");
     let db_bytes = String::from_utf8_lossy(&std::fs::read(database_path(dir.path())).unwrap()).into_owned();
     let logs = captured_logs();
-    assert!(logs.contains("scored upload"), "the log capture sees this test's requests");
+    assert!(
+        logs.contains("scored upload"),
+        "the log capture sees this test's requests"
+    );
     for id in &ids {
         assert!(!texts.iter().any(|t| t.contains(id.as_str())), "{id} is stored");
         assert!(!db_bytes.contains(id.as_str()), "{id} is in the database file");
@@ -158,6 +181,9 @@ async fn without_a_configured_salt_a_generated_one_is_kept_in_the_database_acros
         radscore::api::uid_hash(&Secret::new(salt.clone()), series_uid).as_str()
     );
     let logs = captured_logs();
-    assert!(logs.contains("privacy.uid_salt is not configured"), "the fallback is announced");
+    assert!(
+        logs.contains("privacy.uid_salt is not configured"),
+        "the fallback is announced"
+    );
     assert!(!logs.contains(&salt), "the generated salt is logged");
 }

@@ -36,7 +36,12 @@ async fn app_with_models(dir: &Path, files: &[(&str, String)], poll: Option<Dura
 async fn versions(app: &TestApp) -> Value {
     let (status, body) = app.get("/v1/models/test-firstorder").await;
     assert_eq!(status, 200, "{body}");
-    body["versions"].as_array().unwrap().iter().map(|v| v["version"].clone()).collect()
+    body["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].clone())
+        .collect()
 }
 
 async fn reload(app: &TestApp) -> (u16, Value) {
@@ -54,15 +59,26 @@ async fn an_admin_reload_serves_a_new_version_and_refuses_a_broken_artifact_whil
     let dir = tempfile::tempdir().unwrap();
     let app = app_with_models(dir.path(), &[("v1.json", artifact("1.0.0", 0.55, None))], None).await;
     std::fs::write(dir.path().join("models/v2.json"), artifact("1.1.0", 0.6, None)).unwrap();
-    assert_eq!(versions(&app).await, json!(["1.0.0"]), "nothing changes before a reload");
+    assert_eq!(
+        versions(&app).await,
+        json!(["1.0.0"]),
+        "nothing changes before a reload"
+    );
 
     let (status, body) = reload(&app).await;
 
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["models"], json!(["test-firstorder@1.0.0", "test-firstorder@1.1.0"]));
+    assert_eq!(
+        body["models"],
+        json!(["test-firstorder@1.0.0", "test-firstorder@1.1.0"])
+    );
     assert_eq!(versions(&app).await, json!(["1.0.0", "1.1.0"]));
     let (status, scored) = app.predict(valid_form()).await;
-    assert_eq!((status, &scored["model"]["version"]), (201, &json!("1.1.0")), "{scored}");
+    assert_eq!(
+        (status, &scored["model"]["version"]),
+        (201, &json!("1.1.0")),
+        "{scored}"
+    );
 
     std::fs::write(
         dir.path().join("models/v3.json"),
@@ -76,7 +92,11 @@ async fn an_admin_reload_serves_a_new_version_and_refuses_a_broken_artifact_whil
     assert!(detail.contains("v3.json") && detail.contains("cutoff"), "{detail}");
     assert_eq!(versions(&app).await, json!(["1.0.0", "1.1.0"]), "the working set stays");
     let (status, scored) = app.predict(valid_form()).await;
-    assert_eq!((status, &scored["model"]["version"]), (201, &json!("1.1.0")), "{scored}");
+    assert_eq!(
+        (status, &scored["model"]["version"]),
+        (201, &json!("1.1.0")),
+        "{scored}"
+    );
 }
 
 /// Waits up to 10 s for the served versions to become `expected`.
@@ -157,13 +177,19 @@ async fn each_prediction_returns_the_training_km_medians_of_its_risk_group() {
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["risk_group"], group);
         assert_eq!(body["risk_group_survival"], survival[group], "{version}");
-        let (_, stored) = app.get(&format!("/v1/predictions/{}", body["id"].as_str().unwrap())).await;
+        let (_, stored) = app
+            .get(&format!("/v1/predictions/{}", body["id"].as_str().unwrap()))
+            .await;
         assert_eq!(stored, body);
     }
     let form = valid_form().text("model", "test-firstorder@3.0.0");
     let (status, body) = app.predict(form).await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!(body["risk_group_survival"], Value::Null, "an artifact without medians gives null");
+    assert_eq!(
+        body["risk_group_survival"],
+        Value::Null,
+        "an artifact without medians gives null"
+    );
 
     let (_, model) = app.get("/v1/models/test-firstorder").await;
     let listed: Vec<&Value> = model["versions"].as_array().unwrap().iter().collect();

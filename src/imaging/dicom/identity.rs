@@ -38,9 +38,7 @@ pub fn series_identity(path: &Path, select: &SeriesSelection) -> Result<SeriesId
         }]
     };
     let slices = choose_series(&files, select)?;
-    let first = slices
-        .first()
-        .ok_or(DicomError::NoImageSeries { files: files.len() })?;
+    let first = slices.first().ok_or(DicomError::NoImageSeries { files: files.len() })?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(&first.file.path)

@@ -365,7 +365,13 @@ fn series_identity_names_the_chosen_series_and_its_study_and_debug_hides_them() 
     assert_eq!(chosen.study_uid.as_deref(), Some("1.2.7"));
     assert_eq!(format!("{chosen:?}"), "SeriesIdentity(<redacted>)");
     let without_study = series_identity(dir.path(), &choose("1.2.8")).unwrap();
-    assert_eq!((without_study.series_uid.as_str(), without_study.study_uid), ("1.2.8", None));
+    assert_eq!(
+        (without_study.series_uid.as_str(), without_study.study_uid),
+        ("1.2.8", None)
+    );
     let err = series_identity(dir.path(), &SeriesSelection::default()).unwrap_err();
-    assert!(matches!(err, DicomError::AmbiguousSeries { ref series } if series.len() == 2), "{err}");
+    assert!(
+        matches!(err, DicomError::AmbiguousSeries { ref series } if series.len() == 2),
+        "{err}"
+    );
 }
