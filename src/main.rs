@@ -27,6 +27,10 @@ enum Command {
         /// SeriesInstanceUID to read when a DICOM input holds several series.
         #[arg(long)]
         series_uid: Option<String>,
+        /// 0-based volume of a 4-D NIfTI/NRRD, or of a DICOM series holding several (temporal
+        /// positions, b-values); required when there are several.
+        #[arg(long)]
+        volume: Option<usize>,
     },
     /// Run the REST service (configuration: config/default.toml, --config FILE, RADSCORE_* env).
     Serve {
@@ -51,6 +55,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// 0-based volume of a 4-D image or of a DICOM series holding several; required when there
+        /// are several.
+        #[arg(long)]
+        volume: Option<usize>,
     },
     /// Generate a deterministic synthetic cohort: NIfTI image + mask per patient, cohort.csv,
     /// clinical_inputs.json and truth.json (the generator's true coefficients).
@@ -121,8 +129,12 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Inspect { file, series_uid } => {
-            let volume = read_any_image(&file, series_uid)?;
+        Command::Inspect {
+            file,
+            series_uid,
+            volume,
+        } => {
+            let volume = read_any_image(&file, series_uid, volume)?;
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
@@ -133,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             params,
             label,
             format,
+            volume,
         } => {
             let mut params = match params {
                 Some(path) => {
@@ -145,7 +158,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
-            let image = read_any_image(&image, None)?;
+            let image = read_any_image(&image, None, volume)?;
             let mask = radscore::imaging::read_labels(&mask, &mask.display().to_string())?;
             let features = radscore::features::extract(&image, &mask, &params)?;
             match format {
@@ -242,6 +255,7 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
 fn read_any_image(
     path: &std::path::Path,
     series_uid: Option<String>,
+    volume: Option<usize>,
 ) -> anyhow::Result<radscore::imaging::Volume<f64>> {
     use radscore::imaging::{archive, dicom};
     let name = path.display().to_string();
@@ -249,9 +263,9 @@ fn read_any_image(
         || archive::is_zip(path).with_context(|| format!("{name}: cannot read"))?
         || dicom::is_dicom_file(path).with_context(|| format!("{name}: cannot read"))?;
     if is_dicom {
-        let select = dicom::SeriesSelection { series_uid };
+        let select = dicom::SeriesSelection { series_uid, volume };
         Ok(dicom::read_dicom_input(path, &select, &archive::ZipLimits::default())?)
     } else {
-        Ok(radscore::imaging::read_image(path, &name)?)
+        Ok(radscore::imaging::read_image_volume(path, &name, volume)?)
     }
 }

@@ -5,7 +5,9 @@
 mod dicom;
 mod features;
 mod filters;
+mod four_d;
 mod geometry;
+mod multiframe;
 mod reference;
 mod texture;
 mod zone_texture;
