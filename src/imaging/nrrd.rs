@@ -24,7 +24,10 @@ pub(crate) struct NrrdLayout<'a> {
 
 /// Reads an NRRD header. A 4-D file holds a series of 3-D volumes along its one non-spatial axis:
 /// the axis whose space direction is `none`, else whose kind is not a spatial domain, else the last.
-pub(crate) fn read_nrrd_header<'a>(mut reader: Box<dyn BufRead + 'a>, file: &str) -> Result<NrrdLayout<'a>, ImagingError> {
+pub(crate) fn read_nrrd_header<'a>(
+    mut reader: Box<dyn BufRead + 'a>,
+    file: &str,
+) -> Result<NrrdLayout<'a>, ImagingError> {
     let malformed = |message: String| ImagingError::Malformed {
         file: file.into(),
         message,
@@ -112,9 +115,11 @@ pub(crate) fn read_nrrd_header<'a>(mut reader: Box<dyn BufRead + 'a>, file: &str
     };
     let directions = get("space directions")
         .map(|dirs| {
-            parse_vectors(dirs)
-                .filter(|v| v.len() == dimension)
-                .ok_or_else(|| malformed(format!("'space directions' {dirs:?} is not {dimension} (x,y,z) vectors or none")))
+            parse_vectors(dirs).filter(|v| v.len() == dimension).ok_or_else(|| {
+                malformed(format!(
+                    "'space directions' {dirs:?} is not {dimension} (x,y,z) vectors or none"
+                ))
+            })
         })
         .transpose()?;
     let frame_axis = (dimension == 4)
@@ -133,7 +138,8 @@ pub(crate) fn read_nrrd_header<'a>(mut reader: Box<dyn BufRead + 'a>, file: &str
     let mut spacing = [1.0; 3];
     if let Some(vectors) = &directions {
         for (c, &axis) in spatial.iter().enumerate() {
-            let v = vectors[axis].ok_or_else(|| malformed(format!("space direction of spatial axis {axis} is none")))?;
+            let v =
+                vectors[axis].ok_or_else(|| malformed(format!("space direction of spatial axis {axis} is none")))?;
             let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
             if norm == 0.0 || !norm.is_finite() {
                 return Err(malformed(format!(

@@ -106,7 +106,13 @@ fn read_volume<T: Voxel>(
             (layout.geometry, layout.frames, layout.sample, layout.scaling, reader)
         } else if is_nrrd(&head) {
             let layout = read_nrrd_header(reader, name)?;
-            (layout.geometry, layout.frames, layout.sample, Scaling::IDENTITY, layout.data)
+            (
+                layout.geometry,
+                layout.frames,
+                layout.sample,
+                Scaling::IDENTITY,
+                layout.data,
+            )
         } else {
             return Err(ImagingError::UnknownFormat { file: name.into() });
         };

@@ -153,30 +153,56 @@ fn zip_folder(folder: &Path, zip_path: &Path) {
     writer.finish().unwrap();
 }
 
-/// Files of pydicom's test set whose stored values radscore reproduces exactly, by transfer
-/// syntax. The test fails when one of them regresses and when another starts to match (so the
-/// list stays true).
-/// Not (yet) decoded: 12-bit JPEG extended (jpeg-decoder), 32-bit RLE, and 1-bit SEG frames
-/// (BitsAllocated 1).
+/// Files of pydicom's and pydicom-data's test sets whose stored values radscore reproduces exactly,
+/// by transfer syntax. The test fails when one of them regresses and when another starts to match
+/// (so the list stays true). Not decoded, with the reason:
+/// - JPGExtended.dcm (JPEG Extended, 12-bit DCT): jpeg-decoder 0.3.2, dicom-pixeldata's JPEG codec,
+///   decodes DCT JPEG at 8-bit sample precision only.
+/// - liver_1frame.dcm, liver_expb_1frame.dcm (SEG, BitsAllocated 1): bit-packed segmentation frames
+///   are mask data, unpacked by the SEG reader, not image values.
 const DECODED_LIKE_PYDICOM: &[&str] = &[
-    "693_J2KI.dcm",                  // JPEG 2000 (lossy), CT
-    "CT_small.dcm",                  // explicit VR little endian, CT
-    "J2K_pixelrep_mismatch.dcm",     // JPEG 2000 lossless, CT
-    "JPEG2000.dcm",                  // JPEG 2000 (lossy), NM
-    "JPEGLSNearLossless_08.dcm",     // JPEG-LS near-lossless, 8-bit
-    "JPEGLSNearLossless_16.dcm",     // JPEG-LS near-lossless, 16-bit
-    "MR_small.dcm",                  // explicit VR little endian, MR
-    "MR_small_RLE.dcm",              // RLE lossless, MR
-    "MR_small_bigendian.dcm",        // explicit VR big endian, MR
-    "MR_small_expb.dcm",             // explicit VR big endian, MR
-    "MR_small_implicit.dcm",         // implicit VR little endian, MR
-    "MR_small_jp2klossless.dcm",     // JPEG 2000 lossless, MR
-    "MR_small_jpeg_ls_lossless.dcm", // JPEG-LS lossless, MR
-    "MR_small_padded.dcm",           // explicit VR little endian with excess padding, MR
-    "examples_overlay.dcm",          // explicit VR little endian, MR
-    "image_dfl.dcm",                 // deflated explicit VR little endian, OT
-    "rtdose.dcm",                    // implicit VR little endian, 15 frames, RTDOSE
-    "rtdose_1frame.dcm",             // implicit VR little endian, RTDOSE
+    "693_J2KI.dcm",                      // JPEG 2000 (lossy), CT
+    "693_J2KR.dcm",                      // JPEG 2000 lossless, CT (pydicom-data)
+    "693_UNCI.dcm",                      // explicit VR little endian, CT (pydicom-data)
+    "693_UNCR.dcm",                      // explicit VR little endian, CT (pydicom-data)
+    "CT_small.dcm",                      // explicit VR little endian, CT
+    "J2K_pixelrep_mismatch.dcm",         // JPEG 2000 lossless, CT
+    "JPEG-LL.dcm",                       // JPEG lossless SV1, NM (pydicom-data)
+    "JPEG2000.dcm",                      // JPEG 2000 (lossy), NM
+    "JPEG2000_UNC.dcm",                  // explicit VR little endian, NM (pydicom-data)
+    "JPEGLSNearLossless_08.dcm",         // JPEG-LS near-lossless, 8-bit
+    "JPEGLSNearLossless_16.dcm",         // JPEG-LS near-lossless, 16-bit
+    "MR-SIEMENS-DICOM-WithOverlays.dcm", // explicit VR little endian, MR (pydicom-data)
+    "MR2_J2KI.dcm",                      // JPEG 2000 (lossy), MR 1024² (pydicom-data)
+    "MR2_J2KR.dcm",                      // JPEG 2000 lossless, MR 1024² (pydicom-data)
+    "MR2_UNCI.dcm",                      // explicit VR little endian, MR (pydicom-data)
+    "MR2_UNCR.dcm",                      // explicit VR little endian, MR (pydicom-data)
+    "MR_small.dcm",                      // explicit VR little endian, MR
+    "MR_small_RLE.dcm",                  // RLE lossless, MR
+    "MR_small_bigendian.dcm",            // explicit VR big endian, MR
+    "MR_small_expb.dcm",                 // explicit VR big endian, MR
+    "MR_small_implicit.dcm",             // implicit VR little endian, MR
+    "MR_small_jp2klossless.dcm",         // JPEG 2000 lossless, MR
+    "MR_small_jpeg_ls_lossless.dcm",     // JPEG-LS lossless, MR
+    "MR_small_padded.dcm",               // explicit VR little endian with excess padding, MR
+    "bad_sequence.dcm",                  // JPEG lossless SV1, CT (pydicom-data)
+    "eCT_Supplemental.dcm",              // explicit VR little endian, enhanced CT, 2 frames (pydicom-data)
+    "emri_small.dcm",                    // explicit VR little endian, enhanced MR, 10 frames (pydicom-data)
+    "emri_small_RLE.dcm",                // RLE lossless, enhanced MR (pydicom-data)
+    "emri_small_big_endian.dcm",         // explicit VR big endian, enhanced MR (pydicom-data)
+    "emri_small_jpeg_2k_lossless.dcm",   // JPEG 2000 lossless, enhanced MR (pydicom-data)
+    "emri_small_jpeg_ls_lossless.dcm",   // JPEG-LS lossless, enhanced MR (pydicom-data)
+    "examples_overlay.dcm",              // explicit VR little endian, MR
+    "explicit_VR-UN.dcm",                // JPEG 2000 lossless, CT (pydicom-data)
+    "image_dfl.dcm",                     // deflated explicit VR little endian, OT
+    "mlut_18.dcm",                       // explicit VR little endian, OT (pydicom-data)
+    "rtdose.dcm",                        // implicit VR little endian, 32-bit, 15 frames, RTDOSE
+    "rtdose_1frame.dcm",                 // implicit VR little endian, 32-bit, RTDOSE
+    "rtdose_expb.dcm",                   // explicit VR big endian, 32-bit, 15 frames, RTDOSE
+    "rtdose_expb_1frame.dcm",            // explicit VR big endian, 32-bit, RTDOSE
+    "rtdose_rle.dcm",                    // RLE lossless, 32-bit (radscore's own RLE), 15 frames, RTDOSE
+    "rtdose_rle_1frame.dcm",             // RLE lossless, 32-bit (radscore's own RLE), RTDOSE
+    "vlut_04.dcm",                       // explicit VR little endian, 8-bit, OT (pydicom-data)
 ];
 
 /// Where pydicom's test files are: its bundled `data/test_files` ("pydicom") and the pydicom-data

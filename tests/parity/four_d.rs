@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use radscore::imaging::{read_image, read_image_volume, read_labels};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/four_d").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/four_d")
+        .join(name)
 }
 
 #[test]
@@ -43,7 +45,9 @@ fn a_4d_series_without_a_volume_index_or_beyond_its_end_is_refused() {
             format!("{series}: a 4-D file holding 3 volumes; choose one by volume (0-based, 0 to 2)")
         );
         assert_eq!(
-            read_image_volume(&fixture(series), series, Some(3)).unwrap_err().to_string(),
+            read_image_volume(&fixture(series), series, Some(3))
+                .unwrap_err()
+                .to_string(),
             format!("{series}: volume 3 is out of range; the file holds 3 volume(s) (0 to 2)")
         );
         assert_eq!(

@@ -12,7 +12,9 @@ use crate::dicom::{pydicom_test_files, voxels_differing_from_twin};
 use crate::reference::reference_dir;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dicom").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dicom")
+        .join(name)
 }
 
 fn read(path: &Path, volume: Option<usize>) -> Result<Volume<f64>, DicomError> {

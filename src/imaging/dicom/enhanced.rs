@@ -137,10 +137,9 @@ fn non_spatial_dimensions(obj: &InMemDicomObject) -> Vec<(usize, String)> {
 fn dimension_pointer(item: &InMemDicomObject) -> Option<Tag> {
     match item.get(tags::DIMENSION_INDEX_POINTER)?.value().primitive()? {
         PrimitiveValue::Tags(t) => t.first().copied(),
-        PrimitiveValue::U8(b) if b.len() == 4 => Some(Tag(
-            u16::from_le_bytes([b[0], b[1]]),
-            u16::from_le_bytes([b[2], b[3]]),
-        )),
+        PrimitiveValue::U8(b) if b.len() == 4 => {
+            Some(Tag(u16::from_le_bytes([b[0], b[1]]), u16::from_le_bytes([b[2], b[3]])))
+        }
         _ => None,
     }
 }

@@ -34,6 +34,7 @@ pub(crate) struct SliceHeader {
     /// What sets this slice's volume apart from other volumes of the series (temporal position,
     /// b-value…); empty when the series holds one volume.
     pub stack: StackKey,
+    pub series_uid: String,
     pub modality: String,
     pub description: String,
     pub rows: usize,
@@ -179,7 +180,12 @@ pub(crate) fn rescale(obj: &InMemDicomObject, name: &str) -> Result<Rescale, Dic
 /// DiffusionBValue (diffusion series), the attributes scanners write per slice for that purpose.
 fn classic_stack_key(obj: &InMemDicomObject, name: &str) -> Result<StackKey, DicomError> {
     let mut key = StackKey::new();
-    if let Some([t]) = numbers::<1>(obj, tags::TEMPORAL_POSITION_IDENTIFIER, "TemporalPositionIdentifier", name)? {
+    if let Some([t]) = numbers::<1>(
+        obj,
+        tags::TEMPORAL_POSITION_IDENTIFIER,
+        "TemporalPositionIdentifier",
+        name,
+    )? {
         key.push(("TemporalPositionIdentifier".into(), t.to_string()));
     }
     if let Some([b]) = numbers::<1>(obj, tags::DIFFUSION_B_VALUE, "DiffusionBValue", name)? {

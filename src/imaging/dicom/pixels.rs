@@ -115,7 +115,15 @@ pub(crate) fn stored_values(obj: &DefaultDicomObject, file: &str) -> Result<Vec<
         rle_32_bit(obj, file).map_err(decode_error)?
     } else {
         let decoded = obj.decode_pixel_data().map_err(|e| decode_error(e.to_string()))?;
-        decoded.data().to_vec()
+        let mut bytes = decoded.data().to_vec();
+        if transfer_syntax == EXPLICIT_VR_BIG_ENDIAN && layout.bits_allocated == 32 {
+            // Big-endian OW pixel data arrives as byte-swapped 16-bit words, high word first;
+            // a 32-bit sample needs its two words exchanged to read little endian.
+            for sample in bytes.chunks_exact_mut(4) {
+                sample.rotate_left(2);
+            }
+        }
+        bytes
     };
     let width = usize::from(layout.bits_allocated / 8);
     Ok(bytes
@@ -125,6 +133,7 @@ pub(crate) fn stored_values(obj: &DefaultDicomObject, file: &str) -> Result<Vec<
 }
 
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+const EXPLICIT_VR_BIG_ENDIAN: &str = "1.2.840.10008.1.2.2";
 
 /// Every frame of a 32-bit RLE image (one fragment per frame), as little-endian sample bytes.
 fn rle_32_bit(obj: &DefaultDicomObject, file: &str) -> Result<Vec<u8>, String> {

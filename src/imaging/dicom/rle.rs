@@ -90,7 +90,7 @@ mod tests {
         let mut fragment = vec![0u8; 64];
         fragment[0] = 4;
         let planes: [[u8; 2]; 4] = [[1, 2], [3, 4], [5, 6], [7, 8]];
-        for (p, plane) in planes.iter().enumerate() {
+        for p in 0..planes.len() {
             let offset = (64 + 3 * p) as u32;
             fragment[4 + 4 * p..8 + 4 * p].copy_from_slice(&offset.to_le_bytes());
         }
@@ -98,11 +98,7 @@ mod tests {
             fragment.extend_from_slice(&[1, plane[0], plane[1]]);
         }
         let bytes = decode_frame(&fragment, 2, 4).unwrap();
-        assert_eq!(
-            bytes,
-            [7, 5, 3, 1, 8, 6, 4, 2],
-            "sample 0 is 0x01030507 little endian"
-        );
+        assert_eq!(bytes, [7, 5, 3, 1, 8, 6, 4, 2], "sample 0 is 0x01030507 little endian");
         assert_eq!(
             decode_frame(&fragment, 2, 2).unwrap_err(),
             "RLE header lists 4 segment(s), 2 expected for one 16-bit sample"

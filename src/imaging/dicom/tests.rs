@@ -378,7 +378,11 @@ fn enhanced(heights: &[f64]) -> InMemDicomObject {
     let mut shared = InMemDicomObject::new_empty();
     shared.put(sequence(
         tags::PLANE_ORIENTATION_SEQUENCE,
-        vec![item_with(tags::IMAGE_ORIENTATION_PATIENT, VR::DS, &decimal_list(&AXIAL))],
+        vec![item_with(
+            tags::IMAGE_ORIENTATION_PATIENT,
+            VR::DS,
+            &decimal_list(&AXIAL),
+        )],
     ));
     shared.put(sequence(
         tags::PIXEL_MEASURES_SEQUENCE,
@@ -428,7 +432,9 @@ fn a_gap_between_enhanced_frames_names_the_file_and_frames() {
     let name = path.display();
     assert_eq!(
         read(std::slice::from_ref(&path)).unwrap_err().to_string(),
-        format!("missing slice(s) between {name} frame 3 and {name} frame 4: gap 2.0000 mm where slices are 1.0000 mm apart")
+        format!(
+            "missing slice(s) between {name} frame 3 and {name} frame 4: gap 2.0000 mm where slices are 1.0000 mm apart"
+        )
     );
 }
 
