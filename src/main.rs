@@ -28,6 +28,10 @@ enum Command {
         /// SeriesInstanceUID to read when a DICOM input holds several series.
         #[arg(long)]
         series_uid: Option<String>,
+        /// 0-based volume of a 4-D NIfTI/NRRD, or of a DICOM series holding several (temporal
+        /// positions, b-values); required when there are several.
+        #[arg(long)]
+        volume: Option<usize>,
     },
     /// Run the REST service (configuration: config/default.toml, --config FILE, RADSCORE_* env).
     Serve {
@@ -56,6 +60,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
+        /// 0-based volume of a 4-D image or of a DICOM series holding several; required when there
+        /// are several.
+        #[arg(long)]
+        volume: Option<usize>,
     },
     /// Generate a deterministic synthetic cohort: NIfTI image + mask per patient, cohort.csv,
     /// clinical_inputs.json and truth.json (the generator's true coefficients).
@@ -126,8 +134,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Inspect { file, series_uid } => {
-            let volume = radscore::imaging::read_image_any(&file, &series(series_uid), &ZipLimits::default())?.volume;
+        Command::Inspect {
+            file,
+            series_uid,
+            volume,
+        } => {
+            let volume =
+                radscore::imaging::read_image_any(&file, &series(series_uid, volume), &ZipLimits::default())?.volume;
             let json = serde_json::to_string_pretty(&volume.geometry).context("failed to format geometry")?;
             println!("{json}");
         }
@@ -139,6 +152,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             params,
             label,
             format,
+            volume,
         } => {
             let mut params = match params {
                 Some(path) => {
@@ -151,7 +165,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
-            let image = radscore::imaging::read_image_any(&image, &series(None), &ZipLimits::default())?;
+            let image = radscore::imaging::read_image_any(&image, &series(None, volume), &ZipLimits::default())?;
             let select = radscore::imaging::MaskSelection {
                 label: params.settings.label,
                 roi,
@@ -254,7 +268,7 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
     })
 }
 
-/// The DICOM series choice of `--series-uid`.
-fn series(series_uid: Option<String>) -> radscore::imaging::dicom::SeriesSelection {
-    radscore::imaging::dicom::SeriesSelection { series_uid }
+/// The DICOM series and volume choice of `--series-uid` and `--volume`.
+fn series(series_uid: Option<String>, volume: Option<usize>) -> radscore::imaging::dicom::SeriesSelection {
+    radscore::imaging::dicom::SeriesSelection { series_uid, volume }
 }

@@ -201,7 +201,8 @@ impl From<ModelError> for Error {
 }
 
 /// Maps an imaging error while reading the upload `part` (`image` or `mask`) to the field at fault;
-/// an ambiguous or unknown DICOM series is a `series_uid` problem listing the series present.
+/// an ambiguous or unknown DICOM series is a `series_uid` problem listing the series present, and an
+/// unchosen or absent volume a `volume` problem listing the volumes.
 pub fn imaging_error(part: &str, e: ImagingError) -> Error {
     if let ImagingError::Dicom(dicom) = &e
         && let DicomError::AmbiguousSeries { series } | DicomError::SeriesNotFound { series, .. } = dicom.as_ref()
@@ -215,9 +216,22 @@ pub fn imaging_error(part: &str, e: ImagingError) -> Error {
             choices: serde_json::to_value(series).unwrap_or_default(),
         };
     }
+    if let ImagingError::Dicom(dicom) = &e
+        && let DicomError::VolumeRequired { stacks } | DicomError::VolumeOutOfRange { stacks, .. } = dicom.as_ref()
+    {
+        return Error::Choice {
+            errors: vec![FieldError {
+                field: "volume".into(),
+                message: e.to_string(),
+            }],
+            member: "volumes",
+            choices: serde_json::to_value(stacks).unwrap_or_default(),
+        };
+    }
     let field = match &e {
         ImagingError::GeometryMismatch { .. } => "mask",
         ImagingError::LabelNotFound { .. } => "label",
+        ImagingError::VolumeRequired { .. } | ImagingError::VolumeOutOfRange { .. } => "volume",
         _ => part,
     };
     Error::field(field, e.to_string())

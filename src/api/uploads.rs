@@ -58,16 +58,9 @@ pub(super) fn lay_out_image(dir: &Path, parts: &[PathBuf], limits: &ZipLimits) -
 pub(super) fn read_uploaded_image(input: &Path, choice: &ImageChoice, limits: &ZipLimits) -> Result<ImageInput, Error> {
     let select = SeriesSelection {
         series_uid: choice.series_uid.clone(),
+        volume: choice.volume,
     };
     let image = read_image_any(input, &select, limits).map_err(|e| imaging_error("image", e))?;
-    // Every input read today is 3-D: volume 0 is the only one. The 4-D NIfTI/NRRD and multi-frame
-    // readers take `choice.volume` here.
-    if let Some(index) = choice.volume.filter(|&v| v != 0) {
-        return Err(Error::field(
-            "volume",
-            format!("the image holds 1 volume (index 0); {index} is out of range"),
-        ));
-    }
     Ok(image)
 }
 

@@ -48,6 +48,24 @@ pub enum ImagingError {
         /// The unsupported feature.
         what: String,
     },
+    /// A 4-D file holds several 3-D volumes and none was chosen.
+    #[error("{file}: a 4-D file holding {volumes} volumes; choose one by volume (0-based, 0 to {})", .volumes - 1)]
+    VolumeRequired {
+        /// The input's name.
+        file: String,
+        /// Number of 3-D volumes in the file.
+        volumes: usize,
+    },
+    /// The requested volume index is beyond the file's volumes.
+    #[error("{file}: volume {volume} is out of range; the file holds {volumes} volume(s) (0 to {})", .volumes - 1)]
+    VolumeOutOfRange {
+        /// The input's name.
+        file: String,
+        /// The requested 0-based index.
+        volume: usize,
+        /// Number of 3-D volumes in the file.
+        volumes: usize,
+    },
     /// The volume holds a non-finite voxel (NaN or infinity).
     #[error("{file}: voxel at index (x={}, y={}, z={}) is {value}; volumes must hold finite numbers", .index[0], .index[1], .index[2])]
     NonFinite {

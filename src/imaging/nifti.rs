@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 
-use super::samples::SampleType;
+use super::samples::{FrameLayout, SampleType};
 use super::{Geometry, ImagingError, Volume};
 
 const HEADER_SIZE: usize = 348;
@@ -36,10 +36,7 @@ pub(crate) fn is_nifti1(bytes: &[u8]) -> bool {
 }
 
 /// Reads a NIfTI-1 header and leaves `reader` at the first voxel.
-pub(crate) fn read_nifti1_header(
-    reader: &mut dyn Read,
-    file: &str,
-) -> Result<(Geometry, SampleType, Scaling), ImagingError> {
+pub(crate) fn read_nifti1_header(reader: &mut dyn Read, file: &str) -> Result<NiftiLayout, ImagingError> {
     let mut raw = [0u8; HEADER_SIZE];
     read_fully(reader, &mut raw, file)?;
     let header = parse_header(&raw, file)?;
@@ -55,14 +52,22 @@ pub(crate) fn is_nifti2(bytes: &[u8]) -> bool {
 
 /// Reads a NIfTI-2 header (64-bit dims, double-precision geometry) and leaves `reader` at the
 /// first voxel. Layout: <https://nifti.nimh.nih.gov/pub/dist/doc/nifti2.h>.
-pub(crate) fn read_nifti2_header(
-    reader: &mut dyn Read,
-    file: &str,
-) -> Result<(Geometry, SampleType, Scaling), ImagingError> {
+pub(crate) fn read_nifti2_header(reader: &mut dyn Read, file: &str) -> Result<NiftiLayout, ImagingError> {
     let mut raw = [0u8; NIFTI2_HEADER_SIZE];
     read_fully(reader, &mut raw, file)?;
     let header = parse_header2(&raw, file)?;
     finish_header(&header, NIFTI2_HEADER_SIZE, reader, file)
+}
+
+/// What a NIfTI header says about the voxel data that follows it.
+#[derive(Debug, Clone)]
+pub(crate) struct NiftiLayout {
+    /// The grid of one 3-D volume.
+    pub geometry: Geometry,
+    /// The 3-D volumes along dim[4] (time), one after another.
+    pub frames: FrameLayout,
+    pub sample: SampleType,
+    pub scaling: Scaling,
 }
 
 fn finish_header(
@@ -70,12 +75,12 @@ fn finish_header(
     header_size: usize,
     reader: &mut dyn Read,
     file: &str,
-) -> Result<(Geometry, SampleType, Scaling), ImagingError> {
+) -> Result<NiftiLayout, ImagingError> {
     let io = |source| ImagingError::Io {
         file: file.to_owned(),
         source,
     };
-    let geometry = header_geometry(header, file)?;
+    let (geometry, frames) = header_geometry(header, file)?;
     let sample = sample_type(header.datatype, header.big_endian, file)?;
     // The voxel data starts at vox_offset (≥ 352 for NIfTI-1, ≥ 544 for NIfTI-2); skip what lies between.
     let skip = (header.vox_offset as u64).saturating_sub(header_size as u64);
@@ -88,7 +93,12 @@ fn finish_header(
         });
     }
     let scaling = Scaling::from_header(header.scl_slope, header.scl_inter);
-    Ok((geometry, sample, scaling))
+    Ok(NiftiLayout {
+        geometry,
+        frames,
+        sample,
+        scaling,
+    })
 }
 
 /// `scl_slope`/`scl_inter`, applied the way ITK does: only when the slope is non-zero and finite.
@@ -276,7 +286,9 @@ fn sample_type(datatype: i16, big_endian: bool, file: &str) -> Result<SampleType
     Ok(SampleType { kind, big_endian })
 }
 
-fn header_geometry(h: &Header, file: &str) -> Result<Geometry, ImagingError> {
+/// The grid of one 3-D volume and, for a 4-D file, how many volumes follow one another along
+/// dim[4] (time). Dimensions 5 to 7 (vector components and beyond) must be 1.
+fn header_geometry(h: &Header, file: &str) -> Result<(Geometry, FrameLayout), ImagingError> {
     let malformed = |message: String| ImagingError::Malformed {
         file: file.into(),
         message,
@@ -286,6 +298,7 @@ fn header_geometry(h: &Header, file: &str) -> Result<Geometry, ImagingError> {
         return Err(malformed(format!("dim[0] = {ndim}, expected 1 to 7 dimensions")));
     }
     let mut size = [1usize; 3];
+    let mut frames = 1;
     for (axis, &n) in h.dim[1..=ndim as usize].iter().enumerate() {
         if n < 1 {
             return Err(malformed(format!(
@@ -295,11 +308,13 @@ fn header_geometry(h: &Header, file: &str) -> Result<Geometry, ImagingError> {
         }
         if axis < 3 {
             size[axis] = n as usize;
+        } else if axis == 3 {
+            frames = n as usize;
         } else if n > 1 {
             return Err(ImagingError::Unsupported {
                 file: file.into(),
                 what: format!(
-                    "a {ndim}-D volume with {n} frames along dimension {}; give a single 3-D volume",
+                    "a {ndim}-D volume with {n} values along dimension {}; radscore reads 3-D volumes and 4-D series of them",
                     axis + 1
                 ),
             });
@@ -331,12 +346,17 @@ fn header_geometry(h: &Header, file: &str) -> Result<Geometry, ImagingError> {
     if direction.iter().chain(origin.iter()).any(|v| !v.is_finite()) {
         return Err(malformed("orientation (sform/qform) holds non-finite numbers".into()));
     }
-    Ok(Geometry {
+    let frames = FrameLayout {
+        count: frames,
+        stride: size.iter().product(),
+    };
+    let geometry = Geometry {
         size,
         spacing,
         origin,
         direction,
-    })
+    };
+    Ok((geometry, frames))
 }
 
 /// ITK's rule (itkNiftiImageIO): trust the sform when it is set and either the qform is not, or the

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, Read};
 
-use super::samples::{Kind, SampleType};
+use super::samples::{FrameLayout, Kind, SampleType};
 use super::{Geometry, ImagingError};
 
 /// True when `bytes` start with the NRRD magic.
@@ -11,12 +11,23 @@ pub(crate) fn is_nrrd(bytes: &[u8]) -> bool {
     bytes.starts_with(b"NRRD000")
 }
 
-/// Reads an NRRD header and returns the geometry, sample type and a reader positioned at the
-/// first decoded voxel (gzip data is decoded on the fly).
+/// What an NRRD header says about its data, and a reader positioned at the first decoded sample
+/// (gzip data is decoded on the fly).
+pub(crate) struct NrrdLayout<'a> {
+    /// The grid of one 3-D volume.
+    pub geometry: Geometry,
+    /// For a 4-D file, where its 3-D volumes lie in the sample stream.
+    pub frames: FrameLayout,
+    pub sample: SampleType,
+    pub data: Box<dyn Read + 'a>,
+}
+
+/// Reads an NRRD header. A 4-D file holds a series of 3-D volumes along its one non-spatial axis:
+/// the axis whose space direction is `none`, else whose kind is not a spatial domain, else the last.
 pub(crate) fn read_nrrd_header<'a>(
     mut reader: Box<dyn BufRead + 'a>,
     file: &str,
-) -> Result<(Geometry, SampleType, Box<dyn Read + 'a>), ImagingError> {
+) -> Result<NrrdLayout<'a>, ImagingError> {
     let malformed = |message: String| ImagingError::Malformed {
         file: file.into(),
         message,
@@ -86,9 +97,9 @@ pub(crate) fn read_nrrd_header<'a>(
             sizes
         )));
     }
-    if dimension != 3 {
+    if dimension != 3 && dimension != 4 {
         return Err(unsupported(format!(
-            "a {dimension}-D NRRD volume; radscore reads 3-D volumes"
+            "a {dimension}-D NRRD volume; radscore reads 3-D volumes and 4-D series of them"
         )));
     }
     let big_endian = match get("endian") {
@@ -102,18 +113,33 @@ pub(crate) fn read_nrrd_header<'a>(
         Some("right-anterior-superior" | "ras") => true,
         Some(other) => return Err(unsupported(format!("NRRD space '{other}'; radscore reads LPS and RAS"))),
     };
+    let directions = get("space directions")
+        .map(|dirs| {
+            parse_vectors(dirs).filter(|v| v.len() == dimension).ok_or_else(|| {
+                malformed(format!(
+                    "'space directions' {dirs:?} is not {dimension} (x,y,z) vectors or none"
+                ))
+            })
+        })
+        .transpose()?;
+    let frame_axis = (dimension == 4)
+        .then(|| volume_axis(directions.as_deref(), get("kinds")))
+        .transpose()
+        .map_err(malformed)?;
+    let spatial: Vec<usize> = (0..dimension).filter(|&a| Some(a) != frame_axis).collect();
+    let frames = match frame_axis {
+        Some(axis) => FrameLayout {
+            count: sizes[axis],
+            stride: sizes[..axis].iter().product(),
+        },
+        None => FrameLayout::SINGLE,
+    };
     let mut direction = [0.0; 9];
     let mut spacing = [1.0; 3];
-    if let Some(dirs) = get("space directions") {
-        let vectors = parse_vectors(dirs)
-            .ok_or_else(|| malformed(format!("'space directions' {dirs:?} is not three (x,y,z) vectors")))?;
-        if vectors.len() != 3 {
-            return Err(malformed(format!(
-                "'space directions' has {} vectors for 3 axes",
-                vectors.len()
-            )));
-        }
-        for (c, v) in vectors.iter().enumerate() {
+    if let Some(vectors) = &directions {
+        for (c, &axis) in spatial.iter().enumerate() {
+            let v =
+                vectors[axis].ok_or_else(|| malformed(format!("space direction of spatial axis {axis} is none")))?;
             let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
             if norm == 0.0 || !norm.is_finite() {
                 return Err(malformed(format!(
@@ -127,10 +153,11 @@ pub(crate) fn read_nrrd_header<'a>(
         }
     } else {
         if let Some(sp) = get("spacings") {
-            for (c, s) in sp.split_whitespace().take(3).enumerate() {
-                spacing[c] = s
-                    .parse::<f64>()
-                    .ok()
+            let values: Vec<&str> = sp.split_whitespace().collect();
+            for (c, &axis) in spatial.iter().enumerate() {
+                spacing[c] = values
+                    .get(axis)
+                    .and_then(|s| s.parse::<f64>().ok())
                     .filter(|s| s.is_finite() && *s > 0.0)
                     .ok_or_else(|| malformed(format!("'spacings' {sp:?}")))?;
             }
@@ -139,10 +166,12 @@ pub(crate) fn read_nrrd_header<'a>(
     }
     let mut origin = [0.0; 3];
     if let Some(o) = get("space origin") {
-        let v = parse_vectors(o)
-            .filter(|v| v.len() == 1)
+        origin = parse_vectors(o)
+            .and_then(|v| match v[..] {
+                [Some(point)] => Some(point),
+                _ => None,
+            })
             .ok_or_else(|| malformed(format!("'space origin' {o:?} is not one (x,y,z) vector")))?;
-        origin = v[0];
     }
     if flip_xy {
         for c in 0..3 {
@@ -153,7 +182,7 @@ pub(crate) fn read_nrrd_header<'a>(
         origin[1] = -origin[1];
     }
     let geometry = Geometry {
-        size: [sizes[0], sizes[1], sizes[2]],
+        size: [sizes[spatial[0]], sizes[spatial[1]], sizes[spatial[2]]],
         spacing,
         origin,
         direction,
@@ -167,7 +196,30 @@ pub(crate) fn read_nrrd_header<'a>(
             )));
         }
     };
-    Ok((geometry, SampleType { kind, big_endian }, data))
+    Ok(NrrdLayout {
+        geometry,
+        frames,
+        sample: SampleType { kind, big_endian },
+        data,
+    })
+}
+
+/// The axis of a 4-D NRRD that indexes volumes: the one whose space direction is `none`, else the
+/// one whose kind is not a spatial domain (time, list, vector… are not), else the last.
+fn volume_axis(directions: Option<&[Option<[f64; 3]>]>, kinds: Option<&str>) -> Result<usize, String> {
+    if let Some(vectors) = directions {
+        let none: Vec<usize> = (0..vectors.len()).filter(|&a| vectors[a].is_none()).collect();
+        return match none[..] {
+            [axis] => Ok(axis),
+            _ => Err(format!(
+                "a 4-D NRRD needs exactly one 'none' space direction (the volume axis), found {}",
+                none.len()
+            )),
+        };
+    }
+    let spatial_kind = |k: &str| matches!(k, "domain" | "space" | "???" | "none");
+    let listed: Vec<&str> = kinds.map(|k| k.split_whitespace().collect()).unwrap_or_default();
+    Ok(listed.iter().position(|k| !spatial_kind(k)).unwrap_or(3))
 }
 
 fn parse_type(name: &str) -> Option<Kind> {
@@ -192,18 +244,29 @@ fn parse_type(name: &str) -> Option<Kind> {
     })
 }
 
-/// Parses `(a,b,c) (d,e,f) …` into vectors; `none` entries are rejected (non-spatial axes).
-fn parse_vectors(text: &str) -> Option<Vec<[f64; 3]>> {
-    text.split(')')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| {
-            let inner = t.strip_prefix('(')?;
-            let v: Vec<f64> = inner
-                .split(',')
-                .map(|x| x.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
-                .collect::<Option<_>>()?;
-            <[f64; 3]>::try_from(v).ok()
-        })
-        .collect()
+/// Parses `(a,b,c) none (d,e,f) …` into vectors; `none` (a non-spatial axis) is `None`.
+fn parse_vectors(text: &str) -> Option<Vec<Option<[f64; 3]>>> {
+    let mut vectors = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix("none") {
+            vectors.push(None);
+            rest = after.trim_start();
+            continue;
+        }
+        let end = rest.find(')')?;
+        vectors.push(Some(parse_vector(&rest[..end])?));
+        rest = rest[end + 1..].trim_start();
+    }
+    Some(vectors)
+}
+
+/// Parses `(a,b,c` (the closing parenthesis already removed).
+fn parse_vector(text: &str) -> Option<[f64; 3]> {
+    let inner = text.trim().strip_prefix('(')?;
+    let v: Vec<f64> = inner
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().ok().filter(|x| x.is_finite()))
+        .collect::<Option<_>>()?;
+    <[f64; 3]>::try_from(v).ok()
 }

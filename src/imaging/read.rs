@@ -10,7 +10,7 @@ use super::archive::{ZipLimits, is_zip};
 use super::dicom::{SeriesIdentity, SeriesSelection, is_dicom_file, read_dicom_series};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
-use super::samples::decode_samples;
+use super::samples::{FrameLayout, decode_samples};
 use super::{Geometry, ImagingError, Volume};
 
 /// A voxel type a volume can be read into.
@@ -32,11 +32,19 @@ impl Voxel for i32 {
     }
 }
 
-/// Reads an image (NIfTI-1, NIfTI-2 or NRRD, optionally gzip-compressed) into LPS geometry and f64 voxels.
+/// Reads a 3-D image (NIfTI-1, NIfTI-2 or NRRD, optionally gzip-compressed) into LPS geometry and
+/// f64 voxels; a 4-D file is an error saying how many volumes it holds (see [`read_image_volume`]).
 ///
 /// `name` is how errors refer to the input. NaN or infinite voxels are rejected.
 pub fn read_image(path: &Path, name: &str) -> Result<Volume<f64>, ImagingError> {
-    read_volume(path, name, |file, index, value| ImagingError::NonFinite {
+    read_image_volume(path, name, None)
+}
+
+/// Reads one 3-D volume of an image: `volume` is the 0-based index along the fourth NIfTI
+/// dimension (time) or the non-spatial NRRD axis. `None` accepts only a file holding one volume
+/// (any 3-D file); a 3-D file is volume 0.
+pub fn read_image_volume(path: &Path, name: &str, volume: Option<usize>) -> Result<Volume<f64>, ImagingError> {
+    read_volume(path, name, volume, |file, index, value| ImagingError::NonFinite {
         file,
         index,
         value,
@@ -54,8 +62,9 @@ pub struct ImageInput {
 
 /// Reads an image of any supported kind: a DICOM series when `path` is a folder, a zip (extracted
 /// within `limits`) or a DICOM Part 10 file, otherwise a NIfTI/NRRD volume. `select.series_uid`
-/// chooses the series of a multi-series DICOM input; it is an error for a NIfTI/NRRD volume. Errors
-/// name the input by its path.
+/// chooses the series of a multi-series DICOM input (an error for a NIfTI/NRRD volume);
+/// `select.volume` the volume of a 4-D file or a multi-volume series. Errors name the input by its
+/// path.
 pub fn read_image_any(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<ImageInput, ImagingError> {
     let name = path.display().to_string();
     if is_dicom_input(path)? {
@@ -72,7 +81,7 @@ pub fn read_image_any(path: &Path, select: &SeriesSelection, limits: &ZipLimits)
         });
     }
     Ok(ImageInput {
-        volume: read_image(path, &name)?,
+        volume: read_image_volume(path, &name, select.volume)?,
         series: None,
     })
 }
@@ -86,18 +95,35 @@ pub fn is_dicom_input(path: &Path) -> Result<bool, ImagingError> {
     Ok(path.is_dir() || is_zip(path).map_err(io)? || is_dicom_file(path).map_err(io)?)
 }
 
-/// Reads a label mask (same formats) into integer labels; a non-integer value is an error.
+/// Reads a 3-D label mask (same formats) into integer labels; a non-integer value is an error.
 pub fn read_labels(path: &Path, name: &str) -> Result<Volume<i32>, ImagingError> {
-    read_volume(path, name, |file, index, value| ImagingError::NonIntegerLabel {
+    read_volume(path, name, None, |file, index, value| ImagingError::NonIntegerLabel {
         file,
         index,
         value,
     })
 }
 
+/// The volume index to read from a file holding `frames.count` volumes.
+fn chosen_volume(frames: FrameLayout, volume: Option<usize>, name: &str) -> Result<usize, ImagingError> {
+    match volume {
+        None if frames.count > 1 => Err(ImagingError::VolumeRequired {
+            file: name.into(),
+            volumes: frames.count,
+        }),
+        Some(v) if v >= frames.count => Err(ImagingError::VolumeOutOfRange {
+            file: name.into(),
+            volume: v,
+            volumes: frames.count,
+        }),
+        chosen => Ok(chosen.unwrap_or(0)),
+    }
+}
+
 fn read_volume<T: Voxel>(
     path: &Path,
     name: &str,
+    volume: Option<usize>,
     reject: impl Fn(String, [usize; 3], f64) -> ImagingError,
 ) -> Result<Volume<T>, ImagingError> {
     let io = |source| ImagingError::Io {
@@ -116,24 +142,39 @@ fn read_volume<T: Voxel>(
         Box::new(raw)
     };
     let head = reader.fill_buf().map_err(io)?.to_vec();
-    let (geometry, sample, scaling, mut data): (Geometry, _, Scaling, Box<dyn Read>) = if is_nifti1(&head) {
-        let (g, s, sc) = read_nifti1_header(&mut reader, name)?;
-        (g, s, sc, reader)
-    } else if is_nrrd(&head) {
-        let (g, s, d) = read_nrrd_header(reader, name)?;
-        (g, s, Scaling::IDENTITY, d)
-    } else if is_nifti2(&head) {
-        let (g, s, sc) = read_nifti2_header(&mut reader, name)?;
-        (g, s, sc, reader)
-    } else {
-        return Err(ImagingError::UnknownFormat { file: name.into() });
-    };
+    let (geometry, frames, sample, scaling, mut data): (Geometry, _, _, Scaling, Box<dyn Read>) =
+        if is_nifti1(&head) || is_nifti2(&head) {
+            let layout = if is_nifti1(&head) {
+                read_nifti1_header(&mut reader, name)?
+            } else {
+                read_nifti2_header(&mut reader, name)?
+            };
+            (layout.geometry, layout.frames, layout.sample, layout.scaling, reader)
+        } else if is_nrrd(&head) {
+            let layout = read_nrrd_header(reader, name)?;
+            (
+                layout.geometry,
+                layout.frames,
+                layout.sample,
+                Scaling::IDENTITY,
+                layout.data,
+            )
+        } else {
+            return Err(ImagingError::UnknownFormat { file: name.into() });
+        };
+    let chosen = chosen_volume(frames, volume, name)?;
     let count = geometry.voxel_count();
     let [nx, ny, _] = geometry.size;
     // Grow as data arrives instead of trusting the header's size: a lying header cannot make us
     // allocate more than the file really holds.
     let mut values: Vec<T> = Vec::with_capacity(count.min(1 << 24));
-    decode_samples(&mut *data, sample, count, name, |v| {
+    let mut sample_index = 0;
+    decode_samples(&mut *data, sample, count.saturating_mul(frames.count), name, |v| {
+        let in_chosen = frames.volume_of(sample_index) == chosen;
+        sample_index += 1;
+        if !in_chosen {
+            return Ok(());
+        }
         let scaled = scaling.slope * v + scaling.intercept;
         match T::from_sample(scaled) {
             Some(x) => {

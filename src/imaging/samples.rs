@@ -24,6 +24,27 @@ pub(crate) struct SampleType {
     pub big_endian: bool,
 }
 
+/// Where the 3-D volumes of a file holding several (a 4-D NIfTI or NRRD) lie in its sample stream:
+/// sample `i` belongs to volume `(i / stride) % count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameLayout {
+    /// Number of 3-D volumes.
+    pub count: usize,
+    /// Samples between consecutive volume indices: the product of the sizes of the axes stored
+    /// before the volume axis (1 when volumes are interleaved voxel by voxel).
+    pub stride: usize,
+}
+
+impl FrameLayout {
+    /// A plain 3-D file.
+    pub(crate) const SINGLE: FrameLayout = FrameLayout { count: 1, stride: 1 };
+
+    /// The volume sample `i` belongs to.
+    pub(crate) fn volume_of(self, i: usize) -> usize {
+        (i / self.stride) % self.count
+    }
+}
+
 /// Streams `count` samples from `reader`, calling `sink` with each value as f64 (exact for every
 /// kind but 64-bit integers beyond 2^53, which no image format in practice uses).
 ///

@@ -1,7 +1,7 @@
 //! DICOM series against SimpleITK and pydicom (`dicom/roundtrip.json`): geometry within 1e-6 and
 //! voxels identical to the NIfTI twin at the same physical positions.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use radscore::imaging::archive::ZipLimits;
@@ -29,14 +29,14 @@ fn assert_geometry_close(case: &str, got: &Geometry, entry: &serde_json::Value, 
 }
 
 /// Solves `geometry.index_to_physical(index) = point` for an axis-aligned or oblique grid.
-fn physical_to_index(g: &Geometry, point: [f64; 3]) -> [f64; 3] {
+pub fn physical_to_index(g: &Geometry, point: [f64; 3]) -> [f64; 3] {
     // Columns of direction × spacing are orthogonal, so the inverse is the scaled transpose.
     let d = [point[0] - g.origin[0], point[1] - g.origin[1], point[2] - g.origin[2]];
     std::array::from_fn(|c| (0..3).map(|r| g.direction[r * 3 + c] * d[r]).sum::<f64>() / g.spacing[c])
 }
 
 /// Counts voxels whose value differs from the twin's voxel at the same physical position.
-fn voxels_differing_from_twin(dicom: &Volume<f64>, twin: &Volume<f64>) -> usize {
+pub fn voxels_differing_from_twin(dicom: &Volume<f64>, twin: &Volume<f64>) -> usize {
     let [nx, ny, nz] = dicom.geometry.size;
     let mut differing = 0;
     for z in 0..nz {
@@ -153,45 +153,102 @@ fn zip_folder(folder: &Path, zip_path: &Path) {
     writer.finish().unwrap();
 }
 
-/// Files of pydicom's test set whose stored values radscore reproduces exactly, by transfer
-/// syntax. The test fails when one of them regresses and when another starts to match (so the
-/// list stays true).
-/// Not (yet) decoded: 12-bit JPEG extended (jpeg-decoder), 32-bit RLE, and 1-bit SEG frames
-/// (BitsAllocated 1).
+/// Files of pydicom's and pydicom-data's test sets whose stored values radscore reproduces exactly,
+/// by transfer syntax. The test fails when one of them regresses and when another starts to match
+/// (so the list stays true). Not decoded, with the reason:
+/// - JPGExtended.dcm (JPEG Extended, 12-bit DCT): jpeg-decoder 0.3.2, dicom-pixeldata's JPEG codec,
+///   decodes DCT JPEG at 8-bit sample precision only.
+/// - liver_1frame.dcm, liver_expb_1frame.dcm (SEG, BitsAllocated 1): bit-packed segmentation frames
+///   are mask data, unpacked by the SEG reader, not image values.
 const DECODED_LIKE_PYDICOM: &[&str] = &[
-    "693_J2KI.dcm",                  // JPEG 2000 (lossy), CT
-    "CT_small.dcm",                  // explicit VR little endian, CT
-    "J2K_pixelrep_mismatch.dcm",     // JPEG 2000 lossless, CT
-    "JPEG2000.dcm",                  // JPEG 2000 (lossy), NM
-    "JPEGLSNearLossless_08.dcm",     // JPEG-LS near-lossless, 8-bit
-    "JPEGLSNearLossless_16.dcm",     // JPEG-LS near-lossless, 16-bit
-    "MR_small.dcm",                  // explicit VR little endian, MR
-    "MR_small_RLE.dcm",              // RLE lossless, MR
-    "MR_small_bigendian.dcm",        // explicit VR big endian, MR
-    "MR_small_expb.dcm",             // explicit VR big endian, MR
-    "MR_small_implicit.dcm",         // implicit VR little endian, MR
-    "MR_small_jp2klossless.dcm",     // JPEG 2000 lossless, MR
-    "MR_small_jpeg_ls_lossless.dcm", // JPEG-LS lossless, MR
-    "MR_small_padded.dcm",           // explicit VR little endian with excess padding, MR
-    "examples_overlay.dcm",          // explicit VR little endian, MR
-    "image_dfl.dcm",                 // deflated explicit VR little endian, OT
-    "rtdose.dcm",                    // implicit VR little endian, 15 frames, RTDOSE
-    "rtdose_1frame.dcm",             // implicit VR little endian, RTDOSE
+    "693_J2KI.dcm",                      // JPEG 2000 (lossy), CT
+    "693_J2KR.dcm",                      // JPEG 2000 lossless, CT (pydicom-data)
+    "693_UNCI.dcm",                      // explicit VR little endian, CT (pydicom-data)
+    "693_UNCR.dcm",                      // explicit VR little endian, CT (pydicom-data)
+    "CT_small.dcm",                      // explicit VR little endian, CT
+    "J2K_pixelrep_mismatch.dcm",         // JPEG 2000 lossless, CT
+    "JPEG-LL.dcm",                       // JPEG lossless SV1, NM (pydicom-data)
+    "JPEG2000.dcm",                      // JPEG 2000 (lossy), NM
+    "JPEG2000_UNC.dcm",                  // explicit VR little endian, NM (pydicom-data)
+    "JPEGLSNearLossless_08.dcm",         // JPEG-LS near-lossless, 8-bit
+    "JPEGLSNearLossless_16.dcm",         // JPEG-LS near-lossless, 16-bit
+    "MR-SIEMENS-DICOM-WithOverlays.dcm", // explicit VR little endian, MR (pydicom-data)
+    "MR2_J2KI.dcm",                      // JPEG 2000 (lossy), MR 1024² (pydicom-data)
+    "MR2_J2KR.dcm",                      // JPEG 2000 lossless, MR 1024² (pydicom-data)
+    "MR2_UNCI.dcm",                      // explicit VR little endian, MR (pydicom-data)
+    "MR2_UNCR.dcm",                      // explicit VR little endian, MR (pydicom-data)
+    "MR_small.dcm",                      // explicit VR little endian, MR
+    "MR_small_RLE.dcm",                  // RLE lossless, MR
+    "MR_small_bigendian.dcm",            // explicit VR big endian, MR
+    "MR_small_expb.dcm",                 // explicit VR big endian, MR
+    "MR_small_implicit.dcm",             // implicit VR little endian, MR
+    "MR_small_jp2klossless.dcm",         // JPEG 2000 lossless, MR
+    "MR_small_jpeg_ls_lossless.dcm",     // JPEG-LS lossless, MR
+    "MR_small_padded.dcm",               // explicit VR little endian with excess padding, MR
+    "bad_sequence.dcm",                  // JPEG lossless SV1, CT (pydicom-data)
+    "eCT_Supplemental.dcm",              // explicit VR little endian, enhanced CT, 2 frames (pydicom-data)
+    "emri_small.dcm",                    // explicit VR little endian, enhanced MR, 10 frames (pydicom-data)
+    "emri_small_RLE.dcm",                // RLE lossless, enhanced MR (pydicom-data)
+    "emri_small_big_endian.dcm",         // explicit VR big endian, enhanced MR (pydicom-data)
+    "emri_small_jpeg_2k_lossless.dcm",   // JPEG 2000 lossless, enhanced MR (pydicom-data)
+    "emri_small_jpeg_ls_lossless.dcm",   // JPEG-LS lossless, enhanced MR (pydicom-data)
+    "examples_overlay.dcm",              // explicit VR little endian, MR
+    "explicit_VR-UN.dcm",                // JPEG 2000 lossless, CT (pydicom-data)
+    "image_dfl.dcm",                     // deflated explicit VR little endian, OT
+    "mlut_18.dcm",                       // explicit VR little endian, OT (pydicom-data)
+    "rtdose.dcm",                        // implicit VR little endian, 32-bit, 15 frames, RTDOSE
+    "rtdose_1frame.dcm",                 // implicit VR little endian, 32-bit, RTDOSE
+    "rtdose_expb.dcm",                   // explicit VR big endian, 32-bit, 15 frames, RTDOSE
+    "rtdose_expb_1frame.dcm",            // explicit VR big endian, 32-bit, RTDOSE
+    "rtdose_rle.dcm",                    // RLE lossless, 32-bit (radscore's own RLE), 15 frames, RTDOSE
+    "rtdose_rle_1frame.dcm",             // RLE lossless, 32-bit (radscore's own RLE), RTDOSE
+    "vlut_04.dcm",                       // explicit VR little endian, 8-bit, OT (pydicom-data)
 ];
 
-fn pydicom_test_files() -> Option<std::path::PathBuf> {
+/// Where pydicom's test files are: its bundled `data/test_files` ("pydicom") and the pydicom-data
+/// package's folder ("pydicom-data"), read from the installed packages (never copied here).
+pub struct PydicomFiles {
+    bundled: PathBuf,
+    data: PathBuf,
+}
+
+impl PydicomFiles {
+    /// The folder of a fixture entry's `source`.
+    pub fn folder(&self, source: &str) -> &Path {
+        match source {
+            "pydicom-data" => &self.data,
+            _ => &self.bundled,
+        }
+    }
+}
+
+/// The installed pydicom and pydicom-data test files, or `None` (after saying why) when python3
+/// lacks them and the reference is not required.
+pub fn pydicom_test_files() -> Option<PydicomFiles> {
+    let script = "import os, pydicom, data_store; \
+                  print(os.path.join(os.path.dirname(pydicom.__file__), 'data', 'test_files')); \
+                  print(os.path.join(os.path.dirname(data_store.__file__), 'data'))";
     let found = Command::new("python3")
-        .args(["-c", "import os, pydicom; print(os.path.dirname(pydicom.__file__))"])
+        .args(["-c", script])
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| Path::new(String::from_utf8_lossy(&o.stdout).trim()).join("data/test_files"))
-        .filter(|dir| dir.is_dir());
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            let mut lines = text.lines().map(PathBuf::from);
+            Some(PydicomFiles {
+                bundled: lines.next()?,
+                data: lines.next()?,
+            })
+        })
+        .filter(|f| f.bundled.is_dir() && f.data.is_dir());
     if found.is_none() {
         if std::env::var("RADSCORE_REQUIRE_REFERENCE").is_ok_and(|v| v == "1") {
-            panic!("RADSCORE_REQUIRE_REFERENCE=1 but python3 cannot import pydicom (run .ci/dicom-deps.sh)");
+            panic!(
+                "RADSCORE_REQUIRE_REFERENCE=1 but python3 cannot import pydicom and pydicom-data (run .ci/dicom-deps.sh and .ci/dicommf-deps.sh)"
+            );
         }
-        eprintln!("skipped: pydicom is not installed for python3");
+        eprintln!("skipped: pydicom or pydicom-data is not installed for python3");
     }
     found
 }
@@ -207,12 +264,13 @@ fn sha256_of_stored(values: &[f64]) -> String {
 
 #[test]
 fn pydicom_test_files_decode_to_pydicom_stored_values_per_transfer_syntax() {
-    let Some(folder) = pydicom_test_files() else { return };
+    let Some(folders) = pydicom_test_files() else { return };
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("../fixtures/dicom/pydicom_stored_values.json")).unwrap();
     let mut matching = Vec::new();
     let mut report = std::collections::BTreeMap::<String, Vec<String>>::new();
     for (file, expected) in fixture["files"].as_object().unwrap() {
+        let folder = folders.folder(expected["source"].as_str().unwrap_or("pydicom"));
         let outcome = match radscore::imaging::dicom::read_stored_frames(&folder.join(file), file) {
             Ok(frames) => {
                 let shape = [frames.frames, frames.rows, frames.columns];

@@ -1,4 +1,4 @@
-use super::{MaskRegion, SeriesSummary};
+use super::{MaskRegion, SeriesSummary, StackSummary};
 use crate::imaging::archive::ArchiveError;
 
 /// Why a DICOM input could not be turned into a volume.
@@ -290,6 +290,20 @@ pub enum DicomError {
         /// Number of slices in the image.
         slices: usize,
     },
+    /// The series holds several volumes (temporal positions, b-values…) and none was chosen.
+    #[error("the series holds {} volumes; choose one by volume (0-based): {}", .stacks.len(), describe_stacks(.stacks))]
+    VolumeRequired {
+        /// Every volume, so the caller can choose.
+        stacks: Vec<StackSummary>,
+    },
+    /// The requested volume index is not in the series.
+    #[error("volume {volume} is out of range; the series holds {} volume(s): {}", .stacks.len(), describe_stacks(.stacks))]
+    VolumeOutOfRange {
+        /// The requested 0-based index.
+        volume: usize,
+        /// Every volume present.
+        stacks: Vec<StackSummary>,
+    },
     /// The pixel data could not be decoded.
     #[error("{file}: cannot decode pixel data ({transfer_syntax}): {message}")]
     Decode {
@@ -313,6 +327,14 @@ fn describe_series(series: &[SeriesSummary]) -> String {
     series
         .iter()
         .map(SeriesSummary::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn describe_stacks(stacks: &[StackSummary]) -> String {
+    stacks
+        .iter()
+        .map(StackSummary::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }

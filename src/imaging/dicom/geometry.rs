@@ -41,9 +41,9 @@ fn check_shared<T: PartialEq + std::fmt::Debug>(
         None => Ok(()),
         Some(other) => Err(DicomError::InconsistentSlices {
             attribute,
-            first_file: slices[0].file.name.clone(),
+            first_file: slices[0].name.clone(),
             first: format!("{first:?}"),
-            other_file: other.file.name.clone(),
+            other_file: other.name.clone(),
             other: format!("{:?}", value(other)),
         }),
     }
@@ -51,7 +51,7 @@ fn check_shared<T: PartialEq + std::fmt::Debug>(
 
 fn required<T: Copy>(slice: &SliceHeader, value: Option<T>, attribute: &'static str) -> Result<T, DicomError> {
     value.ok_or_else(|| DicomError::MissingAttribute {
-        file: slice.file.name.clone(),
+        file: slice.name.clone(),
         attribute,
     })
 }
@@ -64,7 +64,7 @@ fn orientation_axes(slice: &SliceHeader) -> Result<([f64; 3], [f64; 3]), DicomEr
     let unit = |v: [f64; 3]| (dot(v, v).sqrt() - 1.0).abs() <= ORIENTATION_TOLERANCE;
     if !unit(row) || !unit(column) || dot(row, column).abs() > ORIENTATION_TOLERANCE {
         return Err(DicomError::InvalidAttribute {
-            file: slice.file.name.clone(),
+            file: slice.name.clone(),
             attribute: "ImageOrientationPatient",
             value: format_values(&iop),
             reason: "row and column cosines must be orthogonal unit vectors".into(),
@@ -82,7 +82,7 @@ pub(crate) fn stack_slices(slices: &mut [SliceHeader]) -> Result<Geometry, Dicom
     let spacing_yx = required(&slices[0], slices[0].pixel_spacing, "PixelSpacing")?;
     if spacing_yx.iter().any(|&s| s <= 0.0) {
         return Err(DicomError::InvalidAttribute {
-            file: slices[0].file.name.clone(),
+            file: slices[0].name.clone(),
             attribute: "PixelSpacing",
             value: format_values(&spacing_yx),
             reason: "spacing must be positive".into(),
@@ -130,7 +130,7 @@ pub(crate) fn stack_slices(slices: &mut [SliceHeader]) -> Result<Geometry, Dicom
         let offset = dot(sideways, sideways).sqrt();
         if offset > GAP_TOLERANCE * min_pixel {
             return Err(DicomError::ShearedStack {
-                file: slice.file.name.clone(),
+                file: slice.name.clone(),
                 offset,
             });
         }
@@ -155,15 +155,16 @@ pub(crate) fn stack_slices(slices: &mut [SliceHeader]) -> Result<Geometry, Dicom
 /// after checking each consecutive gap against the median gap.
 fn uniform_slice_spacing(slices: &[SliceHeader], along: impl Fn(&SliceHeader) -> f64) -> Result<f64, DicomError> {
     if slices.len() < 2 {
-        // One slice has no slice spacing; ITK reports 1 mm too.
-        return Ok(1.0);
+        // One slice has no slice spacing: an enhanced frame's SpacingBetweenSlices when given,
+        // else 1 mm as ITK reports.
+        return Ok(slices[0].slice_spacing.unwrap_or(1.0));
     }
     let gaps: Vec<f64> = slices.windows(2).map(|w| along(&w[1]) - along(&w[0])).collect();
     let mut sorted = gaps.clone();
     sorted.sort_by(f64::total_cmp);
     let median = sorted[sorted.len() / 2];
     for (i, &gap) in gaps.iter().enumerate() {
-        let (before, after) = (&slices[i].file.name, &slices[i + 1].file.name);
+        let (before, after) = (&slices[i].name, &slices[i + 1].name);
         if gap <= GAP_TOLERANCE * median.max(f64::MIN_POSITIVE) {
             return Err(DicomError::DuplicateSlice {
                 first_file: before.clone(),

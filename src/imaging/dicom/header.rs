@@ -23,10 +23,17 @@ pub struct DicomFile {
     pub name: String,
 }
 
-/// What one image file says about where its slice sits.
+/// What one image file, or one frame of a multi-frame file, says about where its slice sits.
 #[derive(Debug, Clone)]
 pub(crate) struct SliceHeader {
     pub file: DicomFile,
+    /// How errors refer to this slice: the file's name, followed by "frame N" for a frame.
+    pub name: String,
+    /// Index of the frame within the file's pixel data (0 for a single-frame file).
+    pub frame: usize,
+    /// What sets this slice's volume apart from other volumes of the series (temporal position,
+    /// b-value…); empty when the series holds one volume.
+    pub stack: StackKey,
     pub series_uid: String,
     pub study_uid: Option<String>,
     pub frame_of_reference_uid: Option<String>,
@@ -39,8 +46,14 @@ pub(crate) struct SliceHeader {
     pub orientation: Option<[f64; 6]>,
     /// (row spacing, column spacing) as stored: PixelSpacing is y first.
     pub pixel_spacing: Option<[f64; 2]>,
+    /// SpacingBetweenSlices of an enhanced frame's pixel measures; only used for a one-frame stack,
+    /// whose positions give no slice spacing.
+    pub slice_spacing: Option<f64>,
     pub rescale: Rescale,
 }
+
+/// The (DICOM keyword, value) pairs that distinguish one volume of a series from the others.
+pub(crate) type StackKey = Vec<(String, String)>;
 
 /// RescaleSlope/RescaleIntercept of one slice; identity when absent.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -150,18 +163,11 @@ pub(crate) fn slice_header(obj: &InMemDicomObject, file: &DicomFile) -> Result<S
     let rows = positive_count(obj, tags::ROWS, "Rows", name)?.ok_or_else(|| required("Rows"))?;
     let columns = positive_count(obj, tags::COLUMNS, "Columns", name)?.ok_or_else(|| required("Columns"))?;
     let frames = positive_count(obj, tags::NUMBER_OF_FRAMES, "NumberOfFrames", name)?.unwrap_or(1);
-    let slope = numbers::<1>(obj, tags::RESCALE_SLOPE, "RescaleSlope", name)?.map_or(1.0, |[v]| v);
-    let intercept = numbers::<1>(obj, tags::RESCALE_INTERCEPT, "RescaleIntercept", name)?.map_or(0.0, |[v]| v);
-    if slope == 0.0 {
-        return Err(DicomError::InvalidAttribute {
-            file: name.into(),
-            attribute: "RescaleSlope",
-            value: "0".into(),
-            reason: "a zero slope maps every pixel to the intercept".into(),
-        });
-    }
     Ok(SliceHeader {
         file: file.clone(),
+        name: name.into(),
+        frame: 0,
+        stack: classic_stack_key(obj, name)?,
         series_uid,
         study_uid: text(obj, tags::STUDY_INSTANCE_UID),
         frame_of_reference_uid: text(obj, tags::FRAME_OF_REFERENCE_UID),
@@ -173,6 +179,41 @@ pub(crate) fn slice_header(obj: &InMemDicomObject, file: &DicomFile) -> Result<S
         position: numbers(obj, tags::IMAGE_POSITION_PATIENT, "ImagePositionPatient", name)?,
         orientation: numbers(obj, tags::IMAGE_ORIENTATION_PATIENT, "ImageOrientationPatient", name)?,
         pixel_spacing: numbers(obj, tags::PIXEL_SPACING, "PixelSpacing", name)?,
-        rescale: Rescale { slope, intercept },
+        slice_spacing: None,
+        rescale: rescale(obj, name)?,
     })
+}
+
+/// RescaleSlope/RescaleIntercept of a data set (the file, or an enhanced frame's
+/// PixelValueTransformationSequence item); identity when absent.
+pub(crate) fn rescale(obj: &InMemDicomObject, name: &str) -> Result<Rescale, DicomError> {
+    let slope = numbers::<1>(obj, tags::RESCALE_SLOPE, "RescaleSlope", name)?.map_or(1.0, |[v]| v);
+    let intercept = numbers::<1>(obj, tags::RESCALE_INTERCEPT, "RescaleIntercept", name)?.map_or(0.0, |[v]| v);
+    if slope == 0.0 {
+        return Err(DicomError::InvalidAttribute {
+            file: name.into(),
+            attribute: "RescaleSlope",
+            value: "0".into(),
+            reason: "a zero slope maps every pixel to the intercept".into(),
+        });
+    }
+    Ok(Rescale { slope, intercept })
+}
+
+/// A classic series' slices split into volumes by TemporalPositionIdentifier (dynamic series) and
+/// DiffusionBValue (diffusion series), the attributes scanners write per slice for that purpose.
+fn classic_stack_key(obj: &InMemDicomObject, name: &str) -> Result<StackKey, DicomError> {
+    let mut key = StackKey::new();
+    if let Some([t]) = numbers::<1>(
+        obj,
+        tags::TEMPORAL_POSITION_IDENTIFIER,
+        "TemporalPositionIdentifier",
+        name,
+    )? {
+        key.push(("TemporalPositionIdentifier".into(), t.to_string()));
+    }
+    if let Some([b]) = numbers::<1>(obj, tags::DIFFUSION_B_VALUE, "DiffusionBValue", name)? {
+        key.push(("DiffusionBValue".into(), b.to_string()));
+    }
+    Ok(key)
 }

@@ -3,14 +3,20 @@
 //!
 //! Input can be a list of files, a folder (walked recursively) or a zip archive
 //! ([`read_dicom_input`]). Non-image objects (SR, PR, KO, SEG, RTSTRUCT…) are ignored when grouping.
+//! Enhanced multi-frame images contribute one slice per frame, placed by their functional groups.
+//! A series repeating its positions for several temporal positions or b-values holds several
+//! volumes; [`SeriesSelection::volume`] chooses one.
 
+mod enhanced;
 mod error;
 mod geometry;
 mod header;
 mod pixels;
 mod placement;
+mod rle;
 mod rtstruct;
 mod seg;
+mod stacks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +30,7 @@ pub use error::DicomError;
 pub use header::DicomFile;
 use header::{SliceHeader, is_non_image, slice_header};
 pub use pixels::{StoredFrames, read_stored_frames};
+pub use stacks::StackSummary;
 
 use super::archive::{ZipLimits, extract_zip, is_zip};
 use super::{Geometry, MaskSelection, PixelType, Volume};
@@ -33,6 +40,10 @@ use super::{Geometry, MaskSelection, PixelType, Volume};
 pub struct SeriesSelection {
     /// SeriesInstanceUID to read; `None` accepts the input only when it holds one image series.
     pub series_uid: Option<String>,
+    /// 0-based index of the volume to read when the series holds several (temporal positions,
+    /// b-values), in the order [`DicomError::VolumeRequired`] lists them; `None` accepts a series
+    /// holding one volume.
+    pub volume: Option<usize>,
 }
 
 /// One image series found in an input, as listed when the caller must choose.
@@ -44,7 +55,7 @@ pub struct SeriesSummary {
     pub modality: String,
     /// SeriesDescription.
     pub description: String,
-    /// Number of image files (slices) in the series.
+    /// Number of slices in the series: image files, or frames of multi-frame files.
     pub slices: usize,
 }
 
@@ -262,7 +273,14 @@ fn choose_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vec<Sl
             continue;
         }
         let slice = slice_header(&obj, file)?;
-        series.entry(slice.series_uid.clone()).or_default().push(slice);
+        let slices = if enhanced::has_functional_groups(&obj) {
+            enhanced::frame_headers(&obj, slice)?
+        } else {
+            vec![slice]
+        };
+        if let Some(first) = slices.first() {
+            series.entry(first.series_uid.clone()).or_default().extend(slices);
+        }
     }
     let summaries = || -> Vec<SeriesSummary> {
         series
@@ -290,40 +308,21 @@ fn choose_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vec<Sl
 }
 
 fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<DicomSeries, DicomError> {
-    let mut slices = choose_series(files, select)?;
+    let slices = choose_series(files, select)?;
     if let Some(multi) = slices.iter().find(|s| s.frames > 1) {
         return Err(DicomError::Unsupported {
-            file: multi.file.name.clone(),
-            what: format!("multi-frame image ({} frames)", multi.frames),
+            file: multi.name.clone(),
+            what: format!(
+                "a multi-frame image without functional groups ({} frames, no per-frame positions)",
+                multi.frames
+            ),
         });
     }
+    let mut slices = stacks::choose_stack(slices, select.volume)?;
     let geometry = geometry::stack_slices(&mut slices)?;
+    let (values, pixel_type) = slice_values(&slices, geometry.size)?;
     let [nx, ny, nz] = geometry.size;
-    let mut values = Vec::with_capacity(nx * ny * nz);
-    let mut pixel_type = PixelType::F64;
-    for (index, slice) in slices.iter().enumerate() {
-        let name = &slice.file.name;
-        let obj = dicom_object::open_file(&slice.file.path).map_err(|e| unreadable(name, e))?;
-        pixels::check_monochrome(&obj, name)?;
-        if index == 0 {
-            pixel_type = pixels::pixel_type(&obj, slice.rescale, name)?;
-        }
-        let mut stored = pixels::stored_values(&obj, name)?;
-        if stored.len() < nx * ny {
-            return Err(DicomError::Unreadable {
-                file: name.clone(),
-                message: format!(
-                    "pixel data holds {} samples, Rows × Columns needs {}",
-                    stored.len(),
-                    nx * ny
-                ),
-            });
-        }
-        // Pixel data may end with a padding byte or excess padding.
-        stored.truncate(nx * ny);
-        values.extend(pixels::rescaled(stored, slice.rescale));
-    }
-    let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| unreadable(&slices[0].file.name, e))?;
+    let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| unreadable(&slices[0].name, e))?;
     let first = &slices[0];
     Ok(DicomSeries {
         volume: Volume {
@@ -337,6 +336,43 @@ fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Di
             frame_of_reference_uid: first.frame_of_reference_uid.clone(),
         },
     })
+}
+
+/// Rescaled values of the sorted slices, one after another, and the pixel type of the first.
+/// Each file is decoded once for all its frames as long as its frames are neighbours in the stack
+/// (always so for a single enhanced file).
+fn slice_values(slices: &[SliceHeader], size: [usize; 3]) -> Result<(Vec<f64>, PixelType), DicomError> {
+    let [nx, ny, nz] = size;
+    let per_slice = nx * ny;
+    let mut values = Vec::with_capacity(per_slice * nz);
+    let mut pixel_type = PixelType::F64;
+    let mut decoded: Option<(&Path, Vec<f64>)> = None;
+    for (index, slice) in slices.iter().enumerate() {
+        let name = &slice.file.name;
+        if decoded.as_ref().is_none_or(|(path, _)| *path != slice.file.path) {
+            let obj = dicom_object::open_file(&slice.file.path).map_err(|e| unreadable(name, e))?;
+            pixels::check_monochrome(&obj, name)?;
+            if index == 0 {
+                pixel_type = pixels::pixel_type(&obj, slice.rescale, name)?;
+            }
+            decoded = Some((slice.file.path.as_path(), pixels::stored_values(&obj, name)?));
+        }
+        let stored = decoded.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
+        // Pixel data may end with a padding byte or excess padding, so only a shortfall is an error.
+        let frame = stored
+            .get(slice.frame * per_slice..(slice.frame + 1) * per_slice)
+            .ok_or_else(|| DicomError::Unreadable {
+                file: slice.name.clone(),
+                message: format!(
+                    "pixel data holds {} samples, frame {} of Rows × Columns = {per_slice} needs {}",
+                    stored.len(),
+                    slice.frame + 1,
+                    (slice.frame + 1) * per_slice
+                ),
+            })?;
+        values.extend(pixels::rescaled(frame, slice.rescale));
+    }
+    Ok((values, pixel_type))
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use dicom_dictionary_std::tags;
 use dicom_object::DefaultDicomObject;
 use dicom_pixeldata::PixelDecoder;
 
-use super::DicomError;
 use super::header::{Rescale, numbers, text};
+use super::{DicomError, rle};
 use crate::imaging::PixelType;
 
 /// How stored samples are laid out after decoding.
@@ -82,7 +82,6 @@ fn stored_value(bytes: &[u8], layout: SampleLayout) -> f64 {
     }
 }
 
-/// Stored values of every frame, one after another, in the decoder's (little-endian) byte order.
 /// The pixel type SimpleITK (GDCM) gives a slice: its stored integer type, or float64 once a
 /// non-identity rescale applies (as `roundtrip.json` records for brain1_rescaled).
 pub(crate) fn pixel_type(obj: &DefaultDicomObject, rescale: Rescale, file: &str) -> Result<PixelType, DicomError> {
@@ -100,33 +99,73 @@ pub(crate) fn pixel_type(obj: &DefaultDicomObject, rescale: Rescale, file: &str)
     })
 }
 
+/// Stored values of every frame, one after another, from the decoder's little-endian samples.
 pub(crate) fn stored_values(obj: &DefaultDicomObject, file: &str) -> Result<Vec<f64>, DicomError> {
     if obj.get(tags::PIXEL_DATA).is_none() {
         return Err(DicomError::MissingPixelData { file: file.into() });
     }
     let layout = layout(obj, file)?;
-    let decoded = obj.decode_pixel_data().map_err(|e| DicomError::Decode {
+    let transfer_syntax = obj.meta().transfer_syntax().trim_end_matches('\0').to_owned();
+    let decode_error = |message: String| DicomError::Decode {
         file: file.into(),
-        transfer_syntax: obj.meta().transfer_syntax().trim_end_matches('\0').to_owned(),
-        message: e.to_string(),
-    })?;
+        transfer_syntax: transfer_syntax.clone(),
+        message,
+    };
+    let bytes = if transfer_syntax == RLE_LOSSLESS && layout.bits_allocated == 32 {
+        rle_32_bit(obj, file).map_err(decode_error)?
+    } else {
+        let decoded = obj.decode_pixel_data().map_err(|e| decode_error(e.to_string()))?;
+        let mut bytes = decoded.data().to_vec();
+        if transfer_syntax == EXPLICIT_VR_BIG_ENDIAN && layout.bits_allocated == 32 {
+            // Big-endian OW pixel data arrives as byte-swapped 16-bit words, high word first;
+            // a 32-bit sample needs its two words exchanged to read little endian.
+            for sample in bytes.chunks_exact_mut(4) {
+                sample.rotate_left(2);
+            }
+        }
+        bytes
+    };
     let width = usize::from(layout.bits_allocated / 8);
-    Ok(decoded
-        .data()
+    Ok(bytes
         .chunks_exact(width)
         .map(|sample| stored_value(sample, layout))
         .collect())
 }
 
-/// Modality LUT: stored value × RescaleSlope + RescaleIntercept.
-pub(crate) fn rescaled(values: Vec<f64>, rescale: Rescale) -> Vec<f64> {
-    if rescale.slope == 1.0 && rescale.intercept == 0.0 {
-        return values;
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+const EXPLICIT_VR_BIG_ENDIAN: &str = "1.2.840.10008.1.2.2";
+
+/// Every frame of a 32-bit RLE image (one fragment per frame), as little-endian sample bytes.
+fn rle_32_bit(obj: &DefaultDicomObject, file: &str) -> Result<Vec<u8>, String> {
+    let count = |tag, attribute| -> Result<usize, String> {
+        numbers::<1>(obj, tag, attribute, file)
+            .map_err(|e| e.to_string())?
+            .map(|[v]| v as usize)
+            .ok_or_else(|| format!("missing {attribute}"))
+    };
+    let samples = count(tags::ROWS, "Rows")? * count(tags::COLUMNS, "Columns")?;
+    let fragments = obj
+        .get(tags::PIXEL_DATA)
+        .and_then(|e| e.value().fragments())
+        .ok_or("RLE pixel data is not encapsulated")?;
+    let mut bytes = Vec::with_capacity(fragments.len() * samples * 4);
+    for (frame, fragment) in fragments.iter().enumerate() {
+        let decoded = rle::decode_frame(fragment, samples, 4).map_err(|e| format!("frame {}: {e}", frame + 1))?;
+        bytes.extend(decoded);
     }
-    values
-        .into_iter()
-        .map(|v| v * rescale.slope + rescale.intercept)
-        .collect()
+    Ok(bytes)
+}
+
+/// Modality LUT: stored value × RescaleSlope + RescaleIntercept.
+pub(crate) fn rescaled(values: &[f64], rescale: Rescale) -> impl Iterator<Item = f64> + '_ {
+    let identity = rescale.slope == 1.0 && rescale.intercept == 0.0;
+    values.iter().map(move |&v| {
+        if identity {
+            v
+        } else {
+            v * rescale.slope + rescale.intercept
+        }
+    })
 }
 
 /// Whether the object declares a photometric interpretation radscore treats as grey levels.

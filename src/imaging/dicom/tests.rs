@@ -180,6 +180,7 @@ fn several_series_without_a_choice_are_listed() {
         &files,
         &SeriesSelection {
             series_uid: Some("1.2.9".into()),
+            ..Default::default()
         },
     )
     .unwrap();
@@ -188,6 +189,7 @@ fn several_series_without_a_choice_are_listed() {
         &files,
         &SeriesSelection {
             series_uid: Some("9.9".into()),
+            ..Default::default()
         },
     )
     .unwrap_err();
@@ -358,6 +360,7 @@ fn series_identity_names_the_chosen_series_and_its_study_and_debug_hides_them() 
     series(dir.path(), "1.2.8", &[1.0]);
     let choose = |uid: &str| SeriesSelection {
         series_uid: Some(uid.into()),
+        ..Default::default()
     };
 
     let identity =
@@ -377,4 +380,156 @@ fn series_identity_names_the_chosen_series_and_its_study_and_debug_hides_them() 
         matches!(err, DicomError::AmbiguousSeries { ref series } if series.len() == 2),
         "{err}"
     );
+}
+
+fn sequence(tag: Tag, items: Vec<InMemDicomObject>) -> dicom_object::mem::InMemElement {
+    DataElement::new(
+        tag,
+        VR::SQ,
+        dicom_core::value::DataSetSequence::new(items, dicom_core::Length::UNDEFINED),
+    )
+}
+
+fn item_with(tag: Tag, vr: VR, value: &str) -> InMemDicomObject {
+    let mut item = InMemDicomObject::new_empty();
+    put_text(&mut item, tag, vr, value);
+    item
+}
+
+/// An enhanced image of 3×2 frames: orientation and pixel spacing shared, one position per frame
+/// at the given heights; frame k's pixels are `k*10 + index`.
+fn enhanced(heights: &[f64]) -> InMemDicomObject {
+    let mut obj = slice("1.2.5", 0.0);
+    for tag in [
+        tags::IMAGE_POSITION_PATIENT,
+        tags::IMAGE_ORIENTATION_PATIENT,
+        tags::PIXEL_SPACING,
+    ] {
+        obj.remove_element(tag);
+    }
+    put_text(&mut obj, tags::NUMBER_OF_FRAMES, VR::IS, &heights.len().to_string());
+    let mut shared = InMemDicomObject::new_empty();
+    shared.put(sequence(
+        tags::PLANE_ORIENTATION_SEQUENCE,
+        vec![item_with(
+            tags::IMAGE_ORIENTATION_PATIENT,
+            VR::DS,
+            &decimal_list(&AXIAL),
+        )],
+    ));
+    shared.put(sequence(
+        tags::PIXEL_MEASURES_SEQUENCE,
+        vec![item_with(tags::PIXEL_SPACING, VR::DS, "0.5\\0.25")],
+    ));
+    obj.put(sequence(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE, vec![shared]));
+    let per_frame = heights
+        .iter()
+        .map(|&z| {
+            let mut frame = InMemDicomObject::new_empty();
+            frame.put(sequence(
+                tags::PLANE_POSITION_SEQUENCE,
+                vec![item_with(
+                    tags::IMAGE_POSITION_PATIENT,
+                    VR::DS,
+                    &decimal_list(&[-10.0, 20.0, z]),
+                )],
+            ));
+            frame
+        })
+        .collect();
+    obj.put(sequence(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per_frame));
+    let pixels: Vec<u16> = (0..heights.len() as u16)
+        .flat_map(|k| (0..6).map(move |i| k * 10 + i))
+        .collect();
+    set_pixels(&mut obj, &pixels);
+    obj
+}
+
+#[test]
+fn enhanced_frames_are_sorted_by_position_and_read_from_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "mf.dcm", enhanced(&[3.0, 1.0, 2.0]));
+    let volume = read(std::slice::from_ref(&path)).unwrap();
+    assert_eq!(volume.geometry.size, [3, 2, 3]);
+    assert_eq!(volume.geometry.origin, [-10.0, 20.0, 1.0]);
+    assert_eq!(volume.geometry.spacing, [0.25, 0.5, 1.0]);
+    // Frame 2 (z = 1) first, then frame 3 (z = 2), then frame 1 (z = 3).
+    let firsts: Vec<f64> = (0..3).map(|z| volume.voxels[[z, 0, 0]]).collect();
+    assert_eq!(firsts, [10.0, 20.0, 0.0]);
+}
+
+#[test]
+fn a_gap_between_enhanced_frames_names_the_file_and_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "mf.dcm", enhanced(&[1.0, 2.0, 3.0, 5.0]));
+    let name = path.display();
+    assert_eq!(
+        read(std::slice::from_ref(&path)).unwrap_err().to_string(),
+        format!(
+            "missing slice(s) between {name} frame 3 and {name} frame 4: gap 2.0000 mm where slices are 1.0000 mm apart"
+        )
+    );
+}
+
+#[test]
+fn an_enhanced_frame_without_a_position_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut obj = enhanced(&[1.0, 2.0]);
+    let mut frames = obj
+        .get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+        .and_then(|e| e.items())
+        .unwrap()
+        .to_vec();
+    frames[1] = InMemDicomObject::new_empty();
+    obj.put(sequence(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, frames));
+    let path = write(dir.path(), "mf.dcm", obj);
+    assert_eq!(
+        read(std::slice::from_ref(&path)).unwrap_err().to_string(),
+        format!("{} frame 2: missing ImagePositionPatient", path.display())
+    );
+}
+
+#[test]
+fn per_frame_groups_must_match_the_number_of_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut obj = enhanced(&[1.0, 2.0]);
+    put_text(&mut obj, tags::NUMBER_OF_FRAMES, VR::IS, "3");
+    let path = write(dir.path(), "mf.dcm", obj);
+    assert_eq!(
+        read(std::slice::from_ref(&path)).unwrap_err().to_string(),
+        format!(
+            "{}: invalid PerFrameFunctionalGroupsSequence \"2 item(s)\": NumberOfFrames is 3",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_classic_dynamic_series_is_split_by_temporal_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = [(1, 1.0), (1, 2.0), (2, 1.0), (2, 2.0)]
+        .iter()
+        .map(|&(t, z)| {
+            let mut obj = slice("1.2.9", z);
+            put_text(&mut obj, tags::TEMPORAL_POSITION_IDENTIFIER, VR::IS, &t.to_string());
+            let base = (t * 100) as u16;
+            set_pixels(&mut obj, &[base, base, base, base, base, base]);
+            write(dir.path(), &format!("t{t}_{z}.dcm"), obj)
+        })
+        .collect();
+    assert_eq!(
+        read(&files).unwrap_err().to_string(),
+        "the series holds 2 volumes; choose one by volume (0-based): 0: TemporalPositionIdentifier 1 (2 frame(s)); \
+         1: TemporalPositionIdentifier 2 (2 frame(s))"
+    );
+    let second = read_series(
+        &files,
+        &SeriesSelection {
+            volume: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(second.geometry.size, [3, 2, 2]);
+    assert!(second.voxels.iter().all(|&v| v == 200.0));
 }
