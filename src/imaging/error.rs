@@ -77,6 +77,9 @@ pub enum ImagingError {
         /// The mask's geometry.
         mask: Box<Geometry>,
     },
+    /// A DICOM input (folder, zip or file) could not be read as one series.
+    #[error(transparent)]
+    Dicom(Box<super::dicom::DicomError>),
     /// The requested label does not occur in the mask.
     #[error("label {label} is not present in the mask; labels present: {}", describe_labels(.present))]
     LabelNotFound {
@@ -85,6 +88,12 @@ pub enum ImagingError {
         /// Non-zero labels that do occur.
         present: Vec<i32>,
     },
+}
+
+impl From<super::dicom::DicomError> for ImagingError {
+    fn from(error: super::dicom::DicomError) -> Self {
+        ImagingError::Dicom(Box::new(error))
+    }
 }
 
 fn describe_labels(labels: &[i32]) -> String {

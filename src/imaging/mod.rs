@@ -17,6 +17,6 @@ mod volume;
 pub use error::ImagingError;
 pub use mask::{check_same_grid, label_region};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
-pub use read::{Voxel, read_image, read_labels};
+pub use read::{Voxel, read_image, read_image_any, read_labels};
 pub use resample::{Interpolator, OutputCast, resample_image, resample_labels, roi_resampling_grid};
 pub use volume::{Geometry, PixelType, Volume};

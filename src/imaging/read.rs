@@ -6,6 +6,8 @@ use std::path::Path;
 
 use ndarray::Array3;
 
+use super::archive::{ZipLimits, is_zip};
+use super::dicom::{SeriesSelection, is_dicom_file, read_dicom_input};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
 use super::samples::decode_samples;
@@ -39,6 +41,25 @@ pub fn read_image(path: &Path, name: &str) -> Result<Volume<f64>, ImagingError> 
         index,
         value,
     })
+}
+
+/// Reads an image from any input radscore accepts: a DICOM series when `path` is a folder, a zip or
+/// a DICOM file (`series_uid` chooses among several series), else a NIfTI/NRRD volume
+/// ([`read_image`]). Errors name the input by its path.
+pub fn read_image_any(path: &Path, series_uid: Option<&str>, limits: &ZipLimits) -> Result<Volume<f64>, ImagingError> {
+    let name = path.display().to_string();
+    let io = |source| ImagingError::Io {
+        file: name.clone(),
+        source,
+    };
+    if path.is_dir() || is_zip(path).map_err(io)? || is_dicom_file(path).map_err(io)? {
+        let select = SeriesSelection {
+            series_uid: series_uid.map(str::to_owned),
+        };
+        Ok(read_dicom_input(path, &select, limits)?)
+    } else {
+        read_image(path, &name)
+    }
 }
 
 /// Reads a label mask (same formats) into integer labels; a non-integer value is an error.
