@@ -8,7 +8,7 @@ crate root with the reference environment (PyRadiomics 3.1, SimpleITK, numpy):
 
 `cases`: for each variant, the params YAML given to PyRadiomics (firstorder only: diagnostics do not
 depend on the feature classes, and debug-build tests stay fast), the label passed to `execute`, and
-every `diagnostics_*` entry as `{"value": <JSON>, "text": <str()>}`. `text` is what PyRadiomics'
+every `diagnostics_*` entry, in PyRadiomics' order, as `[key, {"value": <JSON>, "text": <str()>}]`. `text` is what PyRadiomics'
 CSV output holds (`csv.DictWriter` calls `str()`), with numpy scalars inside tuples converted to
 Python numbers first: numpy ≥ 2 would print `np.float64(1.5)` there, numpy < 2 (the shared
 reference's 1.26) prints `1.5`, and radscore writes the latter.
@@ -86,9 +86,10 @@ def diagnostics_of(reference, case, label, setting):
     result = extractor.execute(
         str(reference / f"cases/{case}_image.nii.gz"), str(reference / f"cases/{case}_label.nii.gz"), label=label
     )
-    diagnostics = {
-        k: {"value": plain(v), "text": text(v)} for k, v in result.items() if k.startswith("diagnostics_")
-    }
+    # A list of [key, entry] pairs: JSON readers need not keep an object's key order.
+    diagnostics = [
+        [k, {"value": plain(v), "text": text(v)}] for k, v in result.items() if k.startswith("diagnostics_")
+    ]
     return params, diagnostics
 
 

@@ -465,10 +465,10 @@ mod tests {
 
     #[test]
     fn connected_volumes_join_diagonal_neighbours() {
-        let mut region = Array3::from_elem((3, 3, 3), false);
+        let mut region = Array3::from_elem((3, 3, 5), false);
         region[(0, 0, 0)] = true;
         region[(1, 1, 1)] = true; // corner-touching: one 26-connected volume
-        region[(0, 2, 2)] = true; // two steps away: a second volume
+        region[(1, 1, 4)] = true; // three voxels away along x: a second volume
         assert_eq!(connected_volumes(&region), 2);
     }
 }

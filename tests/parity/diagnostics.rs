@@ -33,14 +33,15 @@ fn diagnostics_equal_pyradiomics_in_value_text_and_order() {
         let got = diagnostics(&image, &mask, &params, &document).unwrap();
         assert_eq!(got[0].0, "diagnostics_Versions_radscore");
         let got = &got[1..];
-        let want: Vec<(&String, &serde_json::Value)> = case["diagnostics"]
-            .as_object()
+        let want: Vec<(&str, &serde_json::Value)> = case["diagnostics"]
+            .as_array()
             .unwrap()
             .iter()
+            .map(|pair| (pair[0].as_str().unwrap(), &pair[1]))
             .filter(|(key, _)| !key.starts_with("diagnostics_Versions_"))
             .collect();
         let got_keys: Vec<&str> = got.iter().map(|(k, _)| k.as_str()).collect();
-        let want_keys: Vec<&str> = want.iter().map(|(k, _)| k.as_str()).collect();
+        let want_keys: Vec<&str> = want.iter().map(|(k, _)| *k).collect();
         assert_eq!(got_keys, want_keys, "{name}: keys");
         for ((key, value), (_, reference)) in got.iter().zip(&want) {
             assert_eq!(
