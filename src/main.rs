@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use radscore::features::batch::{BatchFormat, BatchOptions};
+use radscore::features::{Cell, Params};
 use radscore::imaging::archive::ZipLimits;
 
 #[derive(Parser)]
@@ -39,30 +41,44 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Extract PyRadiomics-compatible features: a flat map of feature name → value on stdout.
+    /// Extract PyRadiomics-compatible features: a flat map of feature name → value on stdout, or
+    /// with --batch one row per case of a PyRadiomics batch CSV.
     Extract {
-        /// Image volume (NIfTI-1 or NRRD).
-        #[arg(long)]
-        image: PathBuf,
+        /// Image volume (NIfTI or NRRD), or a DICOM series (folder, zip or file).
+        #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+        image: Option<PathBuf>,
         /// Mask: a label volume on the image's grid (NIfTI/NRRD), a DICOM SEG or an RTSTRUCT.
-        #[arg(long)]
-        mask: PathBuf,
+        #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+        mask: Option<PathBuf>,
         /// SEG segment or RTSTRUCT ROI to use, by name or number (default: the segment numbered
         /// `label`; an RTSTRUCT's only ROI).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "batch")]
         roi: Option<String>,
+        /// PyRadiomics batch CSV (columns Image, Mask, optional Label; other columns are carried
+        /// through; relative paths are relative to the CSV). Exit status 1 when any case failed.
+        #[arg(long)]
+        batch: Option<PathBuf>,
+        /// Cases extracted in parallel; all threads of the batch, extraction included (default: all cores).
+        #[arg(long, requires = "batch", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// Batch output file, written row by row (default: stdout).
+        #[arg(long, requires = "batch")]
+        out: Option<PathBuf>,
+        /// Add PyRadiomics' diagnostics (diagnostics_* keys) before the features.
+        #[arg(long)]
+        diagnostics: bool,
         /// PyRadiomics parameter file (YAML); PyRadiomics' defaults when absent.
         #[arg(long)]
         params: Option<PathBuf>,
-        /// Label to extract; overrides the parameter file's `label`.
+        /// Label to extract; overrides the parameter file's `label` (a batch's Label column overrides both).
         #[arg(long)]
         label: Option<i64>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Json)]
-        format: Format,
+        /// Output format (default: json for one case, csv for a batch, where json means JSON lines).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// 0-based volume of a 4-D image or of a DICOM series holding several; required when there
         /// are several.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "batch")]
         volume: Option<usize>,
     },
     /// Generate a deterministic synthetic cohort: NIfTI image + mask per patient, cohort.csv,
@@ -149,22 +165,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             image,
             mask,
             roi,
+            batch,
+            jobs,
+            out,
+            diagnostics,
             params,
             label,
             format,
             volume,
         } => {
-            let mut params = match params {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read params file {}", path.display()))?;
-                    radscore::features::Params::from_yaml_str(&text).with_context(|| path.display().to_string())?
-                }
-                None => radscore::features::Params::default(),
-            };
+            let (mut params, document) = load_params(params.as_deref())?;
             if let Some(label) = label {
                 params.set_label(label).context("--label")?;
             }
+            if let Some(batch) = batch {
+                let format = match format.unwrap_or(Format::Csv) {
+                    Format::Csv => BatchFormat::Csv,
+                    Format::Json => BatchFormat::JsonLines,
+                };
+                let jobs = jobs.map_or_else(
+                    || std::thread::available_parallelism().map_or(1, usize::from),
+                    usize::from,
+                );
+                let options = BatchOptions {
+                    params: &params,
+                    document: &document,
+                    diagnostics,
+                    jobs,
+                    format,
+                    zip_limits: ZipLimits::default(),
+                };
+                return run_batch(&batch, &options, out.as_deref());
+            }
+            let (image, mask) = (
+                image.context("--image is required")?,
+                mask.context("--mask is required")?,
+            );
             let image = radscore::imaging::read_image_any(&image, &series(None, volume), &ZipLimits::default())?;
             let select = radscore::imaging::MaskSelection {
                 label: params.settings.label,
@@ -177,10 +213,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mask.display().to_string(),
                 &select,
             )?;
+            let diagnostics = if diagnostics {
+                radscore::features::diagnostics(&image.volume, &mask, &params, &document)?
+            } else {
+                Vec::new()
+            };
             let features = radscore::features::extract(&image.volume, &mask, &params)?;
-            match format {
-                Format::Json => println!("{}", radscore::features::to_json(&features)),
-                Format::Csv => print!("{}", radscore::features::to_csv(&features)?),
+            let cells = diagnostics
+                .iter()
+                .map(|(name, value)| (name.as_str(), Cell::Diagnostic(value)))
+                .chain(radscore::features::feature_cells(&features));
+            match format.unwrap_or(Format::Json) {
+                Format::Json => println!("{}", radscore::features::json_object(cells)),
+                Format::Csv => print!("{}", radscore::features::csv_header_and_row(cells)?),
             }
         }
         Command::SynthCohort {
@@ -271,4 +316,55 @@ fn serve(config: Option<&std::path::Path>) -> anyhow::Result<()> {
 /// The DICOM series and volume choice of `--series-uid` and `--volume`.
 fn series(series_uid: Option<String>, volume: Option<usize>) -> radscore::imaging::dicom::SeriesSelection {
     radscore::imaging::dicom::SeriesSelection { series_uid, volume }
+}
+
+/// A PyRadiomics parameter file, validated, and its document as written (for diagnostics);
+/// PyRadiomics' defaults without one.
+fn load_params(path: Option<&std::path::Path>) -> anyhow::Result<(Params, serde_yaml::Value)> {
+    let Some(path) = path else {
+        return Ok((Params::default(), serde_yaml::Value::Null));
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read params file {}", path.display()))?;
+    let params = Params::from_yaml_str(&text).with_context(|| path.display().to_string())?;
+    let document = serde_yaml::from_str(&text).with_context(|| path.display().to_string())?;
+    Ok((params, document))
+}
+
+/// Runs a batch with a progress bar on stderr (only when stderr is a terminal); failed cases are
+/// reported one line each either way, then a summary. Exit status 1 when any case failed.
+fn run_batch(
+    batch: &std::path::Path,
+    options: &BatchOptions<'_>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let input = radscore::features::batch::read_batch_csv(batch)?;
+    let output: Box<dyn std::io::Write> = match out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(input.cases.len() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {elapsed} elapsed, ETA {eta}")
+            .context("progress bar template")?,
+    );
+    let summary = radscore::features::batch::run_batch(&input, options, output, |outcome| {
+        if let Some(error) = outcome.error {
+            bar.suspend(|| eprintln!("radscore: case on line {} failed: {error}", outcome.line));
+        }
+        bar.inc(1);
+    })?;
+    bar.finish_and_clear();
+    eprintln!("radscore: {} cases, {} failed", summary.cases, summary.failed);
+    Ok(if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

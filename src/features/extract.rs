@@ -98,7 +98,11 @@ type ImageAndMask = (Volume<f64>, Volume<i32>);
 /// PyRadiomics' `loadImage` after reading: resample image and mask onto the padded region's grid
 /// when `resampledPixelSpacing` is set, else crop both to the padded region when `preCrop` is;
 /// `None` when the volumes are used as they are.
-fn prepare(image: &Volume<f64>, mask: &Volume<i32>, settings: &Settings) -> Result<Option<ImageAndMask>, FeatureError> {
+pub(super) fn prepare(
+    image: &Volume<f64>,
+    mask: &Volume<i32>,
+    settings: &Settings,
+) -> Result<Option<ImageAndMask>, FeatureError> {
     if let Some(spacing) = settings.resampled_pixel_spacing {
         let grid = roi_resampling_grid(mask, settings.label, spacing, settings.pad_distance as f64)?;
         return Ok(Some((

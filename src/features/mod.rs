@@ -5,6 +5,8 @@
 //! lives in its own file and is a pure function of a [`Roi`] and the validated [`Settings`].
 
 pub mod angles;
+pub mod batch;
+pub mod diagnostics;
 pub mod discretisation;
 mod error;
 mod extract;
@@ -24,9 +26,10 @@ pub mod texture;
 
 use ndarray::Array3;
 
+pub use diagnostics::{DiagnosticValue, Diagnostics, diagnostics};
 pub use error::FeatureError;
 pub use extract::{FeatureVector, extract, implemented_classes};
-pub use output::{to_csv, to_json};
+pub use output::{Cell, csv_header_and_row, feature_cells, json_object, to_csv, to_json};
 pub use params::{ImageType, Params, Settings, WeightingNorm};
 pub use roi::{bounding_box, discretise};
 

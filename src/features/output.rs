@@ -1,15 +1,66 @@
-//! Writing a [`FeatureVector`] the way `radscore extract` prints it, keeping PyRadiomics' order.
+//! Writing a [`FeatureVector`] the way `radscore extract` prints it, keeping PyRadiomics' order, and
+//! the rows of a batch or of an extraction with diagnostics (named [`Cell`]s in order).
 
-use super::FeatureVector;
+use super::{DiagnosticValue, FeatureVector};
+
+/// One named value of an output row.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    /// Text as given (a batch CSV's input column, an error message).
+    Text(&'a str),
+    /// No value: `null` in JSON, an empty CSV cell.
+    Empty,
+    /// A diagnostic: natural JSON types, PyRadiomics' text in CSV.
+    Diagnostic(&'a DiagnosticValue),
+    /// A feature value.
+    Feature(f64),
+}
+
+impl Cell<'_> {
+    /// The JSON value.
+    pub fn json(&self) -> String {
+        match self {
+            Cell::Text(text) => serde_json::Value::from(*text).to_string(),
+            Cell::Empty => "null".into(),
+            Cell::Diagnostic(value) => value.to_json(),
+            Cell::Feature(value) => json_number(*value).to_string(),
+        }
+    }
+
+    /// The CSV cell text; features in shortest round-trip form (`NaN` for PyRadiomics' NaN).
+    pub fn csv(&self) -> String {
+        match self {
+            Cell::Text(text) => (*text).to_owned(),
+            Cell::Empty => String::new(),
+            Cell::Diagnostic(value) => value.to_python_text(),
+            Cell::Feature(value) => value.to_string(),
+        }
+    }
+}
+
+/// A flat JSON object of the cells, in order (one JSON line of a batch).
+pub fn json_object<'a>(cells: impl IntoIterator<Item = (&'a str, Cell<'a>)>) -> String {
+    let members: Vec<String> = cells
+        .into_iter()
+        .map(|(name, cell)| format!("{}: {}", serde_json::Value::from(name), cell.json()))
+        .collect();
+    format!("{{{}}}", members.join(", "))
+}
+
+/// Two CSV lines: the cells' names, then their values.
+pub fn csv_header_and_row<'a>(cells: impl IntoIterator<Item = (&'a str, Cell<'a>)>) -> Result<String, csv::Error> {
+    let (names, values): (Vec<&str>, Vec<String>) = cells.into_iter().map(|(name, cell)| (name, cell.csv())).unzip();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(names)?;
+    writer.write_record(values)?;
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 names and values is UTF-8"))
+}
 
 /// A flat JSON object `{"original_firstorder_Mean": 825.2, ...}` in the vector's order. Non-finite
 /// values (PyRadiomics' NaN for a failed feature) become `null`, as JSON has no NaN.
 pub fn to_json(features: &FeatureVector) -> String {
-    let members: Vec<String> = features
-        .iter()
-        .map(|(name, value)| format!("{}: {}", serde_json::Value::from(name.as_str()), json_number(*value)))
-        .collect();
-    format!("{{{}}}", members.join(", "))
+    json_object(feature_cells(features))
 }
 
 fn json_number(value: f64) -> serde_json::Value {
@@ -18,11 +69,14 @@ fn json_number(value: f64) -> serde_json::Value {
 
 /// Two CSV lines: the feature names, then their values (shortest round-trip form).
 pub fn to_csv(features: &FeatureVector) -> Result<String, csv::Error> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(features.iter().map(|(name, _)| name.as_str()))?;
-    writer.write_record(features.iter().map(|(_, value)| value.to_string()))?;
-    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 names and numbers is UTF-8"))
+    csv_header_and_row(feature_cells(features))
+}
+
+/// The features as named cells.
+pub fn feature_cells(features: &FeatureVector) -> impl Iterator<Item = (&str, Cell<'_>)> {
+    features
+        .iter()
+        .map(|(name, value)| (name.as_str(), Cell::Feature(*value)))
 }
 
 #[cfg(test)]

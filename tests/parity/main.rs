@@ -2,6 +2,8 @@
 //! manifest), features against PyRadiomics 3.1 and filters against PyRadiomics/SimpleITK, read from
 //! `../shared/reference` or frozen fixtures made by scripts/reference.
 
+mod batch;
+mod diagnostics;
 mod dicom;
 mod dicom_masks;
 mod features;
