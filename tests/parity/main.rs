@@ -3,9 +3,11 @@
 //! `../shared/reference` or frozen fixtures made by scripts/reference.
 
 mod dicom;
+mod example_params;
 mod features;
 mod filters;
 mod geometry;
+mod lbp;
 mod reference;
 mod texture;
 mod zone_texture;
