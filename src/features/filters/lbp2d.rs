@@ -94,7 +94,7 @@ fn numpy_cast(value: f64, pixel_type: PixelType) -> f64 {
         }
     };
     let via_i64 = || {
-        if value.is_finite() && value.abs() < 9.223_372_036_854_775_807e18 {
+        if value.is_finite() && value.abs() < 9.223_372_036_854_776e18 {
             value.trunc() as i64
         } else {
             i64::MIN

@@ -57,7 +57,7 @@ pub fn lbp3d_images(
         .filter(|(_, inside)| **inside)
         .map(|((z, y, x), _)| [z, y, x])
         .collect();
-    let descriptors: Vec<(Vec<f64>, f64)> = points
+    let descriptors: Vec<Descriptor> = points
         .par_iter()
         .map(|&[z, y, x]| {
             // PyRadiomics adds vertex (x, y, z) components to index (z, y, x) as they come.
@@ -72,10 +72,13 @@ pub fn lbp3d_images(
                 .collect();
             let centre = voxels[[z, y, x]];
             let above: Vec<bool> = samples.iter().map(|&s| s >= centre).collect();
-            (harmonics.level_magnitudes(&above), kurtosis(&samples))
+            Descriptor {
+                levels: harmonics.level_magnitudes(&above),
+                kurtosis: kurtosis(&samples),
+            }
         })
         .collect();
-    let image_of = |value: &dyn Fn(&(Vec<f64>, f64)) -> f64| {
+    let image_of = |value: &dyn Fn(&Descriptor) -> f64| {
         let mut image = Array3::zeros(voxels.raw_dim());
         for (&[z, y, x], descriptor) in points.iter().zip(&descriptors) {
             image[[z, y, x]] = value(descriptor);
@@ -83,10 +86,18 @@ pub fn lbp3d_images(
         image
     };
     let mut images: Vec<(String, Array3<f64>)> = (0..options.levels as usize)
-        .map(|level| (format!("lbp-3D-m{}", level + 1), image_of(&|d| d.0[level])))
+        .map(|level| (format!("lbp-3D-m{}", level + 1), image_of(&|d| d.levels[level])))
         .collect();
-    images.push(("lbp-3D-k".to_owned(), image_of(&|d| d.1)));
+    images.push(("lbp-3D-k".to_owned(), image_of(&|d| d.kurtosis)));
     images
+}
+
+/// One region voxel's LBP3D values.
+struct Descriptor {
+    /// Re √(Σ_v f_n(v)²) for each degree n.
+    levels: Vec<f64>,
+    /// Kurtosis of the sphere's samples.
+    kurtosis: f64,
 }
 
 /// How `map_coordinates` stores a value in the input's dtype (ni_interpolation.c `CASE_INTERP_OUT_*`):
@@ -299,7 +310,7 @@ fn legacy_sph_harm(m: i32, n: u32, theta: f64, phi: f64) -> Complex {
     let order = m.unsigned_abs();
     let mut value = associated_legendre(order, n, phi.cos());
     if m < 0 {
-        let sign = if order % 2 == 0 { 1.0 } else { -1.0 };
+        let sign = if order.is_multiple_of(2) { 1.0 } else { -1.0 };
         value *= sign * factorial_ratio(n - order, n + order);
     }
     value *= (f64::from(2 * n + 1) / 4.0 / std::f64::consts::PI).sqrt();
