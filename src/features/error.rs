@@ -12,6 +12,9 @@ pub enum FeatureError {
     /// A derived image type could not be computed (all-zero image for a logarithm, ...).
     #[error(transparent)]
     Filter(#[from] super::filters::FilterError),
+    /// `shape2D` cannot be computed for this region (PyRadiomics raises the same `ValueError`).
+    #[error(transparent)]
+    Shape2d(#[from] super::shape2d::Shape2dError),
     /// A parameter document key is unknown, malformed, out of range or not implemented.
     #[error("parameter {key}: {message}")]
     Params {

@@ -5,31 +5,39 @@ use rayon::prelude::*;
 
 use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
-use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape};
+use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape, shape2d};
 use ndarray::{Array3, s};
 
 use super::bounding_box;
-use super::filters::{GRADIENT_IMAGE_NAME, PointwiseFilter, gradient_magnitude, log_images, wavelet_decompositions};
+use super::filters::{
+    GRADIENT_IMAGE_NAME, LBP2D_IMAGE_NAME, PointwiseFilter, gradient_magnitude, lbp2d_image, lbp3d_images, log_images,
+    wavelet_decompositions,
+};
 use crate::imaging::{
-    Geometry, ImagingError, Volume, check_same_grid, label_region, resample_image, resample_labels, roi_resampling_grid,
+    Geometry, ImagingError, OutputCast, Volume, check_same_grid, label_region, resample_image, resample_labels,
+    roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
 pub type FeatureVector = Vec<(String, f64)>;
 
 /// A feature class's computation on one region.
-type ClassFn = fn(&Roi, &Settings) -> ClassFeatures;
+type ClassFn = fn(&Roi, &Settings) -> Result<ClassFeatures, FeatureError>;
 
 /// The feature classes radscore computes, by PyRadiomics class name.
 const REGISTRY: &[(&str, ClassFn)] = &[
-    ("firstorder", firstorder::compute),
-    ("shape", shape::compute),
-    ("glcm", glcm::compute),
-    ("glrlm", glrlm::compute),
-    ("glszm", glszm::compute),
-    ("gldm", gldm::compute),
-    ("ngtdm", ngtdm::compute),
+    ("firstorder", |roi, settings| Ok(firstorder::compute(roi, settings))),
+    ("shape", |roi, settings| Ok(shape::compute(roi, settings))),
+    ("shape2D", |roi, settings| Ok(shape2d::compute(roi, settings)?)),
+    ("glcm", |roi, settings| Ok(glcm::compute(roi, settings))),
+    ("glrlm", |roi, settings| Ok(glrlm::compute(roi, settings))),
+    ("glszm", |roi, settings| Ok(glszm::compute(roi, settings))),
+    ("gldm", |roi, settings| Ok(gldm::compute(roi, settings))),
+    ("ngtdm", |roi, settings| Ok(ngtdm::compute(roi, settings))),
 ];
+
+/// The classes that depend on the mask alone: PyRadiomics computes them once, on the original image.
+const SHAPE_CLASSES: &[&str] = &["shape", "shape2D"];
 
 /// Names of the implemented feature classes, in registry order.
 pub fn implemented_classes() -> impl Iterator<Item = &'static str> {
@@ -70,7 +78,7 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
     let spacing = image.geometry.spacing;
     let mut vector = FeatureVector::new();
     for spec in &params.image_types {
-        for (name, voxels) in derived_images(&spec.image_type, image)? {
+        for (name, voxels) in derived_images(&spec.image_type, image, &region, &spec.settings)? {
             let roi = Roi::new(&voxels, &region, spacing, &spec.settings).ok_or(ImagingError::LabelNotFound {
                 label: settings.label,
                 present: Vec::new(),
@@ -78,10 +86,10 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
             drop(voxels);
             // PyRadiomics checks the region once, with the document's settings.
             check_roi(&roi, settings)?;
-            // Shape depends on the mask alone, so PyRadiomics computes it once, on the original image.
             let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
                 .par_iter()
-                .filter(|class| class.name != "shape" || spec.image_type == ImageType::Original)
+                .filter(|class| !SHAPE_CLASSES.contains(&class.name) || spec.image_type == ImageType::Original)
+                .filter(|class| class.name != "shape2D" || shape2d_applies(&roi, settings))
                 .map(|class| named_features(&name, class, &roi, &spec.settings))
                 .collect();
             for features in per_class {
@@ -144,8 +152,14 @@ pub(super) fn prepare(
     )))
 }
 
-/// The images one image type yields, named as PyRadiomics names them, in its order.
-fn derived_images(image_type: &ImageType, image: &Volume<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
+/// The images one image type yields, named as PyRadiomics names them, in its order. `region` is the
+/// label's mask on the image's grid (LBP3D samples only there); `settings` are the image type's.
+fn derived_images(
+    image_type: &ImageType,
+    image: &Volume<f64>,
+    region: &Array3<bool>,
+    settings: &Settings,
+) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
     let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
     Ok(match image_type {
         ImageType::Original => vec![("original".to_owned(), voxels.clone())],
@@ -171,6 +185,22 @@ fn derived_images(image_type: &ImageType, image: &Volume<f64>) -> Result<Vec<(St
                 GRADIENT_IMAGE_NAME.to_owned(),
                 gradient_magnitude(voxels, spacing, *use_spacing),
             )]
+        }
+        ImageType::Lbp2d(options) => {
+            if !settings.force_2d {
+                tracing::warn!("LBP2D is computed slice by slice but features are extracted in 3-D (force2D is off)");
+            }
+            let plane_normal = settings.force_2d_dimension;
+            vec![(
+                LBP2D_IMAGE_NAME.to_owned(),
+                lbp2d_image(voxels, options, plane_normal, image.pixel_type),
+            )]
+        }
+        ImageType::Lbp3d(options) => {
+            if settings.force_2d {
+                tracing::warn!("LBP3D is computed in 3-D but features are extracted in 2-D (force2D is on)");
+            }
+            lbp3d_images(voxels, region, options, OutputCast::for_pixel_type(image.pixel_type))
         }
     })
 }
@@ -209,6 +239,29 @@ fn enabled_classes(params: &Params) -> Result<Vec<EnabledClass<'_>>, FeatureErro
     Ok(classes)
 }
 
+/// Whether PyRadiomics' `computeShape` runs shape2D for a 3-D mask: only with `force2D`, and only when
+/// the region's bounding box is more than one voxel wide along SimpleITK axis `force2Ddimension`
+/// (x for 0, y for 1, z for 2: PyRadiomics indexes its (x, y, z) bounding box with the numpy axis
+/// number). Otherwise it logs a warning and computes nothing, and so does radscore. The class itself
+/// then requires one slice along numpy axis `force2Ddimension` ([`shape2d::Shape2dError`]), so with
+/// `force2Ddimension` 1 PyRadiomics never computes shape2D.
+fn shape2d_applies(roi: &Roi, settings: &Settings) -> bool {
+    if !settings.force_2d {
+        tracing::warn!("shape2D is skipped: it needs force2D: true (as in PyRadiomics)");
+        return false;
+    }
+    let dimension = settings.force_2d_dimension;
+    let sitk_extent = roi.mask.shape()[2 - dimension.min(2)];
+    if sitk_extent <= 1 {
+        tracing::warn!(
+            dimension,
+            "shape2D is skipped: PyRadiomics requires the region to be wider than one voxel along SimpleITK axis force2Ddimension"
+        );
+        return false;
+    }
+    true
+}
+
 /// PyRadiomics `imageoperations.checkMask`: never a single voxel, at least `minimumROIDimensions`
 /// axes thicker than one voxel, more than `minimumROISize` voxels.
 fn check_roi(roi: &Roi, settings: &Settings) -> Result<(), FeatureError> {
@@ -240,7 +293,7 @@ fn named_features(
     roi: &Roi,
     settings: &Settings,
 ) -> Result<FeatureVector, FeatureError> {
-    let computed = (class.compute)(roi, settings);
+    let computed = (class.compute)(roi, settings)?;
     class
         .features
         .iter()
@@ -291,13 +344,28 @@ mod tests {
     fn every_registered_class_computes_exactly_its_pyradiomics_features_in_order() {
         let (image, mask) = phantom();
         let region = label_region(&mask, 1).unwrap();
-        let settings = Settings::default();
-        let roi = Roi::new(&image.voxels, &region, image.geometry.spacing, &settings).unwrap();
+        // shape2D needs force2D and a region one slice thick: the label's first slice.
+        let mut slab = region.clone();
+        slab.slice_mut(s![1.., .., ..]).fill(false);
+        let planar = Settings {
+            force_2d: true,
+            ..Settings::default()
+        };
         for (name, compute) in REGISTRY {
+            let (region, settings) = if *name == "shape2D" {
+                (&slab, planar.clone())
+            } else {
+                (&region, Settings::default())
+            };
+            let roi = Roi::new(&image.voxels, region, image.geometry.spacing, &settings).unwrap();
             let info = FEATURE_CLASSES.iter().find(|c| c.name == *name).unwrap();
-            let names: Vec<&str> = compute(&roi, &settings).iter().map(|(n, _)| *n).collect();
+            let names: Vec<&str> = compute(&roi, &settings).unwrap().iter().map(|(n, _)| *n).collect();
             assert_eq!(names, info.features, "class {name}");
         }
+        let registered: Vec<&str> = implemented_classes().collect();
+        let catalogue: Vec<&str> = FEATURE_CLASSES.iter().map(|c| c.name).collect();
+        assert_eq!(registered.len(), catalogue.len());
+        assert!(catalogue.iter().all(|c| registered.contains(c)), "{catalogue:?}");
     }
 
     #[test]
@@ -378,10 +446,24 @@ mod tests {
     }
 
     #[test]
-    fn a_known_but_unimplemented_class_is_an_error_naming_it() {
+    fn shape2d_is_off_by_default_and_skipped_without_force2d_like_pyradiomics() {
         let (image, mask) = phantom();
-        let params = Params::from_yaml_str("featureClass: {shape2D: }").unwrap();
-        let err = extract(&image, &mask, &params).unwrap_err().to_string();
-        assert!(err.contains("shape2D") && err.contains("firstorder"), "{err}");
+        let defaults = extract(&image, &mask, &Params::default()).unwrap();
+        assert!(!defaults.iter().any(|(n, _)| n.contains("shape2D")));
+        let params = Params::from_yaml_str("featureClass: {shape2D: , firstorder: [Mean]}").unwrap();
+        let names: Vec<String> = extract(&image, &mask, &params)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["original_firstorder_Mean"]);
+    }
+
+    #[test]
+    fn shape2d_of_a_region_thicker_than_one_slice_is_an_error() {
+        let (image, mask) = phantom();
+        let params = Params::from_yaml_str("featureClass: {shape2D: }\nsetting: {force2D: true}").unwrap();
+        let err = extract(&image, &mask, &params).unwrap_err();
+        assert!(matches!(err, FeatureError::Shape2d(_)), "{err}");
     }
 }

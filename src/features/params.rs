@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
 use super::FeatureError;
-use super::filters::Sigma;
+use super::filters::{Lbp2dMethod, Lbp2dOptions, Lbp3dOptions, Sigma};
 use crate::imaging::Interpolator;
 
 /// A validated PyRadiomics parameter document.
@@ -62,6 +62,10 @@ pub enum ImageType {
         /// `gradientUseSpacing` (default true).
         use_spacing: bool,
     },
+    /// `LBP2D`: local binary patterns slice by slice, in the planes normal to `force2Ddimension`.
+    Lbp2d(Lbp2dOptions),
+    /// `LBP3D`: spherical-harmonic local binary pattern levels and the kurtosis image.
+    Lbp3d(Lbp3dOptions),
 }
 
 /// An enabled image type and the settings its features use: `setting` overlaid with the image
@@ -425,8 +429,12 @@ impl Params {
     }
 }
 
+/// PyRadiomics' default classes: every class but `shape2D`, which it enables only on request.
 fn all_implemented_classes() -> Vec<ClassSelection> {
-    super::extract::implemented_classes().map(|c| (c, None)).collect()
+    super::extract::implemented_classes()
+        .filter(|&c| c != "shape2D")
+        .map(|c| (c, None))
+        .collect()
 }
 
 fn params_error(key: &str, message: impl ToString) -> FeatureError {
@@ -493,9 +501,8 @@ fn image_types(value: &Value, setting: &Mapping) -> Result<Vec<ImageTypeSettings
             "Gradient" => ImageType::Gradient {
                 use_spacing: raw.gradient_use_spacing.unwrap_or(true),
             },
-            known if IMAGE_TYPES.contains(&known) => {
-                return Err(params_error(&key, format!("image type {known} is not implemented yet")));
-            }
+            "LBP2D" => ImageType::Lbp2d(raw.lbp2d_options()?),
+            "LBP3D" => ImageType::Lbp3d(raw.lbp3d_options()?),
             unknown => {
                 return Err(params_error(
                     &key,
@@ -736,6 +743,56 @@ fn not_implemented(key: &str, value: impl std::fmt::Debug) -> FeatureError {
 }
 
 impl RawSettings {
+    /// `lbp2DRadius` (1), `lbp2DSamples` (8) and `lbp2DMethod` (uniform), PyRadiomics' defaults.
+    /// More than 31 samples would overflow scikit-image's 32-bit pattern weights.
+    fn lbp2d_options(&self) -> Result<Lbp2dOptions, FeatureError> {
+        let defaults = Lbp2dOptions::default();
+        Ok(Lbp2dOptions {
+            radius: self
+                .lbp_2d_radius
+                .map(|r| positive("lbp2DRadius", r))
+                .transpose()?
+                .unwrap_or(defaults.radius),
+            samples: self
+                .lbp_2d_samples
+                .map(|p| int_in("lbp2DSamples", p, 1..=31).map(|p| p as u32))
+                .transpose()?
+                .unwrap_or(defaults.samples),
+            method: match self.lbp_2d_method.as_deref() {
+                None => defaults.method,
+                Some(m) => match one_of("lbp2DMethod", m, &["default", "ror", "uniform", "var"])? {
+                    "default" => Lbp2dMethod::Default,
+                    "ror" => Lbp2dMethod::Ror,
+                    "var" => Lbp2dMethod::Var,
+                    _ => Lbp2dMethod::Uniform,
+                },
+            },
+        })
+    }
+
+    /// `lbp3DLevels` (2), `lbp3DIcosphereRadius` (1) and `lbp3DIcosphereSubdivision` (1), PyRadiomics'
+    /// defaults. radscore bounds levels and subdivisions (the work grows with levels² and 4^subdivisions).
+    fn lbp3d_options(&self) -> Result<Lbp3dOptions, FeatureError> {
+        let defaults = Lbp3dOptions::default();
+        Ok(Lbp3dOptions {
+            levels: self
+                .lbp_3d_levels
+                .map(|l| int_in("lbp3DLevels", l, 1..=20).map(|l| l as u32))
+                .transpose()?
+                .unwrap_or(defaults.levels),
+            icosphere_radius: self
+                .lbp_3d_icosphere_radius
+                .map(|r| positive("lbp3DIcosphereRadius", r))
+                .transpose()?
+                .unwrap_or(defaults.icosphere_radius),
+            icosphere_subdivision: self
+                .lbp_3d_icosphere_subdivision
+                .map(|d| int_in("lbp3DIcosphereSubdivision", d, 0..=5).map(|d| d as u32))
+                .transpose()?
+                .unwrap_or(defaults.icosphere_subdivision),
+        })
+    }
+
     /// `sigma` as written: YAML integers and floats name LoG images differently.
     fn sigmas(&self) -> Result<Vec<Sigma>, FeatureError> {
         self.sigma
@@ -978,6 +1035,36 @@ mod tests {
             error_of("imageType: {Wavelet: {wavelet: coif99}}").0,
             "imageType.Wavelet.wavelet"
         );
+    }
+
+    #[test]
+    fn lbp_image_types_take_their_options_with_pyradiomics_defaults() {
+        let params =
+            Params::from_yaml_str("imageType: {LBP2D: {lbp2DMethod: var, lbp2DRadius: 2}, LBP3D: {}}").unwrap();
+        assert_eq!(
+            params.image_types[0].image_type,
+            ImageType::Lbp2d(Lbp2dOptions {
+                radius: 2.0,
+                samples: 8,
+                method: Lbp2dMethod::Var
+            })
+        );
+        assert_eq!(
+            params.image_types[1].image_type,
+            ImageType::Lbp3d(Lbp3dOptions::default())
+        );
+        for (yaml, key) in [
+            ("imageType: {LBP2D: {lbp2DSamples: 32}}", "setting.lbp2DSamples"),
+            ("imageType: {LBP2D: {lbp2DRadius: 0}}", "setting.lbp2DRadius"),
+            ("imageType: {LBP2D: {lbp2DMethod: nri_uniform}}", "setting.lbp2DMethod"),
+            (
+                "imageType: {LBP3D: {lbp3DIcosphereSubdivision: 6}}",
+                "setting.lbp3DIcosphereSubdivision",
+            ),
+            ("imageType: {LBP3D: {lbp3DLevels: 0}}", "setting.lbp3DLevels"),
+        ] {
+            assert_eq!(error_of(yaml).0, key, "{yaml}");
+        }
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl OutputCast {
         }
     }
 
-    fn apply(self, v: f64) -> f64 {
+    /// Stores `v` as this pixel type does.
+    pub fn apply(self, v: f64) -> f64 {
         match self {
             OutputCast::Integer { min, max } => v.clamp(min, max).trunc(),
             OutputCast::Float32 => f64::from(v as f32),

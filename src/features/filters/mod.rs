@@ -2,12 +2,17 @@
 //! from one intensity array to one or more filtered arrays of the same shape.
 
 mod gradient;
+mod lbp2d;
+mod lbp3d;
 mod log;
+mod ndimage_spline;
 mod simple;
 mod wavelet;
 mod wavelet_filters;
 
 pub use gradient::{GRADIENT_IMAGE_NAME, gradient_magnitude};
+pub use lbp2d::{LBP2D_IMAGE_NAME, Lbp2dMethod, Lbp2dOptions, lbp2d_image};
+pub use lbp3d::{Lbp3dOptions, icosphere, lbp3d_images};
 pub use log::{LogImage, LogImages, LogSkipReason, Sigma, log_images};
 pub use simple::PointwiseFilter;
 pub use wavelet::{WaveletImage, wavelet_decompositions, wavelet_filters};
