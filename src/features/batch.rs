@@ -36,12 +36,12 @@ use crate::imaging::{MaskSelection, read_image_any, read_mask};
 #[non_exhaustive]
 pub enum BatchError {
     /// The batch CSV could not be read.
-    #[error("{file}: cannot read: {source}")]
+    #[error("{file}: cannot read: {cause}")]
     Read {
         /// The batch CSV.
         file: String,
-        /// The underlying error.
-        source: csv::Error,
+        /// The underlying error (in the message, so not also a `source`: it would print twice).
+        cause: csv::Error,
     },
     /// A required column is absent.
     #[error("{file}: required column {column:?} is missing; columns present: {}", .present.join(", "))]
@@ -106,9 +106,9 @@ pub struct Case {
 /// Reads a batch CSV, resolving relative paths against its folder.
 pub fn read_batch_csv(path: &Path) -> Result<BatchInput, BatchError> {
     let file = path.display().to_string();
-    let read = |source| BatchError::Read {
+    let read = |cause| BatchError::Read {
         file: file.clone(),
-        source,
+        cause,
     };
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(read)?;
     let columns: Vec<String> = reader.headers().map_err(read)?.iter().map(str::to_owned).collect();
