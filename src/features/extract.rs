@@ -1,6 +1,8 @@
 //! The extractor: PyRadiomics' `RadiomicsFeatureExtractor.execute` for one image, one mask and one
 //! validated parameter document.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::error::FeatureError;
@@ -141,10 +143,14 @@ fn prepare(image: &Volume<f64>, mask: &Volume<i32>, settings: &Settings) -> Resu
 }
 
 /// The images one image type yields, named as PyRadiomics names them, in its order.
-fn derived_images(image_type: &ImageType, image: &Volume<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
+fn derived_images<'a>(
+    image_type: &ImageType,
+    image: &'a Volume<f64>,
+) -> Result<Vec<(String, Cow<'a, Array3<f64>>)>, FeatureError> {
     let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
-    Ok(match image_type {
-        ImageType::Original => vec![("original".to_owned(), voxels.clone())],
+    let filtered = match image_type {
+        // Only read, so borrowed: a copy would double the peak memory when nothing is cropped.
+        ImageType::Original => return Ok(vec![("original".to_owned(), Cow::Borrowed(voxels))]),
         ImageType::LoG { sigmas } => log_images(voxels, spacing, sigmas)
             .images
             .into_iter()
@@ -168,7 +174,11 @@ fn derived_images(image_type: &ImageType, image: &Volume<f64>) -> Result<Vec<(St
                 gradient_magnitude(voxels, spacing, *use_spacing),
             )]
         }
-    })
+    };
+    Ok(filtered
+        .into_iter()
+        .map(|(name, image)| (name, Cow::Owned(image)))
+        .collect())
 }
 
 fn pointwise(filter: PointwiseFilter, voxels: &Array3<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {

@@ -15,7 +15,7 @@ mod samples;
 mod volume;
 
 pub use error::ImagingError;
-pub use mask::{check_same_grid, label_region};
+pub use mask::{bounding_box, check_same_grid, label_region};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{Voxel, read_image, read_labels};
 pub use resample::{Interpolator, OutputCast, resample_image, resample_labels, roi_resampling_grid};
