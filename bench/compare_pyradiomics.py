@@ -91,14 +91,20 @@ class PyRadiomics:
 
 
 def run_radscore(binary, image, mask, params, threads):
-    """(wall s, cpu s, peak RSS bytes, number of features) of one `radscore extract` process."""
+    """(wall s, cpu s, peak RSS bytes, number of features) of one `radscore extract` process.
+
+    The peak comes from GNU time: a child forked from this (large) Python process would report the
+    parent's resident size as its own peak, since Linux carries the pre-exec peak across exec.
+    """
     env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            [str(binary), "extract", "--image", str(image), "--mask", str(mask), "--params", str(params)],
+            ["/usr/bin/time", "-f", "%M", "-o", peak.name,
+             str(binary), "extract", "--image", str(image), "--mask", str(mask), "--params", str(params)],
             env=env, stdout=out, stderr=err)
-        # wait4 reports this child's own peak resident size (KiB on Linux) and CPU time.
+        # wait4 reports CPU time including the waited-for grandchild, radscore.
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
@@ -106,7 +112,8 @@ def run_radscore(binary, image, mask, params, threads):
             raise RuntimeError(f"radscore failed on {image} with {params}: {err.read().decode().strip()}")
         out.seek(0)
         features = len(json.loads(out.read()))
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, features
+        peak_kib = int(peak.read().split()[-1])
+    return wall, usage.ru_utime + usage.ru_stime, peak_kib * 1024, features
 
 
 def measure(py, binary, image, mask, params, repeat, py_repeat, cores):
