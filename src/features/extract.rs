@@ -1,6 +1,8 @@
 //! The extractor: PyRadiomics' `RadiomicsFeatureExtractor.execute` for one image, one mask and one
 //! validated parameter document.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::error::FeatureError;
@@ -154,15 +156,16 @@ pub(super) fn prepare(
 
 /// The images one image type yields, named as PyRadiomics names them, in its order. `region` is the
 /// label's mask on the image's grid (LBP3D samples only there); `settings` are the image type's.
-fn derived_images(
+fn derived_images<'a>(
     image_type: &ImageType,
-    image: &Volume<f64>,
+    image: &'a Volume<f64>,
     region: &Array3<bool>,
     settings: &Settings,
-) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
+) -> Result<Vec<(String, Cow<'a, Array3<f64>>)>, FeatureError> {
     let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
-    Ok(match image_type {
-        ImageType::Original => vec![("original".to_owned(), voxels.clone())],
+    let filtered = match image_type {
+        // Only read, so borrowed: a copy would double the peak memory when nothing is cropped.
+        ImageType::Original => return Ok(vec![("original".to_owned(), Cow::Borrowed(voxels))]),
         ImageType::LoG { sigmas } => log_images(voxels, spacing, sigmas)
             .images
             .into_iter()
@@ -202,7 +205,11 @@ fn derived_images(
             }
             lbp3d_images(voxels, region, options, OutputCast::for_pixel_type(image.pixel_type))
         }
-    })
+    };
+    Ok(filtered
+        .into_iter()
+        .map(|(name, image)| (name, Cow::Owned(image)))
+        .collect())
 }
 
 fn pointwise(filter: PointwiseFilter, voxels: &Array3<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {

@@ -79,43 +79,50 @@ fn max_run_length(index: &LevelIndex) -> usize {
 /// zero, as PyRadiomics removes such an angle.
 pub fn glrlm_matrix(index: &LevelIndex, angle: Angle) -> Array2<f64> {
     let n_runs = max_run_length(index);
-    let mut counts = Array2::zeros((index.levels.len(), n_runs));
+    let mut counts = vec![0.0; index.levels.len() * n_runs];
     let [nz, ny, nx] = index.shape;
-    let inside = |p: [isize; 3]| (0..3).all(|k| p[k] >= 0 && (p[k] as usize) < index.shape[k]);
-    let step = angle.map(|o| o as isize);
+    let step = (angle[0] as isize * ny as isize + angle[1] as isize) * nx as isize + angle[2] as isize;
     let mut crosses_two_voxels = false;
+    let mut count_run = |level: u32, length: usize| counts[level as usize * n_runs + length - 1] += 1.0;
+    // Each line is walked once, from its first voxel: a voxel on a face the angle leaves from.
+    let first = |p: usize, n: usize, d: i32| (d == 1 && p == 0) || (d == -1 && p + 1 == n);
+    let remaining = |p: usize, n: usize, d: i32| match d {
+        1 => n - p,
+        -1 => p + 1,
+        _ => usize::MAX,
+    };
     for z in 0..nz {
         for y in 0..ny {
-            for x in 0..nx {
-                let start = [z as isize, y as isize, x as isize];
-                // Each line is walked once, from its first voxel.
-                if inside([0, 1, 2].map(|k| start[k] - step[k])) {
-                    continue;
+            let xs = if first(z, nz, angle[0]) || first(y, ny, angle[1]) {
+                0..nx
+            } else {
+                match angle[2] {
+                    1 => 0..nx.min(1),
+                    -1 => nx.saturating_sub(1)..nx,
+                    _ => 0..0,
                 }
-                let mut run: Option<(u32, usize)> = None;
-                let mut elements = 0usize;
-                let mut p = start;
-                while inside(p) {
-                    let level = index.voxels[index.offset(p[0] as usize, p[1] as usize, p[2] as usize)];
-                    if level == OUTSIDE {
-                        if let Some((l, length)) = run.take() {
-                            counts[[l as usize, length - 1]] += 1.0;
-                        }
-                    } else {
-                        elements += 1;
-                        run = match run {
-                            Some((l, length)) if l == level => Some((l, length + 1)),
-                            Some((l, length)) => {
-                                counts[[l as usize, length - 1]] += 1.0;
-                                Some((level, 1))
-                            }
-                            None => Some((level, 1)),
-                        };
+            };
+            for x in xs {
+                let length = remaining(z, nz, angle[0])
+                    .min(remaining(y, ny, angle[1]))
+                    .min(remaining(x, nx, angle[2]));
+                let (mut level, mut run, mut elements) = (OUTSIDE, 0usize, 0usize);
+                let mut offset = index.offset(z, y, x);
+                for _ in 0..length {
+                    let here = index.voxels[offset];
+                    if here != level && run > 0 {
+                        count_run(level, run);
+                        run = 0;
                     }
-                    p = [0, 1, 2].map(|k| p[k] + step[k]);
+                    if here != OUTSIDE {
+                        elements += 1;
+                        run += 1;
+                    }
+                    level = here;
+                    offset = offset.wrapping_add_signed(step);
                 }
-                if let Some((l, length)) = run {
-                    counts[[l as usize, length - 1]] += 1.0;
+                if run > 0 {
+                    count_run(level, run);
                 }
                 crosses_two_voxels |= elements > 1;
             }
@@ -124,7 +131,7 @@ pub fn glrlm_matrix(index: &LevelIndex, angle: Angle) -> Array2<f64> {
     if !crosses_two_voxels {
         counts.fill(0.0);
     }
-    counts
+    Array2::from_shape_vec((index.levels.len(), n_runs), counts).expect("levels × run lengths")
 }
 
 /// One angle's run counts with the sums PyRadiomics derives from it (`_calculateCoefficients`).

@@ -5,20 +5,7 @@ use ndarray::{Array3, s};
 use super::discretisation::{digitize, fixed_count_edges, fixed_width_edges};
 use super::{Roi, Settings};
 
-/// Inclusive-exclusive `[z, y, x]` bounds of the `true` voxels, or `None` for an empty mask.
-pub fn bounding_box(mask: &Array3<bool>) -> Option<[std::ops::Range<usize>; 3]> {
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
-    for ((z, y, x), &inside) in mask.indexed_iter() {
-        if inside {
-            for (axis, i) in [z, y, x].into_iter().enumerate() {
-                lo[axis] = lo[axis].min(i);
-                hi[axis] = hi[axis].max(i + 1);
-            }
-        }
-    }
-    (lo[0] != usize::MAX).then(|| [lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]])
-}
+pub use crate::imaging::bounding_box;
 
 impl Roi {
     /// Crops `image` and `region` to the region's bounding box and discretises the region's grey

@@ -16,7 +16,7 @@ mod samples;
 mod volume;
 
 pub use error::ImagingError;
-pub use mask::{check_same_grid, label_region};
+pub use mask::{bounding_box, check_same_grid, label_region};
 pub use mask_file::{MaskSelection, read_mask};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{ImageInput, Voxel, is_dicom_input, read_image, read_image_any, read_image_volume, read_labels};

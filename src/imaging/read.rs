@@ -28,7 +28,10 @@ impl Voxel for f64 {
 
 impl Voxel for i32 {
     fn from_sample(value: f64) -> Option<i32> {
-        (value.fract() == 0.0 && value >= f64::from(i32::MIN) && value <= f64::from(i32::MAX)).then_some(value as i32)
+        // `as` saturates (NaN to 0), so the round trip is exact only for integers in range; cheaper
+        // than `fract`, a libm call per voxel on baseline x86-64.
+        let label = value as i32;
+        (f64::from(label) == value).then_some(label)
     }
 }
 

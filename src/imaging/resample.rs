@@ -149,17 +149,11 @@ pub fn resample_labels(mask: &Volume<i32>, grid: &Geometry) -> Volume<i32> {
 
 fn label_bounding_box(mask: &Volume<i32>, label: i32) -> Result<([usize; 3], [usize; 3]), ImagingError> {
     let region = super::label_region(mask, label)?;
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
-    for ((z, y, x), &inside) in region.indexed_iter() {
-        if inside {
-            for (a, i) in [x, y, z].into_iter().enumerate() {
-                lo[a] = lo[a].min(i);
-                hi[a] = hi[a].max(i);
-            }
-        }
-    }
-    Ok((lo, [hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1]))
+    let [z, y, x] = super::bounding_box(&region).ok_or(ImagingError::LabelNotFound {
+        label,
+        present: Vec::new(),
+    })?;
+    Ok(([x.start, y.start, z.start], [x.len(), y.len(), z.len()]))
 }
 
 /// ITK's `TransformPhysicalPointToContinuousIndex`: (D·diag(s))⁻¹ · (p − origin), each row summed
