@@ -18,5 +18,8 @@ pub use error::ImagingError;
 pub use mask::{check_same_grid, label_region};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{Voxel, read_image, read_labels};
-pub use resample::{Interpolator, OutputCast, resample_image, resample_labels, roi_resampling_grid};
+pub use resample::{
+    Interpolator, OutputCast, check_region_inside, resample_image, resample_labels, resample_mask_onto,
+    roi_resampling_grid,
+};
 pub use volume::{Geometry, PixelType, Volume};

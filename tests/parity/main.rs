@@ -6,6 +6,7 @@ mod dicom;
 mod features;
 mod filters;
 mod geometry;
+mod preprocess;
 mod reference;
 mod texture;
 mod zone_texture;
