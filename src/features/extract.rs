@@ -110,6 +110,9 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
 /// An image and its mask on one grid.
 type ImageAndMask = (Volume<f64>, Volume<i32>);
 
+/// An image and its mask on one grid, borrowed from the inputs when no step changed them.
+type LoadedImageAndMask<'a> = (Cow<'a, Volume<f64>>, Cow<'a, Volume<i32>>);
+
 /// PyRadiomics' `loadImage` after normalisation, and `checkMask`'s grid handling: resample image and
 /// mask onto the padded region's grid when `resampledPixelSpacing` is set (that grid is tied to the
 /// mask, so the mask need only lie inside the image); otherwise put the mask on the image grid and,
@@ -118,7 +121,7 @@ fn load<'a>(
     image: &'a Volume<f64>,
     mask: &'a Volume<i32>,
     settings: &Settings,
-) -> Result<(Cow<'a, Volume<f64>>, Cow<'a, Volume<i32>>), FeatureError> {
+) -> Result<LoadedImageAndMask<'a>, FeatureError> {
     if let Some(spacing) = settings.resampled_pixel_spacing {
         check_region_inside(&image.geometry, mask, settings.label)?;
         let grid = roi_resampling_grid(mask, settings.label, spacing, settings.pad_distance as f64)?;
