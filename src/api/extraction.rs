@@ -32,9 +32,11 @@ pub fn extract_features(
 fn feature_error(e: FeatureError) -> Error {
     match e {
         FeatureError::Imaging(e) => imaging_error("mask", e),
-        e @ (FeatureError::TooFewDimensions { .. } | FeatureError::TooSmall { .. }) => {
-            Error::field("mask", e.to_string())
-        }
+        e @ (FeatureError::TooFewDimensions { .. }
+        | FeatureError::TooSmall { .. }
+        | FeatureError::ResegmentedAway { .. }
+        | FeatureError::Resegmented { .. }
+        | FeatureError::MaskCorrection { .. }) => Error::field("mask", e.to_string()),
         other => Error::Internal(format!("feature extraction failed: {other}")),
     }
 }

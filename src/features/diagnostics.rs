@@ -13,7 +13,7 @@ use sha1::{Digest, Sha1};
 
 use super::bounding_box;
 use super::error::FeatureError;
-use super::extract::prepare;
+use super::extract::load;
 use super::params::Params;
 use crate::imaging::{Geometry, PixelType, Volume, label_region};
 
@@ -76,9 +76,8 @@ pub fn diagnostics(
     let mask_hash = voxel_hash(mask.voxels.iter().map(|&v| f64::from(v as u32)), PixelType::U32);
     out.push((key("Mask-original_Hash"), DiagnosticValue::Text(mask_hash)));
     out.extend(mask_elements(None, mask, label, "original")?);
-    if params.settings.resampled_pixel_spacing.is_some()
-        && let Some((image, mask)) = prepare(image, mask, &params.settings)?
-    {
+    if params.settings.resampled_pixel_spacing.is_some() {
+        let (image, mask) = load(image, mask, &params.settings)?;
         out.extend(image_elements(&image, "interpolated"));
         out.extend(mask_elements(Some(&image), &mask, label, "interpolated")?);
     }

@@ -1,5 +1,6 @@
 //! Why features could not be extracted.
 
+use super::preprocess::Resegmentation;
 use crate::imaging::ImagingError;
 
 /// An extraction failure: bad parameters, unusable inputs or a region PyRadiomics would refuse.
@@ -53,6 +54,30 @@ pub enum FeatureError {
         voxels: u64,
         /// `minimumROISize`.
         minimum: u64,
+    },
+    /// Resegmentation (`resegmentRange`) left one voxel of the region or none.
+    #[error("label {label}: {resegmentation} leaves {retained} voxel(s) of the region; features need at least 2")]
+    ResegmentedAway {
+        /// The label extracted.
+        label: i32,
+        /// Voxels left.
+        retained: usize,
+        /// The resegmentation applied.
+        resegmentation: Resegmentation,
+    },
+    /// The resegmented region fails `minimumROIDimensions` or `minimumROISize`.
+    #[error("after {resegmentation}, {source}")]
+    Resegmented {
+        /// The resegmentation applied.
+        resegmentation: Resegmentation,
+        /// The check the resegmented region fails.
+        source: Box<FeatureError>,
+    },
+    /// `correctMask` is set but the mask cannot be resampled onto the image grid.
+    #[error("correctMask: the mask is on another grid and cannot be resampled onto the image's: {source}")]
+    MaskCorrection {
+        /// Why (the region reaches outside the image, the label is absent).
+        source: ImagingError,
     },
     /// A feature class did not return a feature it is registered for (a defect in radscore).
     #[error("internal error: feature class {class} did not compute {feature}")]

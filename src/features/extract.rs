@@ -2,11 +2,13 @@
 //! validated parameter document.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
+use super::preprocess::{Resegmentation, normalize_image, resegment};
 use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape, shape2d};
 use ndarray::{Array3, s};
 
@@ -16,8 +18,8 @@ use super::filters::{
     wavelet_decompositions,
 };
 use crate::imaging::{
-    Geometry, ImagingError, OutputCast, Volume, check_same_grid, label_region, resample_image, resample_labels,
-    roi_resampling_grid,
+    Geometry, ImagingError, OutputCast, Volume, check_region_inside, check_same_grid, label_region, resample_image,
+    resample_labels, resample_mask_onto, roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -56,42 +58,56 @@ struct EnabledClass<'p> {
 
 /// Extracts every enabled feature of `image` inside `mask`'s region labelled `params.settings.label`.
 ///
-/// Steps, as PyRadiomics runs them: image and mask must share a grid (within `geometryTolerance`),
-/// the label must be present, the region must pass `minimumROIDimensions` and `minimumROISize`;
-/// then each enabled class runs on the region cropped to its bounding box. Shape features come
-/// first, then the other classes in document order, each class's features in PyRadiomics' order
-/// (or the order the document lists them).
+/// Steps, in the order of PyRadiomics' `execute`: normalise the whole image (`normalize`); resample
+/// image and mask onto the padded region's grid, or bring the mask onto the image grid (within
+/// `geometryTolerance`, else `correctMask`) and optionally pre-crop; check the region
+/// (`minimumROIDimensions`, `minimumROISize`); resegment it by intensity and check it again; shape on
+/// the original region (`resegmentShape`: the resegmented one) cropped to the final region's box;
+/// then each image type's classes on the final region. Shape features come first, then the other
+/// classes in document order, each class's features in PyRadiomics' order (or the document's).
 pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
     let settings = &params.settings;
     let classes = enabled_classes(params)?;
-    check_same_grid(&image.geometry, &mask.geometry, settings.geometry_tolerance).map_err(|e| {
-        if settings.correct_mask {
-            FeatureError::Params {
-                key: "setting.correctMask".into(),
-                message: format!("resampling the mask onto the image grid is not implemented yet: {e}"),
-            }
-        } else {
-            e.into()
-        }
+    let normalized = settings
+        .normalize
+        .then(|| normalize_image(image, settings.normalize_scale, settings.remove_outliers));
+    let (image, mask) = load(normalized.as_ref().unwrap_or(image), mask, settings)?;
+    let region = label_region(&mask, settings.label)?;
+    drop(mask);
+    check_region(&region, settings)?;
+    let resegmented = settings
+        .resegment
+        .as_ref()
+        .map(|r| resegmented_region(&image.voxels, &region, r, settings))
+        .transpose()?;
+    let texture_region = resegmented.as_ref().unwrap_or(&region);
+    let shape_region = if settings.resegment_shape {
+        texture_region
+    } else {
+        &region
+    };
+    let bounds = bounding_box(texture_region).ok_or(ImagingError::LabelNotFound {
+        label: settings.label,
+        present: Vec::new(),
     })?;
-    let prepared = prepare(image, mask, settings)?;
-    let (image, mask) = prepared.as_ref().map_or((image, mask), |(i, m)| (i, m));
-    let region = label_region(mask, settings.label)?;
     let spacing = image.geometry.spacing;
     let mut vector = FeatureVector::new();
+    // PyRadiomics computes shape (and shape2D) once, before any image type, and names it `original`.
+    let shape_roi = Roi::within(&image.voxels, shape_region, &bounds, spacing, settings);
+    for class in classes.iter().filter(|class| SHAPE_CLASSES.contains(&class.name)) {
+        if class.name == "shape2D" && !shape2d_applies(&shape_roi, settings) {
+            continue;
+        }
+        vector.extend(named_features("original", class, &shape_roi, settings)?);
+    }
+    drop(shape_roi);
     for spec in &params.image_types {
-        for (name, voxels) in derived_images(&spec.image_type, image, &region, &spec.settings)? {
-            let roi = Roi::new(&voxels, &region, spacing, &spec.settings).ok_or(ImagingError::LabelNotFound {
-                label: settings.label,
-                present: Vec::new(),
-            })?;
+        for (name, voxels) in derived_images(&spec.image_type, &image, texture_region, &spec.settings)? {
+            let roi = Roi::within(&voxels, texture_region, &bounds, spacing, &spec.settings);
             drop(voxels);
-            // PyRadiomics checks the region once, with the document's settings.
-            check_roi(&roi, settings)?;
             let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
                 .par_iter()
-                .filter(|class| !SHAPE_CLASSES.contains(&class.name) || spec.image_type == ImageType::Original)
-                .filter(|class| class.name != "shape2D" || shape2d_applies(&roi, settings))
+                .filter(|class| !SHAPE_CLASSES.contains(&class.name))
                 .map(|class| named_features(&name, class, &roi, &spec.settings))
                 .collect();
             for features in per_class {
@@ -105,30 +121,64 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
 /// An image and its mask on one grid.
 type ImageAndMask = (Volume<f64>, Volume<i32>);
 
-/// PyRadiomics' `loadImage` after reading: resample image and mask onto the padded region's grid
-/// when `resampledPixelSpacing` is set, else crop both to the padded region when `preCrop` is;
-/// `None` when the volumes are used as they are.
-pub(super) fn prepare(
+/// An image and its mask on one grid, borrowed from the inputs when no step changed them.
+type LoadedImageAndMask<'a> = (Cow<'a, Volume<f64>>, Cow<'a, Volume<i32>>);
+
+/// PyRadiomics' `loadImage` after normalisation, and `checkMask`'s grid handling: resample image and
+/// mask onto the padded region's grid when `resampledPixelSpacing` is set (that grid is tied to the
+/// mask, so the mask need only lie inside the image); otherwise put the mask on the image grid and,
+/// with `preCrop`, crop both to the padded region.
+pub(super) fn load<'a>(
+    image: &'a Volume<f64>,
+    mask: &'a Volume<i32>,
+    settings: &Settings,
+) -> Result<LoadedImageAndMask<'a>, FeatureError> {
+    if let Some(spacing) = settings.resampled_pixel_spacing {
+        check_region_inside(&image.geometry, mask, settings.label)?;
+        let grid = roi_resampling_grid(mask, settings.label, spacing, settings.pad_distance as f64)?;
+        let (image, mask) = if spacing_unchanged(image.geometry.spacing, grid.spacing) {
+            // PyRadiomics then interpolates nothing: it moves the mask onto the image grid and
+            // crops both to the padded region.
+            crop_to_padded_region(image, &resample_labels(mask, &image.geometry), settings)?
+        } else {
+            (
+                resample_image(image, &grid, settings.interpolator),
+                resample_labels(mask, &grid),
+            )
+        };
+        return Ok((Cow::Owned(image), Cow::Owned(mask)));
+    }
+    let mask = mask_on_image_grid(&image.geometry, mask, settings)?;
+    if !settings.pre_crop {
+        return Ok((Cow::Borrowed(image), mask));
+    }
+    let (image, mask) = crop_to_padded_region(image, &mask, settings)?;
+    Ok((Cow::Owned(image), Cow::Owned(mask)))
+}
+
+/// PyRadiomics `resampleImage`'s test for "new spacing equal to the image's": `numpy.allclose`
+/// (|a − b| ≤ 1e-8 + 1e-5·|b| on every axis).
+fn spacing_unchanged(image: [f64; 3], resampled: [f64; 3]) -> bool {
+    image
+        .iter()
+        .zip(resampled)
+        .all(|(a, b)| (a - b).abs() <= 1e-8 + 1e-5 * b.abs())
+}
+
+/// PyRadiomics `cropToTumorMask` with `padDistance`: image and mask cropped to the region's
+/// bounding box widened by `padDistance` voxels, clipped to the grid.
+fn crop_to_padded_region(
     image: &Volume<f64>,
     mask: &Volume<i32>,
     settings: &Settings,
-) -> Result<Option<ImageAndMask>, FeatureError> {
-    if let Some(spacing) = settings.resampled_pixel_spacing {
-        let grid = roi_resampling_grid(mask, settings.label, spacing, settings.pad_distance as f64)?;
-        return Ok(Some((
-            resample_image(image, &grid, settings.interpolator),
-            resample_labels(mask, &grid),
-        )));
-    }
-    if !settings.pre_crop {
-        return Ok(None);
-    }
+) -> Result<ImageAndMask, FeatureError> {
     let region = label_region(mask, settings.label)?;
-    let Some(bounds) = bounding_box(&region) else {
-        return Ok(None);
-    };
+    let bounds = bounding_box(&region).ok_or(ImagingError::LabelNotFound {
+        label: settings.label,
+        present: Vec::new(),
+    })?;
     let pad = settings.pad_distance;
-    let ranges: Vec<std::ops::Range<usize>> = bounds
+    let ranges: Vec<Range<usize>> = bounds
         .iter()
         .zip(region.shape())
         .map(|(r, &n)| r.start.saturating_sub(pad)..(r.end + pad).min(n))
@@ -140,7 +190,7 @@ pub(super) fn prepare(
         origin: image.geometry.index_to_physical(corner),
         ..image.geometry.clone()
     };
-    Ok(Some((
+    Ok((
         Volume {
             geometry: geometry.clone(),
             voxels: image.voxels.slice(crop).to_owned(),
@@ -151,7 +201,38 @@ pub(super) fn prepare(
             voxels: mask.voxels.slice(crop).to_owned(),
             pixel_type: mask.pixel_type,
         },
-    )))
+    ))
+}
+
+/// PyRadiomics `checkMask`'s first step: the mask as it is when it lies on the image grid (within
+/// `geometryTolerance`), resampled onto it when it does not and `correctMask` is set, else an error.
+fn mask_on_image_grid<'m>(
+    image: &Geometry,
+    mask: &'m Volume<i32>,
+    settings: &Settings,
+) -> Result<Cow<'m, Volume<i32>>, FeatureError> {
+    match check_same_grid(image, &mask.geometry, settings.geometry_tolerance) {
+        Ok(()) => Ok(Cow::Borrowed(mask)),
+        Err(_) if settings.correct_mask => resample_mask_onto(image, mask, settings.label)
+            .map(Cow::Owned)
+            .map_err(|source| FeatureError::MaskCorrection { source }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// PyRadiomics `resegmentMask` followed by `checkMask` on the result.
+fn resegmented_region(
+    image: &Array3<f64>,
+    region: &Array3<bool>,
+    resegmentation: &Resegmentation,
+    settings: &Settings,
+) -> Result<Array3<bool>, FeatureError> {
+    let kept = resegment(image, region, resegmentation, settings.label)?;
+    check_region(&kept, settings).map_err(|source| FeatureError::Resegmented {
+        resegmentation: *resegmentation,
+        source: Box::new(source),
+    })?;
+    Ok(kept)
 }
 
 /// The images one image type yields, named as PyRadiomics names them, in its order. `region` is the
@@ -271,8 +352,8 @@ fn shape2d_applies(roi: &Roi, settings: &Settings) -> bool {
 
 /// PyRadiomics `imageoperations.checkMask`: never a single voxel, at least `minimumROIDimensions`
 /// axes thicker than one voxel, more than `minimumROISize` voxels.
-fn check_roi(roi: &Roi, settings: &Settings) -> Result<(), FeatureError> {
-    let dimensions = roi.mask.shape().iter().filter(|&&n| n > 1).count();
+fn check_region(region: &Array3<bool>, settings: &Settings) -> Result<(), FeatureError> {
+    let dimensions = bounding_box(region).map_or(0, |bounds| bounds.iter().filter(|r| r.len() > 1).count());
     if dimensions == 0 || dimensions < settings.minimum_roi_dimensions {
         return Err(FeatureError::TooFewDimensions {
             label: settings.label,
@@ -281,7 +362,7 @@ fn check_roi(roi: &Roi, settings: &Settings) -> Result<(), FeatureError> {
         });
     }
     if let Some(minimum) = settings.minimum_roi_size {
-        let voxels = roi.mask.iter().filter(|&&inside| inside).count() as u64;
+        let voxels = region.iter().filter(|&&inside| inside).count() as u64;
         if voxels <= minimum {
             return Err(FeatureError::TooSmall {
                 label: settings.label,
@@ -443,13 +524,108 @@ mod tests {
         );
     }
 
+    /// The phantom's mask stored on a grid one voxel shorter in x, starting one voxel later: the
+    /// same physical labels on another grid.
+    fn mask_cropped_in_x(mask: &Volume<i32>) -> Volume<i32> {
+        let mut geometry = mask.geometry.clone();
+        geometry.size[0] -= 1;
+        geometry.origin[0] += geometry.spacing[0];
+        Volume::new(geometry, mask.voxels.slice(s![.., .., 1..]).to_owned())
+    }
+
     #[test]
-    fn correct_mask_on_another_grid_says_resampling_is_not_implemented() {
-        let (image, mut mask) = phantom();
-        mask.geometry.origin[0] = 0.5;
+    fn correct_mask_resamples_an_off_grid_mask_onto_the_image_grid() {
+        let (image, mask) = phantom();
+        let cropped = mask_cropped_in_x(&mask);
+        let refused = extract(&image, &cropped, &Params::default()).unwrap_err();
+        assert!(
+            matches!(refused, FeatureError::Imaging(ImagingError::GeometryMismatch { .. })),
+            "{refused}"
+        );
         let params = Params::from_yaml_str("setting: {correctMask: true}").unwrap();
-        let err = extract(&image, &mask, &params).unwrap_err().to_string();
-        assert!(err.contains("correctMask"), "{err}");
+        assert_eq!(
+            extract(&image, &cropped, &params).unwrap(),
+            extract(&image, &mask, &params).unwrap()
+        );
+    }
+
+    #[test]
+    fn correct_mask_refuses_a_region_outside_the_image_naming_the_setting() {
+        let (image, mut mask) = phantom();
+        mask.geometry.origin[1] = 3.0;
+        let params = Params::from_yaml_str("setting: {correctMask: true}").unwrap();
+        let err = extract(&image, &mask, &params).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                FeatureError::MaskCorrection {
+                    source: ImagingError::RegionOutsideImage { label: 1, .. }
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("correctMask"), "{err}");
+    }
+
+    fn value(features: &FeatureVector, name: &str) -> f64 {
+        features
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .1
+    }
+
+    #[test]
+    fn resegmentation_shrinks_the_region_and_shape_is_cropped_to_its_box() {
+        let (image, mask) = phantom();
+        // Label 1 holds 20, 27, 33, 40, 46, 53 at z = 0 and those + 29 at z = 1; [0, 33] keeps an
+        // L of three voxels at z = 0 whose box (x 1–2, y 1–2) holds four voxels of the label.
+        let yaml = "featureClass: {shape: [VoxelVolume], firstorder: [Maximum]}\nsetting: {resegmentRange: [33, 0]";
+        let features = extract(&image, &mask, &Params::from_yaml_str(&format!("{yaml}}}")).unwrap()).unwrap();
+        assert_eq!(value(&features, "original_firstorder_Maximum"), 33.0);
+        // Voxels are 1×1×2 mm: PyRadiomics' shape sees the original mask inside the new box.
+        assert_eq!(value(&features, "original_shape_VoxelVolume"), 8.0);
+        let shape_too = Params::from_yaml_str(&format!("{yaml}, resegmentShape: true}}")).unwrap();
+        let features = extract(&image, &mask, &shape_too).unwrap();
+        assert_eq!(value(&features, "original_shape_VoxelVolume"), 6.0);
+    }
+
+    #[test]
+    fn a_resegmented_region_failing_the_mask_checks_is_an_error_naming_the_range() {
+        let (image, mask) = phantom();
+        let params = Params::from_yaml_str("setting: {resegmentRange: [0, 33], minimumROISize: 3}").unwrap();
+        let err = extract(&image, &mask, &params).unwrap_err();
+        assert!(
+            matches!(&err, FeatureError::Resegmented { source, .. } if matches!(**source, FeatureError::TooSmall { voxels: 3, .. })),
+            "{err}"
+        );
+        assert!(err.to_string().contains("resegmentRange [0, 33]"), "{err}");
+        let params = Params::from_yaml_str("setting: {resegmentRange: [0, 20]}").unwrap();
+        let err = extract(&image, &mask, &params).unwrap_err();
+        assert!(
+            matches!(err, FeatureError::ResegmentedAway { retained: 1, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn normalisation_uses_the_whole_image_even_when_pre_cropping() {
+        let (image, mask) = phantom();
+        let yaml = "featureClass: {firstorder: [Mean]}\nsetting: {normalize: true, normalizeScale: 10, padDistance: 0";
+        let whole = extract(&image, &mask, &Params::from_yaml_str(&format!("{yaml}}}")).unwrap()).unwrap();
+        let cropped = Params::from_yaml_str(&format!("{yaml}, preCrop: true}}")).unwrap();
+        assert_eq!(extract(&image, &mask, &cropped).unwrap(), whole);
+        let normalized = normalize_image(&image, 10.0, None);
+        let region = label_region(&mask, 1).unwrap();
+        let inside: Vec<f64> = normalized
+            .voxels
+            .iter()
+            .zip(&region)
+            .filter(|(_, r)| **r)
+            .map(|(v, _)| *v)
+            .collect();
+        let mean = inside.iter().sum::<f64>() / inside.len() as f64;
+        assert!((whole[0].1 - mean).abs() < 1e-12, "{} vs {mean}", whole[0].1);
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod glszm;
 pub mod ngtdm;
 mod output;
 pub mod params;
+pub mod preprocess;
 mod roi;
 pub mod shape;
 pub mod shape2d;

@@ -11,6 +11,7 @@ use serde_yaml::{Mapping, Value};
 
 use super::FeatureError;
 use super::filters::{Lbp2dMethod, Lbp2dOptions, Lbp3dOptions, Sigma};
+use super::preprocess::{ResegmentMode, Resegmentation};
 use crate::imaging::Interpolator;
 
 /// A validated PyRadiomics parameter document.
@@ -109,9 +110,19 @@ pub struct Settings {
     pub minimum_roi_dimensions: usize,
     /// `minimumROISize`: the region must hold more than this many voxels (default: no check).
     pub minimum_roi_size: Option<u64>,
-    /// `correctMask`: resample a mask on another grid onto the image's (not implemented: a
-    /// mismatching grid is still an error, which says so).
+    /// `correctMask`: resample (nearest neighbour) a mask whose grid differs from the image's onto
+    /// the image's grid, provided its region lies inside the image.
     pub correct_mask: bool,
+    /// `normalize`: standardise the whole image (mean 0, standard deviation 1) before anything else.
+    pub normalize: bool,
+    /// `normalizeScale`: factor applied after normalising (default 1).
+    pub normalize_scale: f64,
+    /// `removeOutliers`: when normalising, clamp values beyond ± this many standard deviations.
+    pub remove_outliers: Option<f64>,
+    /// `resegmentRange` with `resegmentMode`: keep only region voxels within the thresholds.
+    pub resegment: Option<Resegmentation>,
+    /// `resegmentShape`: compute shape on the resegmented region too (default: the original one).
+    pub resegment_shape: bool,
     /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis): resample image and mask before
     /// extraction, on a grid cropped to the region padded by `pad_distance` voxels.
     pub resampled_pixel_spacing: Option<[f64; 3]>,
@@ -153,6 +164,11 @@ impl Default for Settings {
             minimum_roi_dimensions: 2,
             minimum_roi_size: None,
             correct_mask: false,
+            normalize: false,
+            normalize_scale: 1.0,
+            remove_outliers: None,
+            resegment: None,
+            resegment_shape: false,
             resampled_pixel_spacing: None,
             interpolator: Interpolator::BSpline,
             pad_distance: 5,
@@ -819,9 +835,7 @@ impl RawSettings {
     fn validate(self) -> Result<Settings, FeatureError> {
         let defaults = Settings::default();
         self.check_no_effect_keys()?;
-        if self.normalize == Some(true) {
-            return Err(not_implemented("normalize", true));
-        }
+        let resegment = self.resegmentation()?;
         let resampled_pixel_spacing = match &self.resampled_pixel_spacing {
             None => None,
             Some(s) if s.len() == 3 && s.iter().all(|v| v.is_finite() && *v >= 0.0) => Some([s[0], s[1], s[2]]),
@@ -851,9 +865,6 @@ impl RawSettings {
                 ));
             }
         };
-        if let Some(range) = &self.resegment_range {
-            return Err(not_implemented("resegmentRange", range));
-        }
         if let Some(channel) = self.label_channel.filter(|&c| c != 0) {
             return Err(not_implemented(
                 "label_channel",
@@ -938,6 +949,18 @@ impl RawSettings {
                 .map(|s| int_in("minimumROISize", s, 1..=i64::MAX).map(|s| s as u64))
                 .transpose()?,
             correct_mask: self.correct_mask.unwrap_or(defaults.correct_mask),
+            normalize: self.normalize.unwrap_or(defaults.normalize),
+            normalize_scale: self
+                .normalize_scale
+                .map(|v| positive("normalizeScale", v))
+                .transpose()?
+                .unwrap_or(defaults.normalize_scale),
+            remove_outliers: self
+                .remove_outliers
+                .map(|v| positive("removeOutliers", v))
+                .transpose()?,
+            resegment,
+            resegment_shape: self.resegment_shape.unwrap_or(defaults.resegment_shape),
             resampled_pixel_spacing,
             interpolator,
             pad_distance: self
@@ -949,19 +972,38 @@ impl RawSettings {
         })
     }
 
-    /// Range-checks keys that cannot change the numbers yet: options of preprocessing steps and
-    /// image types that are off, and speed-only switches (`preCrop`, `additionalInfo`,
-    /// `enableCExtensions`). `removeOutliers` and `normalizeScale` act only inside `normalize`.
+    /// `resegmentRange` (one threshold: a lower bound; two: a closed range, in either order) read
+    /// in `resegmentMode` (default absolute). The mode is checked even without a range.
+    fn resegmentation(&self) -> Result<Option<Resegmentation>, FeatureError> {
+        let mode = match self.resegment_mode.as_deref() {
+            None => ResegmentMode::Absolute,
+            Some(v) => match one_of("resegmentMode", v, &["absolute", "relative", "sigma"])? {
+                "relative" => ResegmentMode::Relative,
+                "sigma" => ResegmentMode::Sigma,
+                _ => ResegmentMode::Absolute,
+            },
+        };
+        let Some(range) = &self.resegment_range else {
+            return Ok(None);
+        };
+        let mut thresholds = range.clone();
+        if !(1..=2).contains(&thresholds.len()) || thresholds.iter().any(|t| !t.is_finite()) {
+            return Err(params_error(
+                "setting.resegmentRange",
+                format!("expected one threshold (a lower bound) or two (a closed range), got {range:?}"),
+            ));
+        }
+        thresholds.sort_by(f64::total_cmp);
+        Ok(Some(Resegmentation {
+            lower: thresholds[0],
+            upper: thresholds.get(1).copied(),
+            mode,
+        }))
+    }
+
+    /// Range-checks keys that cannot change the numbers yet: options of image types that are off
+    /// and speed-only switches (`preCrop`, `additionalInfo`, `enableCExtensions`).
     fn check_no_effect_keys(&self) -> Result<(), FeatureError> {
-        if let Some(v) = self.normalize_scale {
-            positive("normalizeScale", v)?;
-        }
-        if let Some(v) = self.remove_outliers {
-            positive("removeOutliers", v)?;
-        }
-        if let Some(v) = &self.resegment_mode {
-            one_of("resegmentMode", v, &["absolute", "relative", "sigma"])?;
-        }
         self.sigmas()?;
         if let Some(v) = self.start_level {
             int_in("start_level", v, 0..=i64::MAX)?;
@@ -1110,6 +1152,41 @@ mod tests {
     }
 
     #[test]
+    fn preprocessing_settings_are_read_with_pyradiomics_defaults() {
+        let s = Params::from_yaml_str(
+            "setting: {normalize: true, normalizeScale: 100, removeOutliers: 3, resegmentRange: [2, -1.5], \
+             resegmentMode: sigma, resegmentShape: true}",
+        )
+        .unwrap()
+        .settings;
+        assert!(s.normalize && s.resegment_shape);
+        assert_eq!((s.normalize_scale, s.remove_outliers), (100.0, Some(3.0)));
+        // Thresholds are sorted, as PyRadiomics sorts them.
+        assert_eq!(
+            s.resegment,
+            Some(Resegmentation {
+                lower: -1.5,
+                upper: Some(2.0),
+                mode: ResegmentMode::Sigma
+            })
+        );
+        let s = Params::from_yaml_str("setting: {resegmentRange: [0.5]}")
+            .unwrap()
+            .settings;
+        assert_eq!(
+            s.resegment,
+            Some(Resegmentation {
+                lower: 0.5,
+                upper: None,
+                mode: ResegmentMode::Absolute
+            })
+        );
+        let d = Settings::default();
+        assert!(!d.normalize && !d.resegment_shape && d.resegment.is_none());
+        assert_eq!((d.normalize_scale, d.remove_outliers), (1.0, None));
+    }
+
+    #[test]
     fn feature_selection_keeps_document_order_once_each() {
         let params =
             Params::from_yaml_str("featureClass:\n  glcm: [Idmn, Contrast, Idmn]\n  firstorder: []\n  shape:\n")
@@ -1150,6 +1227,11 @@ mod tests {
             ("setting: {interpolator: sitkCubic}", "setting.interpolator"),
             ("setting: {label_channel: 1}", "setting.label_channel"),
             ("setting: {kernelRadius: 1}", "setting.kernelRadius"),
+            ("setting: {resegmentRange: [1, 2, 3]}", "setting.resegmentRange"),
+            ("setting: {resegmentRange: []}", "setting.resegmentRange"),
+            ("setting: {resegmentMode: percentile}", "setting.resegmentMode"),
+            ("setting: {normalizeScale: 0}", "setting.normalizeScale"),
+            ("setting: {removeOutliers: -3}", "setting.removeOutliers"),
         ] {
             assert_eq!(error_of(yaml).0, key, "{yaml}");
         }

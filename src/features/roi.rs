@@ -11,16 +11,29 @@ impl Roi {
     /// Crops `image` and `region` to the region's bounding box and discretises the region's grey
     /// levels with `settings` (bin count if set, else bin width). `None` when the region is empty.
     pub fn new(image: &Array3<f64>, region: &Array3<bool>, spacing: [f64; 3], settings: &Settings) -> Option<Roi> {
-        let [z, y, x] = bounding_box(region)?;
+        let bounds = bounding_box(region)?;
+        Some(Roi::within(image, region, &bounds, spacing, settings))
+    }
+
+    /// Crops `image` and `region` to `bounds` and discretises the region's grey levels. `bounds`
+    /// may cut the region: PyRadiomics crops the shape mask to the resegmented region's box.
+    pub fn within(
+        image: &Array3<f64>,
+        region: &Array3<bool>,
+        bounds: &[std::ops::Range<usize>; 3],
+        spacing: [f64; 3],
+        settings: &Settings,
+    ) -> Roi {
+        let [z, y, x] = bounds.clone();
         let image = image.slice(s![z.clone(), y.clone(), x.clone()]).to_owned();
         let mask = region.slice(s![z, y, x]).to_owned();
         let grey_levels = discretise(&image, &mask, settings);
-        Some(Roi {
+        Roi {
             image,
             mask,
             spacing,
             grey_levels,
-        })
+        }
     }
 }
 

@@ -109,6 +109,21 @@ pub enum ImagingError {
         /// The ROI requested.
         roi: String,
     },
+    /// The region lies partly outside the image, so the mask cannot be resampled onto the image
+    /// grid (PyRadiomics `_checkROI`, 1e-3 voxel tolerance).
+    #[error(
+        "the region labelled {label} reaches outside the image: its bounding box spans image index {lower:?} to {upper:?}, but the image (size {size:?}) spans -0.5 to size - 0.5 along each axis"
+    )]
+    RegionOutsideImage {
+        /// The label.
+        label: i32,
+        /// Lower corner of the region's bounding box, as a continuous image index (x, y, z).
+        lower: [f64; 3],
+        /// Upper corner, as a continuous image index (x, y, z).
+        upper: [f64; 3],
+        /// The image's size.
+        size: [usize; 3],
+    },
     /// The requested label does not occur in the mask.
     #[error("label {label} is not present in the mask; labels present: {}", describe_labels(.present))]
     LabelNotFound {

@@ -4,9 +4,10 @@ use ndarray::Array3;
 
 use super::{Geometry, ImagingError, Volume};
 
-/// Checks that `mask` lies on `image`'s grid, with PyRadiomics' `geometryTolerance` semantics:
-/// sizes must be equal, and spacing, origin and direction must agree within `tolerance` (absolute,
-/// per component), as SimpleITK's `CheckImageCompatibility` does.
+/// Checks that `mask` lies on `image`'s grid, with PyRadiomics' `geometryTolerance` semantics (it
+/// sets ITK's global coordinate and direction tolerances): sizes must be equal; spacing and origin
+/// must agree per component within `tolerance` times the image's x spacing, and direction within
+/// `tolerance`, as ITK's `ImageToImageFilter::VerifyInputInformation` checks them.
 pub fn check_same_grid(image: &Geometry, mask: &Geometry, tolerance: f64) -> Result<(), ImagingError> {
     let mismatch = |detail: String| ImagingError::GeometryMismatch {
         detail,
@@ -17,10 +18,11 @@ pub fn check_same_grid(image: &Geometry, mask: &Geometry, tolerance: f64) -> Res
         return Err(mismatch(format!("size {:?} vs {:?}", image.size, mask.size)));
     }
     let worst = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
-    for (what, a, b) in [
-        ("spacing", &image.spacing[..], &mask.spacing[..]),
-        ("origin", &image.origin[..], &mask.origin[..]),
-        ("direction", &image.direction[..], &mask.direction[..]),
+    let coordinate_tolerance = (tolerance * image.spacing[0]).abs();
+    for (what, a, b, tolerance) in [
+        ("spacing", &image.spacing[..], &mask.spacing[..], coordinate_tolerance),
+        ("origin", &image.origin[..], &mask.origin[..], coordinate_tolerance),
+        ("direction", &image.direction[..], &mask.direction[..], tolerance),
     ] {
         let diff = worst(a, b);
         if diff > tolerance {
@@ -89,5 +91,56 @@ mod tests {
         mask.fill(false);
         mask[[3, 4, 0]] = true;
         assert_eq!(bounding_box(&mask), Some([3..4, 4..5, 0..1]));
+    }
+
+    fn grid(spacing: [f64; 3]) -> Geometry {
+        Geometry {
+            size: [4, 4, 4],
+            spacing,
+            origin: [0.0; 3],
+            direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        }
+    }
+
+    #[test]
+    fn grid_tolerance_scales_with_the_image_x_spacing_like_itk() {
+        // SimpleITK 2.5 LabelStatisticsImageFilter on brain1 (x spacing 0.78125 mm, tolerance 1e-6)
+        // accepts a mask origin or spacing off by 0.75e-6 mm on any axis and refuses 0.8e-6 mm.
+        let image = grid([0.78125, 0.78125, 6.5]);
+        for axis in 0..3 {
+            for (offset, accepted) in [(0.75e-6, true), (0.8e-6, false)] {
+                let mut shifted = image.clone();
+                shifted.origin[axis] += offset;
+                assert_eq!(
+                    check_same_grid(&image, &shifted, 1e-6).is_ok(),
+                    accepted,
+                    "origin {axis} {offset}"
+                );
+                let mut stretched = image.clone();
+                stretched.spacing[axis] += offset;
+                assert_eq!(
+                    check_same_grid(&image, &stretched, 1e-6).is_ok(),
+                    accepted,
+                    "spacing {axis} {offset}"
+                );
+            }
+        }
+        // Directions are compared without the spacing factor.
+        let mut tilted = image.clone();
+        tilted.direction[1] = 0.9e-6;
+        assert!(check_same_grid(&image, &tilted, 1e-6).is_ok());
+        tilted.direction[1] = 1.1e-6;
+        assert!(check_same_grid(&image, &tilted, 1e-6).is_err());
+    }
+
+    #[test]
+    fn masks_of_another_size_are_on_another_grid() {
+        let image = grid([1.0; 3]);
+        let mut mask = image.clone();
+        mask.size[2] = 3;
+        assert!(matches!(
+            check_same_grid(&image, &mask, 1e-6),
+            Err(ImagingError::GeometryMismatch { .. })
+        ));
     }
 }

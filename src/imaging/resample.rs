@@ -147,6 +147,39 @@ pub fn resample_labels(mask: &Volume<i32>, grid: &Geometry) -> Volume<i32> {
     }
 }
 
+/// PyRadiomics `_checkROI`: the bounding box of `label` in `mask`, taken to its outer voxel faces,
+/// must lie inside `image`'s grid (from −0.5 to size − 0.5 in image index coordinates, with a
+/// tolerance of 1e-3) — PyRadiomics checks the box's two opposite corners only.
+pub fn check_region_inside(image: &Geometry, mask: &Volume<i32>, label: i32) -> Result<(), ImagingError> {
+    const TOLERANCE: f64 = 1e-3;
+    let (lo, size) = label_bounding_box(mask, label)?;
+    let to_index = PhysicalToIndex::new(image);
+    let corner = |offset: [f64; 3]| {
+        let index: [f64; 3] = std::array::from_fn(|a| lo[a] as f64 + offset[a] - 0.5);
+        to_index.apply(continuous_index_to_physical(&mask.geometry, index))
+    };
+    let (a, b) = (corner([0.0; 3]), corner(size.map(|n| n as f64)));
+    let lower: [f64; 3] = std::array::from_fn(|i| a[i].min(b[i]));
+    let upper: [f64; 3] = std::array::from_fn(|i| a[i].max(b[i]));
+    let outside = (0..3).any(|i| lower[i] < -0.5 - TOLERANCE || upper[i] > image.size[i] as f64 - 0.5 + TOLERANCE);
+    if outside {
+        return Err(ImagingError::RegionOutsideImage {
+            label,
+            lower,
+            upper,
+            size: image.size,
+        });
+    }
+    Ok(())
+}
+
+/// PyRadiomics `_correctMask`: a mask on another grid, resampled by nearest neighbour onto
+/// `image`'s grid once [`check_region_inside`] accepts it.
+pub fn resample_mask_onto(image: &Geometry, mask: &Volume<i32>, label: i32) -> Result<Volume<i32>, ImagingError> {
+    check_region_inside(image, mask, label)?;
+    Ok(resample_labels(mask, image))
+}
+
 fn label_bounding_box(mask: &Volume<i32>, label: i32) -> Result<([usize; 3], [usize; 3]), ImagingError> {
     let region = super::label_region(mask, label)?;
     let [z, y, x] = super::bounding_box(&region).ok_or(ImagingError::LabelNotFound {
@@ -445,6 +478,54 @@ fn prefilter_axis(block: &mut Array3<f64>, axis: Axis, real_length: usize) {
 mod tests {
     use super::*;
     use crate::imaging::{read_image, read_labels};
+
+    fn unit_grid(size: [usize; 3]) -> Geometry {
+        Geometry {
+            size,
+            spacing: [1.0; 3],
+            origin: [0.0; 3],
+            direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        }
+    }
+
+    #[test]
+    fn a_region_may_reach_the_image_edge_within_a_thousandth_of_a_voxel() {
+        let image = unit_grid([4, 4, 4]);
+        // Label 1 on the last x column: its outer face lies at index 3.5, the image's edge.
+        let labels = Array3::from_shape_fn((4, 4, 4), |(_, _, x)| i32::from(x == 3));
+        let mut mask = Volume::new(image.clone(), labels);
+        assert!(check_region_inside(&image, &mask, 1).is_ok());
+        mask.geometry.origin[0] = 0.0009;
+        assert!(check_region_inside(&image, &mask, 1).is_ok());
+        mask.geometry.origin[0] = 0.002;
+        let err = check_region_inside(&image, &mask, 1).unwrap_err();
+        assert!(
+            matches!(err, ImagingError::RegionOutsideImage { upper, .. } if (upper[0] - 3.502).abs() < 1e-12),
+            "{err}"
+        );
+        assert!(matches!(
+            check_region_inside(&image, &mask, 2),
+            Err(ImagingError::LabelNotFound { label: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_mask_resampled_onto_the_image_keeps_its_labels_at_their_positions() {
+        let image = unit_grid([4, 4, 4]);
+        // A 2×2×2 mask of 2 mm voxels whose first voxel centre lies at image index 0.5.
+        let coarse = Geometry {
+            size: [2, 2, 2],
+            spacing: [2.0; 3],
+            origin: [0.5; 3],
+            ..image.clone()
+        };
+        let labels = Array3::from_shape_fn((2, 2, 2), |(z, y, x)| i32::from((z, y, x) == (1, 1, 1)));
+        let corrected = resample_mask_onto(&image, &Volume::new(coarse, labels), 1).unwrap();
+        assert_eq!(corrected.geometry, image);
+        // Image voxels 2 and 3 lie at coarse indices 0.75 and 1.25: both nearest to coarse voxel 1.
+        let want = Array3::from_shape_fn((4, 4, 4), |(z, y, x)| i32::from(z >= 2 && y >= 2 && x >= 2));
+        assert_eq!(corrected.voxels, want);
+    }
 
     fn reference_cases() -> Option<std::path::PathBuf> {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/cases");

@@ -67,19 +67,16 @@ fn pyradiomics_example_ct_gives_pyradiomics_features() {
 }
 
 #[test]
-#[ignore = "needs setting.normalize (preproc branch): enable after merging it"]
 fn pyradiomics_example_mr_3mm_gives_pyradiomics_features() {
     assert_example_matches_pyradiomics("exampleMR_3mm.yaml");
 }
 
 #[test]
-#[ignore = "needs setting.normalize (preproc branch): enable after merging it"]
 fn pyradiomics_example_mr_5mm_gives_pyradiomics_features() {
     assert_example_matches_pyradiomics("exampleMR_5mm.yaml");
 }
 
 #[test]
-#[ignore = "needs setting.normalize (preproc branch): enable after merging it"]
 fn pyradiomics_example_mr_no_resampling_gives_pyradiomics_features() {
     assert_example_matches_pyradiomics("exampleMR_NoResampling.yaml");
 }

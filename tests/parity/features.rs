@@ -311,8 +311,6 @@ fn an_unknown_setting_is_an_error_naming_it() {
 
 #[test]
 fn an_unimplemented_setting_is_an_error_naming_it() {
-    assert_params_error_names("setting:\n  normalize: true\n", "normalize");
-    assert_params_error_names("setting:\n  resegmentRange: [-100, 200]\n", "resegmentRange");
     assert_params_error_names(
         "setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkLanczosWindowedSinc\n",
         "interpolator",

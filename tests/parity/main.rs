@@ -13,6 +13,7 @@ mod four_d;
 mod geometry;
 mod lbp;
 mod multiframe;
+mod preprocess;
 mod reference;
 mod texture;
 mod zone_texture;
