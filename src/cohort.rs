@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -297,7 +296,12 @@ pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<C
         };
         let mask2 = match mask2_col.map(cell) {
             None => None,
-            Some("") => return Err(bad("mask2", "empty path (the column is present, so every patient needs one)".into())),
+            Some("") => {
+                return Err(bad(
+                    "mask2",
+                    "empty path (the column is present, so every patient needs one)".into(),
+                ));
+            }
             Some(path) => Some(base.join(path)),
         };
         patients.push(Patient {
@@ -540,7 +544,9 @@ mod tests {
         // A stand-in extractor: the mask file's size and a NaN, so the cache must keep non-finite values.
         let fake = |_: &Path, mask: &Path| {
             calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let size = std::fs::metadata(mask).map(|m| m.len() as f64).map_err(|e| e.to_string())?;
+            let size = std::fs::metadata(mask)
+                .map(|m| m.len() as f64)
+                .map_err(|e| e.to_string())?;
             Ok::<_, String>(vec![("size".to_string(), size), ("nan".to_string(), f64::NAN)])
         };
         let cache_dir = dir.path().join("cache");
@@ -578,7 +584,10 @@ mod tests {
         )
         .unwrap();
         let err = read_cohort(dir.path(), 0.2, 1).unwrap_err().to_string();
-        assert!(err.contains("no pfs_months column (the survival columns come as a set of four)"), "{err}");
+        assert!(
+            err.contains("has no pfs_months (the survival columns come as a set of four)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -132,7 +132,6 @@ enum Command {
     },
 }
 
-
 /// Feature cache options shared by `train` and `evaluate`.
 #[derive(clap::Args)]
 struct CacheArgs {
@@ -291,10 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let scored = radscore::study::score_cohort(&artifact, &data)?;
                 let evaluation = radscore::study::evaluate_scored(&artifact, &scored)?;
                 if let serde_json::Value::Object(training) = &mut artifact.training {
-                    training.insert(
-                        "evaluation".into(),
-                        radscore::study::evaluation_summary(&evaluation),
-                    );
+                    training.insert("evaluation".into(), radscore::study::evaluation_summary(&evaluation));
                 }
                 radscore::study::write_evaluation(dir, &artifact, &scored, &evaluation)?;
                 eprintln!("radscore: wrote the evaluation to {}", dir.display());
@@ -323,7 +319,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let scored = radscore::study::score_cohort(&artifact, &data)?;
             let evaluation = radscore::study::evaluate_scored(&artifact, &scored)?;
             radscore::study::write_evaluation(&out, &artifact, &scored, &evaluation)?;
-            eprintln!("radscore: wrote metrics.json, predictions.csv and report.html to {}", out.display());
+            eprintln!(
+                "radscore: wrote metrics.json, predictions.csv and report.html to {}",
+                out.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -201,7 +201,8 @@ pub fn score_cohort(artifact: &Artifact, data: &CohortFeatures) -> Result<Vec<Sc
                         .into(),
                 )
             })?;
-            let features: BTreeMap<String, f64> = data.features.names.iter().cloned().zip(row.iter().copied()).collect();
+            let features: BTreeMap<String, f64> =
+                data.features.names.iter().cloned().zip(row.iter().copied()).collect();
             let prediction = artifact.predict(&features, &p.clinical).map_err(|e| failed(&e))?;
             let probability = |m: &crate::model::LogisticModel| {
                 m.probability(prediction.rad_score, &p.clinical).map_err(|e| failed(&e))
@@ -401,7 +402,13 @@ mod tests {
         for kind in ModelKind::ALL {
             for split in Split::ALL {
                 let recorded = artifact.training["auc"][kind.name()][split.name()].as_f64().unwrap();
-                assert_eq!(m.models.get(kind).get(split).auc, recorded, "{} {}", kind.name(), split.name());
+                assert_eq!(
+                    m.models.get(kind).get(split).auc,
+                    recorded,
+                    "{} {}",
+                    kind.name(),
+                    split.name()
+                );
             }
         }
         let models = StudyModels::from_training(&artifact.training).unwrap();
@@ -424,7 +431,15 @@ mod tests {
         assert_eq!(first[2], first[12], "probability is the combined model's");
         assert_eq!(csv.lines().count(), 161);
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-        for id in ["table", "coefficients", "roc", "kaplan-meier", "lasso-cv", "coefficient-path", "nomogram"] {
+        for id in [
+            "table",
+            "coefficients",
+            "roc",
+            "kaplan-meier",
+            "lasso-cv",
+            "coefficient-path",
+            "nomogram",
+        ] {
             assert!(html.contains(&format!("id=\"{id}\"")), "section {id} missing");
         }
         assert!(!html.contains("was not recorded by training"));
@@ -441,7 +456,7 @@ mod tests {
     /// The generator's oracle (its true response probability) bounds any model; the pipeline run on
     /// the generator's images must come close. Honest but cheap: the full path (NIfTI files →
     /// PyRadiomics features → LASSO → logistic models) on 2,000 patients with small volumes
-    /// (24 × 24 × 8 voxels of ~8 × 8 × 15 mm: the same lesions, coarsely sampled). Validation has
+    /// (32 × 32 × 16 voxels of ~6 × 6 × 7.5 mm: the same lesions, coarsely sampled). Validation has
     /// 400 patients; both AUCs are computed on the same patients, so the difference is far less
     /// noisy than either AUC.
     #[test]
@@ -450,7 +465,7 @@ mod tests {
         let synth = SynthOptions {
             n: 2000,
             seed: 2026,
-            size: [24, 24, 8],
+            size: [32, 32, 16],
             validation_fraction: 0.2,
         };
         generate_cohort(dir.path(), &synth).unwrap();
@@ -461,12 +476,21 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| (p["patient_id"].as_str().unwrap(), p["probability_of_response"].as_f64().unwrap()))
+            .map(|p| {
+                (
+                    p["patient_id"].as_str().unwrap(),
+                    p["probability_of_response"].as_f64().unwrap(),
+                )
+            })
             .collect();
         let validation: Vec<_> = data.cohort.patients.iter().filter(|p| p.validation).collect();
         assert_eq!(validation.len(), 400);
         let y: Vec<bool> = validation.iter().map(|p| p.response.is_objective()).collect();
-        let oracle_auc = auc(&validation.iter().map(|p| oracle[p.id.as_str()]).collect::<Vec<_>>(), &y).unwrap();
+        let oracle_auc = auc(
+            &validation.iter().map(|p| oracle[p.id.as_str()]).collect::<Vec<_>>(),
+            &y,
+        )
+        .unwrap();
         let trained = artifact.training["auc"]["combined"]["validation"].as_f64().unwrap();
         eprintln!("oracle AUC {oracle_auc:.4}, trained combined AUC {trained:.4}");
         assert!(

@@ -1021,7 +1021,9 @@ pub(crate) mod tests {
 
     #[test]
     fn metrics_json_has_exactly_the_keys_of_issue_5() {
-        let m = evaluate(&synthetic_cohort(3, 160), &PerModel::uniform(0.45)).unwrap().metrics;
+        let m = evaluate(&synthetic_cohort(3, 160), &PerModel::uniform(0.45))
+            .unwrap()
+            .metrics;
         let v = serde_json::to_value(&m).unwrap();
         let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         let sorted = |mut k: Vec<&str>| {
@@ -1138,9 +1140,15 @@ pub(crate) mod tests {
             let y: Vec<bool> = r.iter().map(|x| x.response).collect();
             let class = classification_metrics(&p, &y, *cutoffs.get(kind)).unwrap();
             let got = m.models.get(kind).train;
-            assert_eq!((got.cutoff, got.sensitivity, got.specificity), (*cutoffs.get(kind), class.sensitivity, class.specificity));
+            assert_eq!(
+                (got.cutoff, got.sensitivity, got.specificity),
+                (*cutoffs.get(kind), class.sensitivity, class.specificity)
+            );
         }
-        let high = rows(&cohort, Split::Train).iter().filter(|p| p.probability.combined < 0.6).count();
+        let high = rows(&cohort, Split::Train)
+            .iter()
+            .filter(|p| p.probability.combined < 0.6)
+            .count();
         assert_eq!((m.cutoff, m.n.train.high_risk), (0.6, high));
     }
 

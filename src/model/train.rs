@@ -184,7 +184,9 @@ impl StudyModels {
     /// Reads the models a training run recorded in `training.models`.
     pub fn from_training(training: &Value) -> Result<Self, TrainError> {
         let models = training.get("models").ok_or_else(|| {
-            TrainError::Input("the artifact's training summary has no models (trained before they were recorded)".into())
+            TrainError::Input(
+                "the artifact's training summary has no models (trained before they were recorded)".into(),
+            )
         })?;
         serde_json::from_value(models.clone())
             .map_err(|e| TrainError::Input(format!("the artifact's training.models is not readable: {e}")))
@@ -300,7 +302,11 @@ pub fn train(data: &TrainingData, options: &TrainOptions) -> Result<Artifact, Tr
     let clinical_model = if retained_terms.is_empty() {
         None
     } else {
-        Some(fit_recorded("clinical model", retained_terms.clone(), &retained_columns)?)
+        Some(fit_recorded(
+            "clinical model",
+            retained_terms.clone(),
+            &retained_columns,
+        )?)
     };
     let radiomic_model = fit_recorded(
         "radiomic model",
@@ -425,7 +431,9 @@ fn check_both_classes(y_train: &[bool]) -> Result<(), TrainError> {
 
 fn cutoff_method(rule: CutoffRule) -> &'static str {
     match rule {
-        CutoffRule::Youden => "Youden index on training predictions, per model; the combined model's splits risk groups",
+        CutoffRule::Youden => {
+            "Youden index on training predictions, per model; the combined model's splits risk groups"
+        }
         CutoffRule::Median => "median training prediction, per model; the combined model's splits risk groups",
     }
 }
@@ -503,8 +511,11 @@ fn filter_features(
             }
         }
         if let Some(threshold) = options.mwu_p {
-            let (responders, others): (Vec<(f64, bool)>, Vec<(f64, bool)>) =
-                values.iter().copied().zip(y_train.iter().copied()).partition(|(_, y)| *y);
+            let (responders, others): (Vec<(f64, bool)>, Vec<(f64, bool)>) = values
+                .iter()
+                .copied()
+                .zip(y_train.iter().copied())
+                .partition(|(_, y)| *y);
             let first = |v: Vec<(f64, bool)>| v.into_iter().map(|(x, _)| x).collect::<Vec<_>>();
             let test = mann_whitney_u(&first(responders), &first(others)).map_err(|source| TrainError::Stats {
                 stage: format!("Mann–Whitney pre-filter of {name}"),
@@ -525,8 +536,16 @@ fn filter_features(
         return Err(TrainError::Input(format!(
             "no radiomic feature is left for the LASSO: all {} were dropped (zero variance, non-finite values{}{})",
             data.feature_names.len(),
-            if data.repeat_features.is_some() { ", ICC filter" } else { "" },
-            if options.mwu_p.is_some() { ", Mann–Whitney filter" } else { "" },
+            if data.repeat_features.is_some() {
+                ", ICC filter"
+            } else {
+                ""
+            },
+            if options.mwu_p.is_some() {
+                ", Mann–Whitney filter"
+            } else {
+                ""
+            },
         )));
     }
     Ok((kept, dropped, filters))
@@ -553,10 +572,7 @@ fn select_clinical<'a>(
                 })?;
                 retained.push(variable);
             }
-            Ok((
-                retained,
-                json!({"method": "explicit list", "variables": names}),
-            ))
+            Ok((retained, json!({"method": "explicit list", "variables": names})))
         }
         ClinicalSelection::Screening(threshold) => {
             let mut screening = Vec::new();
@@ -573,9 +589,8 @@ fn select_clinical<'a>(
                         screening.push(json!({"variable": variable.variable, "df": variable.terms.len(),
                             "p_likelihood_ratio": p, "retained": keep, "coefficients": fit.coefficients}));
                     }
-                    Err(e) => screening.push(
-                        json!({"variable": variable.variable, "retained": false, "error": e.to_string()}),
-                    ),
+                    Err(e) => screening
+                        .push(json!({"variable": variable.variable, "retained": false, "error": e.to_string()})),
                 }
             }
             Ok((
@@ -645,16 +660,20 @@ fn nomogram_ranges_of(
     train_rows: &[usize],
 ) -> BTreeMap<String, (f64, f64)> {
     let range = |values: Vec<f64>| {
-        values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+        values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        })
     };
     let mut ranges = BTreeMap::new();
     ranges.insert(
         "rad_score".to_string(),
         range(train_rows.iter().map(|&i| rad_score[i]).collect()),
     );
-    for term in model.terms.iter().filter(|t| t.input != "rad_score" && t.level.is_none()) {
+    for term in model
+        .terms
+        .iter()
+        .filter(|t| t.input != "rad_score" && t.level.is_none())
+    {
         let values = train_rows
             .iter()
             .filter_map(|&i| match data.clinical[i].get(&term.input) {
@@ -939,16 +958,26 @@ mod tests {
         };
         let artifact = train(&data, &opts).unwrap();
         let models = StudyModels::from_training(&artifact.training).unwrap();
-        let clinical = models.clinical.as_ref().expect("explicit variables give a clinical model");
+        let clinical = models
+            .clinical
+            .as_ref()
+            .expect("explicit variables give a clinical model");
         let names = |m: &RecordedModel| m.model.terms.iter().map(Term::display_name).collect::<Vec<_>>();
         assert_eq!(names(clinical), ["pvtt", "stage=C"]);
         assert_eq!(names(&models.radiomic), ["rad_score"]);
         assert_eq!(names(&models.combined), ["rad_score", "pvtt", "stage=C"]);
-        assert_eq!(models.combined.model, artifact.combined_model, "the combined model is served");
+        assert_eq!(
+            models.combined.model, artifact.combined_model,
+            "the combined model is served"
+        );
         assert_eq!(models.combined.cutoff, artifact.cutoff);
         // The generator lowers response with PVTT: its odds ratio is below 1 with a CI.
         let pvtt = &clinical.fit.coefficients[0];
-        assert!(pvtt.odds_ratio < 1.0 && pvtt.odds_ratio_ci_low < pvtt.odds_ratio && pvtt.odds_ratio < pvtt.odds_ratio_ci_high);
+        assert!(
+            pvtt.odds_ratio < 1.0
+                && pvtt.odds_ratio_ci_low < pvtt.odds_ratio
+                && pvtt.odds_ratio < pvtt.odds_ratio_ci_high
+        );
         assert!(pvtt.p_value > 0.0 && pvtt.p_value < 1.0);
         // Each cutoff is the Youden cutoff of that model's own training probabilities.
         let rows = train_rows(&data);
@@ -1003,12 +1032,19 @@ mod tests {
                 .zip(data.features.row(i).iter().copied())
                 .collect();
             let p = artifact.predict(&features, &data.clinical[i]).unwrap().probability;
-            if p < artifact.cutoff { &mut high } else { &mut low }.push(survival[i]);
+            let group = if p < artifact.cutoff { &mut high } else { &mut low };
+            group.push(survival[i]);
         }
         let median_of = |group: &[SurvivalTimes], os: bool| {
             let (t, e): (Vec<f64>, Vec<bool>) = group
                 .iter()
-                .map(|s| if os { (s.os_months, s.os_event) } else { (s.pfs_months, s.pfs_event) })
+                .map(|s| {
+                    if os {
+                        (s.os_months, s.os_event)
+                    } else {
+                        (s.pfs_months, s.pfs_event)
+                    }
+                })
                 .unzip();
             kaplan_meier(&t, &e).unwrap().median()
         };
@@ -1060,7 +1096,10 @@ mod tests {
         let mut data = synthetic(80, 2);
         data.features.fill(7.0);
         let err = train(&data, &options()).unwrap_err().to_string();
-        assert!(err.starts_with("no radiomic feature is left for the LASSO: all 6 were dropped"), "{err}");
+        assert!(
+            err.starts_with("no radiomic feature is left for the LASSO: all 6 were dropped"),
+            "{err}"
+        );
     }
 
     #[test]

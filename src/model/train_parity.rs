@@ -135,7 +135,12 @@ fn training_matches_scikit_learn_scipy_and_lifelines_on_the_fixture_cohort() {
     let models = StudyModels::from_training(&artifact.training).unwrap();
     let rad_score: Vec<f64> = (0..data.patient_ids.len())
         .map(|i| {
-            let features = data.feature_names.iter().cloned().zip(data.features.row(i).iter().copied()).collect();
+            let features = data
+                .feature_names
+                .iter()
+                .cloned()
+                .zip(data.features.row(i).iter().copied())
+                .collect();
             artifact.predict(&features, &data.clinical[i]).unwrap().rad_score
         })
         .collect();
@@ -151,10 +156,20 @@ fn training_matches_scikit_learn_scipy_and_lifelines_on_the_fixture_cohort() {
             let got = model.model.probability(rad_score[i], &data.clinical[i]).unwrap();
             assert_close(&format!("{name} probability of patient {i}"), got, *w, 1e-8);
         }
-        assert_close(&format!("{name} Youden cutoff"), model.cutoff, e[name]["youden_cutoff"].as_f64().unwrap(), 1e-8);
+        assert_close(
+            &format!("{name} Youden cutoff"),
+            model.cutoff,
+            e[name]["youden_cutoff"].as_f64().unwrap(),
+            1e-8,
+        );
         for split in ["train", "validation"] {
             let got = artifact.training["auc"][name][split].as_f64().unwrap();
-            assert_close(&format!("{name} {split} AUC"), got, e[name]["auc"][split].as_f64().unwrap(), 1e-12);
+            assert_close(
+                &format!("{name} {split} AUC"),
+                got,
+                e[name]["auc"][split].as_f64().unwrap(),
+                1e-12,
+            );
         }
         if let Some(reference) = e[name]["coefficients"].as_array() {
             let clinical_terms = &model.fit.coefficients[model.fit.coefficients.len() - 4..];
@@ -182,6 +197,11 @@ fn training_matches_scikit_learn_scipy_and_lifelines_on_the_fixture_cohort() {
         ("radiomic", models.radiomic.cutoff),
         ("combined", models.combined.cutoff),
     ] {
-        assert_close(&format!("{name} median cutoff"), cutoff, e[name]["median_cutoff"].as_f64().unwrap(), 1e-8);
+        assert_close(
+            &format!("{name} median cutoff"),
+            cutoff,
+            e[name]["median_cutoff"].as_f64().unwrap(),
+            1e-8,
+        );
     }
 }

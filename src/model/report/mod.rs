@@ -950,10 +950,11 @@ mod tests {
             for split in Split::ALL {
                 let r = m.models.get(kind).get(split);
                 let row = format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
                     kind.name(),
                     split.name(),
                     format_args!("{:.3} ({:.3}–{:.3})", r.auc, r.auc_ci.0, r.auc_ci.1),
+                    format_args!("{:.3}", r.cutoff),
                     format_args!("{:.3}", r.sensitivity),
                     format_args!("{:.3}", r.specificity),
                     format_args!("{:.3}", r.accuracy),
