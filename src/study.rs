@@ -460,6 +460,7 @@ mod tests {
     /// 400 patients; both AUCs are computed on the same patients, so the difference is far less
     /// noisy than either AUC.
     #[test]
+    #[ignore = "~3 CPU-minutes in debug (measured 666 s wall on a loaded machine): too slow for CI until the LASSO CV is profiled; run with --ignored"]
     fn on_2000_synthetic_patients_the_combined_validation_auc_is_within_0_03_of_the_oracle() {
         let dir = tempfile::tempdir().unwrap();
         let synth = SynthOptions {

@@ -210,6 +210,9 @@ struct Encoded {
     columns: Vec<Vec<f64>>,
 }
 
+/// The kept features, the reason each other one was dropped, and the filters' settings.
+type FilteredFeatures = (Vec<KeptFeature>, BTreeMap<String, String>, Value);
+
 /// A radiomic feature that survived the filters, with its training standardisation.
 struct KeptFeature {
     column: usize,
@@ -481,7 +484,7 @@ fn filter_features(
     train_rows: &[usize],
     y_train: &[bool],
     options: &TrainOptions,
-) -> Result<(Vec<KeptFeature>, BTreeMap<String, String>, Value), TrainError> {
+) -> Result<FilteredFeatures, TrainError> {
     let mut kept = Vec::new();
     let mut dropped = BTreeMap::new();
     let training_values = |m: &Array2<f64>, j: usize| train_rows.iter().map(|&i| m[[i, j]]).collect::<Vec<f64>>();
@@ -511,13 +514,15 @@ fn filter_features(
             }
         }
         if let Some(threshold) = options.mwu_p {
-            let (responders, others): (Vec<(f64, bool)>, Vec<(f64, bool)>) = values
-                .iter()
-                .copied()
-                .zip(y_train.iter().copied())
-                .partition(|(_, y)| *y);
-            let first = |v: Vec<(f64, bool)>| v.into_iter().map(|(x, _)| x).collect::<Vec<_>>();
-            let test = mann_whitney_u(&first(responders), &first(others)).map_err(|source| TrainError::Stats {
+            let sample = |class: bool| -> Vec<f64> {
+                values
+                    .iter()
+                    .zip(y_train)
+                    .filter(|(_, y)| **y == class)
+                    .map(|(x, _)| *x)
+                    .collect()
+            };
+            let test = mann_whitney_u(&sample(true), &sample(false)).map_err(|source| TrainError::Stats {
                 stage: format!("Mann–Whitney pre-filter of {name}"),
                 source,
             })?;
