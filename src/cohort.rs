@@ -2,33 +2,38 @@
 //! radiomic features of every patient extracted in parallel.
 //!
 //! `cohort.csv` columns: `patient_id`, `image`, `mask` (paths relative to the CSV), `response`
-//! (CR/PR/SD/PD by mRECIST), optional `split` (train/validation), optional `os_months`, `os_event`,
-//! `pfs_months`, `pfs_event`; every other column is a clinical field. The clinical fields' types,
+//! (CR/PR/SD/PD by mRECIST), optional `split` (train/validation), optional `mask2` (a second
+//! segmentation, for the ICC robustness filter), optional `os_months`, `os_event`, `pfs_months`,
+//! `pfs_event` (all four or none); every other column is a clinical field. The clinical fields' types,
 //! units and ranges come from `clinical_inputs.json` next to the CSV when present, otherwise they
 //! are inferred from the values (boolean, integer, number, else category with sorted levels).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::features::{Params, extract};
-use crate::imaging::{read_image, read_labels};
-use crate::model::train::{TrainError, TrainOptions, TrainingData, train};
-use crate::model::{Artifact, ClinicalInput, ClinicalType, ClinicalValue};
+use crate::model::train::{SurvivalTimes, TrainError};
+use crate::model::{ClinicalInput, ClinicalType, ClinicalValue};
+
+pub mod cache;
+mod progress;
+
+pub use cache::FeatureCache;
+use progress::Progress;
 
 /// File next to `cohort.csv` declaring the clinical columns (a JSON array of [`ClinicalInput`]).
 pub const CLINICAL_SCHEMA_FILE: &str = "clinical_inputs.json";
 
 /// Columns that are not clinical fields.
-const RESERVED: [&str; 10] = [
+const RESERVED: [&str; 11] = [
     "patient_id",
     "image",
     "mask",
+    "mask2",
     "response",
     "split",
     "os_months",
@@ -74,6 +79,25 @@ pub enum CohortError {
     /// Model fitting failed.
     #[error(transparent)]
     Train(#[from] TrainError),
+    /// The cohort cannot be evaluated with the model.
+    #[error("evaluation: {0}")]
+    Evaluation(String),
+    /// An output file cannot be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// The cause.
+        message: String,
+    },
+    /// The feature cache cannot be read or written.
+    #[error("feature cache {path}: {message}")]
+    Cache {
+        /// The cache file or folder.
+        path: String,
+        /// The cause.
+        message: String,
+    },
     /// Feature extraction failed for a patient.
     #[error("patient {patient}: feature extraction failed: {message}")]
     Extraction {
@@ -113,12 +137,16 @@ pub struct Patient {
     pub image: PathBuf,
     /// Mask path, resolved against the CSV's folder.
     pub mask: PathBuf,
+    /// Second segmentation of the same lesion, when the cohort has a `mask2` column.
+    pub mask2: Option<PathBuf>,
     /// Validated clinical values keyed by column.
     pub clinical: BTreeMap<String, ClinicalValue>,
     /// mRECIST response.
     pub response: Response,
     /// True for the validation split.
     pub validation: bool,
+    /// Survival, when the cohort has the four survival columns.
+    pub survival: Option<SurvivalTimes>,
 }
 
 /// A cohort ready for training.
@@ -170,6 +198,8 @@ pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<C
         column("response")?,
     );
     let split_col = headers.iter().position(|h| h == "split");
+    let mask2_col = headers.iter().position(|h| h == "mask2");
+    let survival_cols = survival_columns(&headers, &file)?;
     let clinical_cols: Vec<(usize, &str)> = headers
         .iter()
         .enumerate()
@@ -243,9 +273,42 @@ pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<C
                 return Err(bad(name, "empty path".into()));
             }
         }
+        let survival = match survival_cols {
+            Some([os_t, os_e, pfs_t, pfs_e]) => {
+                let time = |c: usize, name: &str| {
+                    cell(c)
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|t| t.is_finite() && *t >= 0.0)
+                        .ok_or_else(|| bad(name, format!("{:?} is not a time in months ≥ 0", cell(c))))
+                };
+                let event = |c: usize, name: &str| {
+                    parse_bool(cell(c)).ok_or_else(|| bad(name, format!("{:?} is not 1/0 or true/false", cell(c))))
+                };
+                Some(SurvivalTimes {
+                    os_months: time(os_t, "os_months")?,
+                    os_event: event(os_e, "os_event")?,
+                    pfs_months: time(pfs_t, "pfs_months")?,
+                    pfs_event: event(pfs_e, "pfs_event")?,
+                })
+            }
+            None => None,
+        };
+        let mask2 = match mask2_col.map(cell) {
+            None => None,
+            Some("") => {
+                return Err(bad(
+                    "mask2",
+                    "empty path (the column is present, so every patient needs one)".into(),
+                ));
+            }
+            Some(path) => Some(base.join(path)),
+        };
         patients.push(Patient {
             image: base.join(cell(image_col)),
             mask: base.join(cell(mask_col)),
+            mask2,
+            survival,
             id,
             clinical,
             response,
@@ -266,6 +329,20 @@ pub fn read_cohort(path: &Path, validation_fraction: f64, seed: u64) -> Result<C
         clinical_inputs,
         split_source,
     })
+}
+
+/// Positions of `os_months, os_event, pfs_months, pfs_event`: all four or none.
+fn survival_columns(headers: &[String], file: &str) -> Result<Option<[usize; 4]>, CohortError> {
+    let names = ["os_months", "os_event", "pfs_months", "pfs_event"];
+    let found = names.map(|name| headers.iter().position(|h| h == name));
+    match found.iter().position(Option::is_none) {
+        None => Ok(Some(found.map(|c| c.expect("all present")))),
+        Some(_) if found.iter().all(Option::is_none) => Ok(None),
+        Some(missing) => Err(CohortError::MissingColumn {
+            file: file.into(),
+            column: format!("{} (the survival columns come as a set of four)", names[missing]),
+        }),
+    }
 }
 
 /// Marks `round(n · fraction)` patients as validation, stratified by outcome: each class
@@ -375,36 +452,68 @@ pub struct FeatureTable {
     pub rows: Vec<Vec<f64>>,
 }
 
-/// Runs `extract(image, mask)` for every patient in parallel, reporting progress on stderr. Every
-/// patient must yield the same feature names in the same order.
-pub fn extract_cohort<F, E>(cohort: &Cohort, extract: F) -> Result<FeatureTable, CohortError>
+/// Which segmentation of each patient to extract features from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segmentation {
+    /// The `mask` column.
+    Primary,
+    /// The `mask2` column.
+    Second,
+}
+
+/// Runs `extract(image, mask)` for every patient in parallel with a progress bar on stderr, taking
+/// features from `cache` when the inputs are unchanged and storing new ones. Every patient must
+/// yield the same feature names in the same order. Returns the table and the number of patients
+/// actually extracted (not found in the cache).
+pub fn extract_cohort<F, E>(
+    cohort: &Cohort,
+    segmentation: Segmentation,
+    cache: Option<&FeatureCache>,
+    extract: F,
+) -> Result<(FeatureTable, usize), CohortError>
 where
     F: Fn(&Path, &Path) -> Result<Vec<(String, f64)>, E> + Sync,
     E: std::fmt::Display,
 {
-    let done = AtomicUsize::new(0);
-    let total = cohort.patients.len();
-    let vectors: Vec<Vec<(String, f64)>> = cohort
+    let progress = Progress::new(cohort.patients.len());
+    let vectors: Vec<(Vec<(String, f64)>, bool)> = cohort
         .patients
         .par_iter()
         .map(|p| {
-            let features = extract(&p.image, &p.mask).map_err(|e| CohortError::Extraction {
+            let mask = match segmentation {
+                Segmentation::Primary => &p.mask,
+                Segmentation::Second => p.mask2.as_ref().ok_or_else(|| CohortError::Value {
+                    patient: p.id.clone(),
+                    column: "mask2".into(),
+                    message: "no second segmentation".into(),
+                })?,
+            };
+            let key = cache.map(|c| c.key(&p.image, mask)).transpose()?;
+            if let (Some(cache), Some(key)) = (cache, &key)
+                && let Some(features) = cache.get(key)?
+            {
+                progress.tick(true);
+                return Ok((features, false));
+            }
+            let features = extract(&p.image, mask).map_err(|e| CohortError::Extraction {
                 patient: p.id.clone(),
                 message: e.to_string(),
             })?;
-            let k = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if k.is_multiple_of(10) || k == total {
-                eprintln!("radscore: extracted features for {k}/{total} patients");
+            if let (Some(cache), Some(key)) = (cache, &key) {
+                cache.put(key, &features)?;
             }
-            Ok(features)
+            progress.tick(false);
+            Ok((features, true))
         })
         .collect::<Result<_, CohortError>>()?;
+    progress.finish();
+    let extracted = vectors.iter().filter(|(_, fresh)| *fresh).count();
     let names: Vec<String> = vectors
         .first()
-        .map(|v| v.iter().map(|(n, _)| n.clone()).collect())
+        .map(|(v, _)| v.iter().map(|(n, _)| n.clone()).collect())
         .unwrap_or_default();
     let mut rows = Vec::with_capacity(vectors.len());
-    for (patient, vector) in cohort.patients.iter().zip(vectors) {
+    for (patient, (vector, _)) in cohort.patients.iter().zip(vectors) {
         if vector.len() != names.len() || vector.iter().zip(&names).any(|((a, _), b)| a != b) {
             return Err(CohortError::Extraction {
                 patient: patient.id.clone(),
@@ -413,60 +522,73 @@ where
         }
         rows.push(vector.into_iter().map(|(_, v)| v).collect());
     }
-    Ok(FeatureTable { names, rows })
-}
-
-/// `radscore train`: reads the cohort, extracts every patient's features with the PyRadiomics
-/// parameter document `params_yaml` (PyRadiomics defaults when `None`), trains, and returns the
-/// artifact with the parameter document embedded.
-pub fn train_cohort(
-    path: &Path,
-    params_yaml: Option<&str>,
-    validation_fraction: f64,
-    split_seed: u64,
-    mut options: TrainOptions,
-) -> Result<Artifact, CohortError> {
-    let document: serde_json::Value = match params_yaml {
-        Some(text) => serde_yaml::from_str(text).map_err(|e| CohortError::Params(e.to_string()))?,
-        None => serde_json::json!({}),
-    };
-    let params = Params::from_document(&document).map_err(|e| CohortError::Params(e.to_string()))?;
-    let cohort = read_cohort(path, validation_fraction, split_seed)?;
-    eprintln!(
-        "radscore: {} patients ({} validation); extracting features",
-        cohort.patients.len(),
-        cohort.patients.iter().filter(|p| p.validation).count()
-    );
-    let table = extract_cohort(&cohort, |image, mask| {
-        let image = read_image(image, &image.display().to_string()).map_err(|e| e.to_string())?;
-        let mask = read_labels(mask, &mask.display().to_string()).map_err(|e| e.to_string())?;
-        extract(&image, &mask, &params).map_err(|e| e.to_string())
-    })?;
-    let n = cohort.patients.len();
-    let features = ndarray::Array2::from_shape_fn((n, table.names.len()), |(i, j)| table.rows[i][j]);
-    let data = TrainingData {
-        patient_ids: cohort.patients.iter().map(|p| p.id.clone()).collect(),
-        feature_names: table.names,
-        features,
-        clinical_inputs: cohort.clinical_inputs.clone(),
-        clinical: cohort.patients.iter().map(|p| p.clinical.clone()).collect(),
-        response: cohort.patients.iter().map(|p| p.response.is_objective()).collect(),
-        validation: cohort.patients.iter().map(|p| p.validation).collect(),
-    };
-    options.radiomics_params = document;
-    options
-        .provenance
-        .insert("split".into(), serde_json::json!(cohort.split_source));
-    eprintln!(
-        "radscore: fitting LASSO ({}-fold CV) and logistic models",
-        options.cv.n_folds
-    );
-    Ok(train(&data, &options)?)
+    Ok((FeatureTable { names, rows }, extracted))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rerun_extracts_only_the_patients_whose_inputs_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = crate::synth::SynthOptions {
+            n: 4,
+            seed: 3,
+            size: [8, 8, 8],
+            ..Default::default()
+        };
+        crate::synth::generate_cohort(dir.path(), &options).unwrap();
+        let cohort = read_cohort(dir.path(), 0.25, 1).unwrap();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        // A stand-in extractor: the mask file's size and a NaN, so the cache must keep non-finite values.
+        let fake = |_: &Path, mask: &Path| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let size = std::fs::metadata(mask)
+                .map(|m| m.len() as f64)
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(vec![("size".to_string(), size), ("nan".to_string(), f64::NAN)])
+        };
+        let cache_dir = dir.path().join("cache");
+        let params = serde_json::json!({"setting": {"binWidth": 25}});
+        let cache = FeatureCache::new(&cache_dir, &params);
+        let run = |cache: &FeatureCache| extract_cohort(&cohort, Segmentation::Primary, Some(cache), fake).unwrap();
+        let (first, extracted) = run(&cache);
+        assert_eq!((extracted, calls.swap(0, std::sync::atomic::Ordering::Relaxed)), (4, 4));
+        let (again, extracted) = run(&cache);
+        assert_eq!((extracted, calls.swap(0, std::sync::atomic::Ordering::Relaxed)), (0, 0));
+        assert_eq!(again.names, first.names);
+        for (a, b) in again.rows.iter().zip(&first.rows) {
+            assert_eq!(a[0], b[0]);
+            assert!(a[1].is_nan() && b[1].is_nan());
+        }
+        // One changed mask: only that patient is extracted again.
+        let mask = &cohort.patients[2].mask;
+        let mut bytes = std::fs::read(mask).unwrap();
+        bytes.extend_from_slice(b"changed");
+        std::fs::write(mask, bytes).unwrap();
+        let (changed, extracted) = run(&cache);
+        assert_eq!((extracted, calls.swap(0, std::sync::atomic::Ordering::Relaxed)), (1, 1));
+        assert_eq!(changed.rows[2][0], first.rows[2][0] + 7.0);
+        // Other parameters are another cache.
+        let other = FeatureCache::new(&cache_dir, &serde_json::json!({"setting": {"binWidth": 10}}));
+        assert_eq!(run(&other).1, 4);
+    }
+
+    #[test]
+    fn survival_columns_come_as_a_set_of_four() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("cohort.csv"),
+            "patient_id,response,image,mask,os_months,os_event\nA,PR,a,am,3,1\n",
+        )
+        .unwrap();
+        let err = read_cohort(dir.path(), 0.2, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("has no pfs_months (the survival columns come as a set of four)"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn stratified_split_takes_each_class_in_proportion() {

@@ -6,4 +6,5 @@ pub mod features;
 pub mod imaging;
 pub mod model;
 pub mod store;
+pub mod study;
 pub mod synth;

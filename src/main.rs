@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use radscore::features::batch::{BatchFormat, BatchOptions};
 use radscore::features::{Cell, Params};
 use radscore::imaging::archive::ZipLimits;
+use radscore::study::STUDY_VALIDATION_FRACTION;
 
 #[derive(Parser)]
 #[command(
@@ -97,7 +98,8 @@ enum Command {
         #[arg(long, default_value_t = STUDY_VALIDATION_FRACTION)]
         validation_fraction: f64,
     },
-    /// Train the clinical-radiomic model on a cohort and write its artifact (JSON).
+    /// Train the clinical, radiomic and combined models on a cohort and write the artifact (JSON)
+    /// serving the combined one; with --report-dir also its evaluation (as `evaluate` writes it).
     Train {
         /// Cohort folder holding cohort.csv (or the CSV itself).
         #[arg(long)]
@@ -118,16 +120,76 @@ enum Command {
         #[arg(long, default_value_t = STUDY_VALIDATION_FRACTION)]
         validation_fraction: f64,
         /// Seed of the split (when cohort.csv has none) and of the CV folds.
-        #[arg(long, default_value_t = 20_260_101)]
+        #[arg(long, default_value_t = radscore::study::DEFAULT_SEED)]
         seed: u64,
         /// Univariable screening threshold for clinical variables.
         #[arg(long, default_value_t = 0.1)]
         screening_p: f64,
+        /// Explicit clinical variables (comma-separated) instead of univariable screening.
+        #[arg(long, value_delimiter = ',')]
+        clinical: Option<Vec<String>>,
+        /// Cutoff rule of each model on training predictions; the combined model's splits risk groups.
+        #[arg(long, value_enum, default_value_t = Cutoff::Youden)]
+        cutoff: Cutoff,
+        /// Mann–Whitney pre-filter: keep radiomic features with training p below this.
+        #[arg(long)]
+        mwu_p: Option<f64>,
+        /// ICC(2,1) a feature needs between `mask` and `mask2` (when cohort.csv has a mask2 column).
+        #[arg(long, default_value_t = 0.75)]
+        icc_min: f64,
+        #[command(flatten)]
+        cache: CacheArgs,
+        /// Also evaluate the trained model on the cohort and write metrics.json, predictions.csv
+        /// and report.html here.
+        #[arg(long)]
+        report_dir: Option<PathBuf>,
+    },
+    /// Evaluate a trained artifact on a cohort: DIR/metrics.json, DIR/predictions.csv, DIR/report.html.
+    Evaluate {
+        /// The artifact written by `train`.
+        #[arg(long)]
+        model: PathBuf,
+        /// Cohort folder holding cohort.csv (or the CSV itself); without a split column, the split
+        /// training recorded is redrawn.
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Output folder (created).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
 }
 
-/// The study's validation share: 48 of 239 patients.
-const STUDY_VALIDATION_FRACTION: f64 = 48.0 / 239.0;
+/// Feature cache options shared by `train` and `evaluate`.
+#[derive(clap::Args)]
+struct CacheArgs {
+    /// Extract every patient's features afresh and cache nothing.
+    #[arg(long)]
+    no_cache: bool,
+    /// Feature cache folder (default: COHORT/.radscore-cache).
+    #[arg(long, conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+}
+
+impl CacheArgs {
+    fn choice(self) -> radscore::study::CacheChoice {
+        use radscore::study::CacheChoice;
+        match (self.no_cache, self.cache_dir) {
+            (true, _) => CacheChoice::Off,
+            (false, Some(dir)) => CacheChoice::Dir(dir),
+            (false, None) => CacheChoice::Default,
+        }
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Cutoff {
+    /// Youden index on training predictions.
+    Youden,
+    /// Median training prediction.
+    Median,
+}
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Format {
@@ -252,7 +314,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             validation_fraction,
             seed,
             screening_p,
+            clinical,
+            cutoff,
+            mwu_p,
+            icc_min,
+            cache,
+            report_dir,
         } => {
+            use radscore::model::train::{ClinicalSelection, CutoffRule, TrainOptions};
             let params_text = params
                 .as_ref()
                 .map(|p| std::fs::read_to_string(p).with_context(|| format!("cannot read params file {}", p.display())))
@@ -265,26 +334,42 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .context("--out has no file name; pass --name")?
                     .to_owned(),
             };
-            let mut provenance = std::collections::BTreeMap::new();
-            provenance.insert("cohort".to_string(), serde_json::json!(cohort.display().to_string()));
-            provenance.insert(
+            let mut options = TrainOptions::new(&name, &version);
+            options.cv.seed = seed;
+            options.clinical = match clinical {
+                Some(list) => ClinicalSelection::Explicit(list),
+                None => ClinicalSelection::Screening(screening_p),
+            };
+            options.cutoff = match cutoff {
+                Cutoff::Youden => CutoffRule::Youden,
+                Cutoff::Median => CutoffRule::Median,
+            };
+            options.mwu_p = mwu_p;
+            options.icc_min = icc_min;
+            options
+                .provenance
+                .insert("cohort".to_string(), serde_json::json!(cohort.display().to_string()));
+            options.provenance.insert(
                 "params_file".to_string(),
                 serde_json::json!(params.as_ref().map(|p| p.display().to_string())),
             );
-            let options = radscore::model::train::TrainOptions {
-                name,
-                version,
-                intended_use: radscore::model::train::RESEARCH_USE_ONLY.into(),
-                radiomics_params: serde_json::Value::Null,
-                cv: radscore::model::lasso::CvOptions {
-                    seed,
-                    ..Default::default()
-                },
-                screening_p,
-                provenance,
+            let cohort_options = radscore::study::CohortOptions {
+                validation_fraction,
+                split_seed: seed,
+                cache: cache.choice(),
             };
-            let artifact =
-                radscore::cohort::train_cohort(&cohort, params_text.as_deref(), validation_fraction, seed, options)?;
+            let document = radscore::study::params_document(params_text.as_deref())?;
+            let data = radscore::study::cohort_features(&cohort, &document, &cohort_options, true)?;
+            let mut artifact = radscore::study::train_on(&data, &document, &cohort_options, options)?;
+            if let Some(dir) = &report_dir {
+                let scored = radscore::study::score_cohort(&artifact, &data)?;
+                let evaluation = radscore::study::evaluate_scored(&artifact, &scored)?;
+                if let serde_json::Value::Object(training) = &mut artifact.training {
+                    training.insert("evaluation".into(), radscore::study::evaluation_summary(&evaluation));
+                }
+                radscore::study::write_evaluation(dir, &artifact, &scored, &evaluation)?;
+                eprintln!("radscore: wrote the evaluation to {}", dir.display());
+            }
             let mut json = serde_json::to_vec_pretty(&artifact).context("failed to format the artifact")?;
             json.push(b'\n');
             std::fs::write(&out, json).with_context(|| format!("cannot write {}", out.display()))?;
@@ -294,6 +379,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 artifact.radiomic_features.len(),
                 artifact.combined_model.terms.len(),
                 artifact.cutoff
+            );
+        }
+        Command::Evaluate {
+            model,
+            cohort,
+            out,
+            cache,
+        } => {
+            let bytes = std::fs::read(&model).with_context(|| format!("cannot read {}", model.display()))?;
+            let artifact = radscore::model::Artifact::from_json(&bytes).with_context(|| model.display().to_string())?;
+            let cohort_options = radscore::study::recorded_split(&artifact, cache.choice());
+            let data = radscore::study::cohort_features(&cohort, &artifact.radiomics_params, &cohort_options, false)?;
+            let scored = radscore::study::score_cohort(&artifact, &data)?;
+            let evaluation = radscore::study::evaluate_scored(&artifact, &scored)?;
+            radscore::study::write_evaluation(&out, &artifact, &scored, &evaluation)?;
+            eprintln!(
+                "radscore: wrote metrics.json, predictions.csv and report.html to {}",
+                out.display()
             );
         }
     }

@@ -195,7 +195,41 @@ pub struct Term {
     pub coefficient: f64,
 }
 
+impl LogisticModel {
+    /// Probability of response for a patient's rad-score and validated clinical values.
+    pub fn probability(&self, rad_score: f64, clinical: &BTreeMap<String, ClinicalValue>) -> Result<f64, ModelError> {
+        let mut logit = self.intercept;
+        for term in &self.terms {
+            logit += term.contribution(term.raw_value(rad_score, clinical)?);
+        }
+        Ok(sigmoid(logit))
+    }
+}
+
 impl Term {
+    /// The raw value this term encodes: the rad-score, a number, or 0/1 for a category indicator.
+    pub fn raw_value(&self, rad_score: f64, clinical: &BTreeMap<String, ClinicalValue>) -> Result<f64, ModelError> {
+        if self.input == "rad_score" {
+            return Ok(rad_score);
+        }
+        match (clinical.get(&self.input), &self.level) {
+            (Some(ClinicalValue::Level(v)), Some(level)) => Ok(f64::from(u8::from(v == level))),
+            (Some(ClinicalValue::Number(x)), None) => Ok(*x),
+            // An optional input left out contributes its centre, i.e. nothing.
+            (None, None) => Ok(self.center),
+            (None, Some(_)) => Ok(0.0),
+            _ => Err(ModelError::Invalid(format!(
+                "term {} does not match its input's type",
+                self.display_name()
+            ))),
+        }
+    }
+
+    /// `coefficient · (value − center) / scale`, the term's addition to the logit.
+    pub fn contribution(&self, value: f64) -> f64 {
+        self.coefficient * (value - self.center) / self.scale
+    }
+
     /// Display name: the input, with `=level` for a category indicator.
     pub fn display_name(&self) -> String {
         match &self.level {
@@ -433,24 +467,8 @@ impl Artifact {
         }
         let mut logit = self.combined_model.intercept;
         for term in &self.combined_model.terms {
-            let value = if term.input == "rad_score" {
-                rad_score
-            } else {
-                match (clinical.get(&term.input), &term.level) {
-                    (Some(ClinicalValue::Level(v)), Some(level)) => f64::from(u8::from(v == level)),
-                    (Some(ClinicalValue::Number(x)), None) => *x,
-                    // An optional input left out contributes its centre, i.e. nothing.
-                    (None, None) => term.center,
-                    (None, Some(_)) => 0.0,
-                    _ => {
-                        return Err(ModelError::Invalid(format!(
-                            "term {} does not match its input's type",
-                            term.display_name()
-                        )));
-                    }
-                }
-            };
-            let contribution = term.coefficient * (value - term.center) / term.scale;
+            let value = term.raw_value(rad_score, clinical)?;
+            let contribution = term.contribution(value);
             logit += contribution;
             contributions.push(Contribution {
                 name: term.display_name(),

@@ -3,8 +3,8 @@
 //! and the curves the HTML report draws.
 //!
 //! Conventions:
-//! - Every model is classified at the combined model's cutoff (the only one training records):
-//!   predicted responder when probability ≥ cutoff.
+//! - Each model is classified at its own cutoff (chosen on training predictions): predicted
+//!   responder when probability ≥ cutoff.
 //! - Risk group "high" = combined probability below the cutoff (see [`crate::model::artifact`]);
 //!   the Cox HR is high vs low.
 //! - C-index of the combined score: a higher probability of response predicts longer survival
@@ -153,6 +153,17 @@ pub struct PerOutcome<T> {
     pub pfs: T,
 }
 
+impl<T: Clone> PerModel<T> {
+    /// The same value for every model.
+    pub fn uniform(value: T) -> Self {
+        Self {
+            clinical: value.clone(),
+            radiomic: value.clone(),
+            combined: value,
+        }
+    }
+}
+
 impl<T> PerModel<T> {
     /// Builds each entry, stopping at the first error.
     pub fn try_build<E>(mut f: impl FnMut(ModelKind) -> std::result::Result<T, E>) -> std::result::Result<Self, E> {
@@ -230,7 +241,7 @@ pub struct PatientRecord {
 /// Everything `metrics.json` holds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Combined-model probability below which a patient is high risk; also the classification cutoff.
+    /// Combined-model probability below which a patient is high risk.
     pub cutoff: f64,
     /// Patient and event counts per split.
     pub n: PerSplit<SplitCounts>,
@@ -262,6 +273,8 @@ pub struct SplitCounts {
 /// One model on one split.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ModelMetrics {
+    /// The model's classification cutoff: predicted responder when probability ≥ cutoff.
+    pub cutoff: f64,
     /// Area under the ROC curve.
     pub auc: f64,
     /// DeLong 95% CI of the AUC.
@@ -451,11 +464,15 @@ impl Columns {
     }
 }
 
-fn validate_input(patients: &[PatientRecord], cutoff: f64) -> Result<()> {
-    if !(cutoff > 0.0 && cutoff < 1.0) {
-        return Err(EvaluationError::Input(format!(
-            "cutoff {cutoff} is not a probability strictly between 0 and 1"
-        )));
+fn validate_input(patients: &[PatientRecord], cutoffs: &PerModel<f64>) -> Result<()> {
+    for kind in ModelKind::ALL {
+        let cutoff = *cutoffs.get(kind);
+        if !(cutoff > 0.0 && cutoff < 1.0) {
+            return Err(EvaluationError::Input(format!(
+                "{} cutoff {cutoff} is not a probability strictly between 0 and 1",
+                kind.name()
+            )));
+        }
     }
     for p in patients {
         for kind in ModelKind::ALL {
@@ -472,12 +489,14 @@ fn validate_input(patients: &[PatientRecord], cutoff: f64) -> Result<()> {
     Ok(())
 }
 
-/// Evaluates the three models and the risk groups on both splits.
-pub fn evaluate(patients: &[PatientRecord], cutoff: f64) -> Result<Evaluation> {
-    validate_input(patients, cutoff)?;
+/// Evaluates the three models, each at its own cutoff, and the risk groups (high = combined
+/// probability below the combined cutoff) on both splits.
+pub fn evaluate(patients: &[PatientRecord], cutoffs: &PerModel<f64>) -> Result<Evaluation> {
+    validate_input(patients, cutoffs)?;
+    let cutoff = cutoffs.combined;
     let columns = PerSplit::try_build(|split| Columns::of(patients, split, cutoff))?;
     let models = PerModel::try_build(|kind| {
-        PerSplit::try_build(|split| model_metrics(columns.get(split), kind, split, cutoff))
+        PerSplit::try_build(|split| model_metrics(columns.get(split), kind, split, *cutoffs.get(kind)))
     })?;
     let roc = PerModel::try_build(|kind| {
         PerSplit::try_build(|split| {
@@ -543,6 +562,7 @@ fn model_metrics(c: &Columns, kind: ModelKind, split: Split, cutoff: f64) -> Res
     )?;
     let cal = ctx(at("calibration intercept and slope"), calibration_intercept_slope(p, y))?;
     Ok(ModelMetrics {
+        cutoff,
         auc: auc.auc,
         auc_ci: auc.ci,
         sensitivity: class.sensitivity,
@@ -766,7 +786,7 @@ pub(crate) mod tests {
     fn every_metric_equals_the_stats_function_called_directly_on_the_split() {
         let cohort = synthetic_cohort(11, 200);
         let cutoff = 0.45;
-        let m = evaluate(&cohort, cutoff).unwrap().metrics;
+        let m = evaluate(&cohort, &PerModel::uniform(cutoff)).unwrap().metrics;
         assert_eq!(m.cutoff, cutoff);
         for split in Split::ALL {
             let r = rows(&cohort, split);
@@ -894,7 +914,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_tiny_cohort_gives_the_numbers_worked_by_hand() {
-        let m = evaluate(&tiny_cohort(), 0.5).unwrap().metrics;
+        let m = evaluate(&tiny_cohort(), &PerModel::uniform(0.5)).unwrap().metrics;
         let c = &m.models.combined.validation;
         // Cases 0.3, 0.6, 0.8, 0.9 outscore 2 + 3 + 4 + 4 of the 4 × 4 case-control pairs.
         assert_eq!(c.auc, 13.0 / 16.0);
@@ -943,7 +963,7 @@ pub(crate) mod tests {
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
         let patients: Vec<PatientRecord> = serde_json::from_value(fixture["patients"].clone()).unwrap();
-        let m = evaluate(&patients, fixture["cutoff"].as_f64().unwrap())
+        let m = evaluate(&patients, &PerModel::uniform(fixture["cutoff"].as_f64().unwrap()))
             .unwrap()
             .metrics;
         let expected = &fixture["expected"];
@@ -1001,7 +1021,9 @@ pub(crate) mod tests {
 
     #[test]
     fn metrics_json_has_exactly_the_keys_of_issue_5() {
-        let m = evaluate(&synthetic_cohort(3, 160), 0.45).unwrap().metrics;
+        let m = evaluate(&synthetic_cohort(3, 160), &PerModel::uniform(0.45))
+            .unwrap()
+            .metrics;
         let v = serde_json::to_value(&m).unwrap();
         let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
         let sorted = |mut k: Vec<&str>| {
@@ -1074,7 +1096,7 @@ pub(crate) mod tests {
         for p in cohort.iter_mut().filter(|p| p.split == Split::Validation) {
             p.response = true;
         }
-        let err = evaluate(&cohort, 0.45).unwrap_err().to_string();
+        let err = evaluate(&cohort, &PerModel::uniform(0.45)).unwrap_err().to_string();
         assert!(err.contains("model clinical, split validation: AUC"), "{err}");
         assert!(err.contains("only positive cases"), "{err}");
     }
@@ -1088,8 +1110,46 @@ pub(crate) mod tests {
         {
             p.pfs_event = false;
         }
-        let err = evaluate(&cohort, 0.45).unwrap_err().to_string();
+        let err = evaluate(&cohort, &PerModel::uniform(0.45)).unwrap_err().to_string();
         assert!(err.starts_with("outcome pfs, split train: Cox hazard ratio"), "{err}");
+    }
+
+    #[test]
+    fn an_all_censored_outcome_is_an_error_naming_outcome_and_split() {
+        let mut cohort = synthetic_cohort(5, 120);
+        for p in cohort.iter_mut().filter(|p| p.split == Split::Validation) {
+            p.os_event = false;
+        }
+        let err = evaluate(&cohort, &PerModel::uniform(0.45)).unwrap_err().to_string();
+        assert!(err.starts_with("outcome os, split validation: "), "{err}");
+        assert!(err.contains("every observation is censored"), "{err}");
+    }
+
+    #[test]
+    fn each_model_is_classified_at_its_own_cutoff() {
+        let cohort = synthetic_cohort(7, 200);
+        let cutoffs = PerModel {
+            clinical: 0.3,
+            radiomic: 0.5,
+            combined: 0.6,
+        };
+        let m = evaluate(&cohort, &cutoffs).unwrap().metrics;
+        for kind in ModelKind::ALL {
+            let r = rows(&cohort, Split::Train);
+            let p: Vec<f64> = r.iter().map(|x| *x.probability.get(kind)).collect();
+            let y: Vec<bool> = r.iter().map(|x| x.response).collect();
+            let class = classification_metrics(&p, &y, *cutoffs.get(kind)).unwrap();
+            let got = m.models.get(kind).train;
+            assert_eq!(
+                (got.cutoff, got.sensitivity, got.specificity),
+                (*cutoffs.get(kind), class.sensitivity, class.specificity)
+            );
+        }
+        let high = rows(&cohort, Split::Train)
+            .iter()
+            .filter(|p| p.probability.combined < 0.6)
+            .count();
+        assert_eq!((m.cutoff, m.n.train.high_risk), (0.6, high));
     }
 
     #[test]
@@ -1097,15 +1157,15 @@ pub(crate) mod tests {
         let mut cohort = synthetic_cohort(5, 40);
         cohort.retain(|p| p.split == Split::Train);
         assert_eq!(
-            evaluate(&cohort, 0.5).unwrap_err(),
+            evaluate(&cohort, &PerModel::uniform(0.5)).unwrap_err(),
             EvaluationError::Input("split validation has no patients".into())
         );
         let mut cohort = synthetic_cohort(5, 40);
         cohort[3].probability.radiomic = f64::NAN;
-        let err = evaluate(&cohort, 0.5).unwrap_err().to_string();
+        let err = evaluate(&cohort, &PerModel::uniform(0.5)).unwrap_err().to_string();
         assert!(err.contains("patient P003: radiomic probability NaN"), "{err}");
         assert!(matches!(
-            evaluate(&synthetic_cohort(5, 40), 1.0),
+            evaluate(&synthetic_cohort(5, 40), &PerModel::uniform(1.0)),
             Err(EvaluationError::Input(_))
         ));
     }

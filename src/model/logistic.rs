@@ -3,14 +3,14 @@
 //! multivariable tables (Hosmer & Lemeshow, *Applied Logistic Regression*, 3rd ed., ch. 1–2).
 
 use ndarray::{Array2, ArrayView2};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fit::{FitError, check_design, cholesky, cholesky_inverse, cholesky_solve, log1p_exp};
 use super::sigmoid;
 use super::stats::{Z_95, two_sided_normal_p};
 
 /// One estimated coefficient with its Wald inference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Coefficient {
     /// `intercept` or the predictor's name.
     pub name: String,
@@ -31,7 +31,7 @@ pub struct Coefficient {
 }
 
 /// A fitted logistic regression.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticFit {
     /// The intercept.
     pub intercept: Coefficient,

@@ -13,6 +13,8 @@ pub mod report;
 mod sklearn_parity;
 pub mod stats;
 pub mod train;
+#[cfg(test)]
+mod train_parity;
 
 pub use artifact::{
     Artifact, ClinicalInput, ClinicalType, ClinicalValue, Contribution, FieldError, GroupSurvival, LogisticModel,

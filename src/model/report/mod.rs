@@ -15,6 +15,7 @@ use super::evaluation::{
     CalibrationBin, Evaluation, Metrics, ModelKind, Outcome, PerModel, RiskGroupCurves, Split, SurvivalMetrics,
 };
 use super::stats::{KaplanMeier, RocPoint};
+use super::train::StudyModels;
 use svg::{MARGINS, Margins, Plot, Style, escape, nice_ticks};
 
 /// Why a report input cannot be built.
@@ -117,6 +118,17 @@ impl LassoCv {
 }
 
 impl CoefficientPath {
+    /// Reads the path `radscore train` records in `training.lasso.path`; `None` when absent.
+    pub fn from_training(training: &serde_json::Value) -> Result<Option<Self>, ReportError> {
+        let Some(path) = training.get("lasso").and_then(|l| l.get("path")) else {
+            return Ok(None);
+        };
+        let path: Self = serde_json::from_value(path.clone())
+            .map_err(|e| ReportError::Inconsistent(format!("training.lasso.path is not readable: {e}")))?;
+        path.validate()?;
+        Ok(Some(path))
+    }
+
     /// One coefficient per feature at each of at least two positive λ, all finite.
     pub fn validate(&self) -> Result<(), ReportError> {
         let rows_ok = self.coefficients.len() == self.lambdas.len()
@@ -269,6 +281,8 @@ pub struct ReportInput<'a> {
     pub coefficient_path: Option<&'a CoefficientPath>,
     /// Nomogram of the combined model, when value ranges are known.
     pub nomogram: Option<&'a Nomogram>,
+    /// The three fitted models with odds ratios, when training recorded them.
+    pub models: Option<&'a StudyModels>,
 }
 
 const MODEL_COLORS: [(ModelKind, &str); 3] = [
@@ -310,6 +324,9 @@ Training n = {nt} ({rt} responders), validation n = {nv} ({rv} responders).</p>"
         rv = m.n.validation.responders,
     );
     html.push_str(&tables(m));
+    if let Some(models) = input.models {
+        html.push_str(&coefficient_tables(models));
+    }
     section(
         &mut html,
         "roc",
@@ -395,7 +412,7 @@ fn fmt_median(median: Option<f64>, ci: (Option<f64>, Option<f64>)) -> String {
 fn tables(m: &Metrics) -> String {
     let mut s = String::from(
         "<section id=\"table\"><h2>Model performance</h2><table><tr><th>Model</th><th>Cohort</th><th>AUC (95% CI)</th>\
-<th>Sensitivity</th><th>Specificity</th><th>Accuracy</th><th>PPV</th><th>NPV</th><th>Brier</th><th>Hosmer–Lemeshow p</th>\
+<th>Cutoff</th><th>Sensitivity</th><th>Specificity</th><th>Accuracy</th><th>PPV</th><th>NPV</th><th>Brier</th><th>Hosmer–Lemeshow p</th>\
 <th>Calibration intercept</th><th>Calibration slope</th></tr>",
     );
     let opt = |x: Option<f64>| x.map_or_else(|| "—".into(), fmt);
@@ -404,10 +421,11 @@ fn tables(m: &Metrics) -> String {
             let r = m.models.get(kind).get(split);
             let _ = write!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 kind.name(),
                 split.name(),
                 fmt_ci(r.auc, r.auc_ci),
+                fmt(r.cutoff),
                 fmt(r.sensitivity),
                 fmt(r.specificity),
                 fmt(r.accuracy),
@@ -421,7 +439,7 @@ fn tables(m: &Metrics) -> String {
         }
     }
     s.push_str(
-        "</table><p class=\"note\">Classification at the risk cutoff; AUC CI by DeLong. — = undefined (no patient on that side of the cutoff).</p>\
+        "</table><p class=\"note\">Classification of each model at its own training cutoff (probability ≥ cutoff = predicted responder); AUC CI by DeLong. — = undefined (no patient on that side of the cutoff).</p>\
 <h3>DeLong tests between models</h3><table><tr><th>Comparison</th><th>Cohort</th><th>AUC A</th><th>AUC B</th><th>z</th><th>p</th></tr>",
     );
     for split in Split::ALL {
@@ -464,6 +482,44 @@ fn tables(m: &Metrics) -> String {
     s.push_str(
         "</table><p class=\"note\">Cox HR with Wald CI; medians by Kaplan–Meier, NR = not reached. C-index of the combined \
 probability with higher probability = longer survival.</p></section>",
+    );
+    s
+}
+
+/// Odds ratios with 95% Wald CIs and p-values of the three models (the paper's multivariable table).
+fn coefficient_tables(models: &StudyModels) -> String {
+    let mut s = String::from(
+        "<section id=\"coefficients\"><h2>Model coefficients (training)</h2><table><tr><th>Model</th><th>Predictor</th>\
+<th>β</th><th>SE</th><th>OR (95% CI)</th><th>p</th></tr>",
+    );
+    let entries = [
+        ("clinical", models.clinical.as_ref()),
+        ("radiomic", Some(&models.radiomic)),
+        ("combined", Some(&models.combined)),
+    ];
+    for (name, model) in entries {
+        let Some(model) = model else {
+            let _ = write!(
+                s,
+                "<tr><td>{name}</td><td colspan=\"5\">no clinical variable retained</td></tr>"
+            );
+            continue;
+        };
+        for c in &model.fit.coefficients {
+            let _ = write!(
+                s,
+                "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&c.name),
+                fmt(c.estimate),
+                fmt(c.std_error),
+                fmt_ci(c.odds_ratio, (c.odds_ratio_ci_low, c.odds_ratio_ci_high)),
+                fmt_p(c.p_value)
+            );
+        }
+    }
+    s.push_str(
+        "</table><p class=\"note\">Maximum-likelihood logistic regression on the training cohort; numeric clinical \
+variables per training SD, rad-score per unit. Wald CIs and p-values.</p></section>",
     );
     s
 }
@@ -843,12 +899,13 @@ mod tests {
             lasso_cv: Some(&cv),
             coefficient_path: Some(&path),
             nomogram: Some(&nomogram),
+            models: None,
         })
     }
 
     #[test]
     fn the_report_has_every_section_and_nothing_that_reaches_outside_the_page() {
-        let evaluation = evaluate(&synthetic_cohort(11, 200), 0.45).unwrap();
+        let evaluation = evaluate(&synthetic_cohort(11, 200), &PerModel::uniform(0.45)).unwrap();
         let html = full_report(&evaluation);
         for id in [
             "research-use-only",
@@ -886,17 +943,18 @@ mod tests {
 
     #[test]
     fn table_numbers_are_the_metrics() {
-        let evaluation = evaluate(&synthetic_cohort(11, 200), 0.45).unwrap();
+        let evaluation = evaluate(&synthetic_cohort(11, 200), &PerModel::uniform(0.45)).unwrap();
         let m = &evaluation.metrics;
         let html = full_report(&evaluation);
         for kind in ModelKind::ALL {
             for split in Split::ALL {
                 let r = m.models.get(kind).get(split);
                 let row = format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
                     kind.name(),
                     split.name(),
                     format_args!("{:.3} ({:.3}–{:.3})", r.auc, r.auc_ci.0, r.auc_ci.1),
+                    format_args!("{:.3}", r.cutoff),
                     format_args!("{:.3}", r.sensitivity),
                     format_args!("{:.3}", r.specificity),
                     format_args!("{:.3}", r.accuracy),
@@ -934,7 +992,7 @@ mod tests {
     fn a_known_roc_curve_is_drawn_through_its_pixel_corners() {
         // Combined model of the tiny cohort: scores 0.9 … 0.1 with labels T T F T F T F F from the
         // top give the staircase (0,0) (0,¼) (0,½) (¼,½) (¼,¾) (½,¾) (½,1) (¾,1) (1,1).
-        let evaluation = evaluate(&tiny_cohort(), 0.5).unwrap();
+        let evaluation = evaluate(&tiny_cohort(), &PerModel::uniform(0.5)).unwrap();
         let svg = roc_plot(Split::Train, &evaluation.curves.roc, &evaluation.metrics);
         // 420 px square, plot area x 56–404, y 374 (0) to 30 (1).
         let expected = "d=\"M56.0 374.0 L56.0 288.0 L56.0 202.0 L143.0 202.0 L143.0 116.0 L230.0 116.0 L230.0 30.0 L317.0 30.0 L404.0 30.0\" fill=\"none\" stroke=\"#009988\"";
@@ -1007,13 +1065,14 @@ mod tests {
 
     #[test]
     fn missing_training_curves_are_stated_not_drawn() {
-        let evaluation = evaluate(&synthetic_cohort(11, 200), 0.45).unwrap();
+        let evaluation = evaluate(&synthetic_cohort(11, 200), &PerModel::uniform(0.45)).unwrap();
         let html = render_report(&ReportInput {
             model: "m",
             evaluation: &evaluation,
             lasso_cv: None,
             coefficient_path: None,
             nomogram: None,
+            models: None,
         });
         assert!(html.contains("The LASSO CV curve was not recorded by training."));
         assert!(!html.contains("<svg id=\"nomogram-plot\""));
@@ -1022,7 +1081,7 @@ mod tests {
     #[test]
     #[ignore = "writes /tmp/radscore-report-sample.html for a look in a browser"]
     fn writes_a_sample_report_for_visual_inspection() {
-        let evaluation = evaluate(&synthetic_cohort(11, 239), 0.45).unwrap();
+        let evaluation = evaluate(&synthetic_cohort(11, 239), &PerModel::uniform(0.45)).unwrap();
         std::fs::write("/tmp/radscore-report-sample.html", full_report(&evaluation)).unwrap();
     }
 }
