@@ -256,7 +256,7 @@ fn derived_images<'a>(
             wavelet,
             start_level,
             level,
-        } => wavelet_decompositions(voxels, wavelet, *start_level, *level, &[2, 1, 0])?
+        } => wavelet_decompositions(voxels, wavelet, *start_level, *level, &wavelet_axes(settings))?
             .into_iter()
             .map(|w| (w.name, w.image))
             .collect(),
@@ -291,6 +291,14 @@ fn derived_images<'a>(
         .into_iter()
         .map(|(name, image)| (name, Cow::Owned(image)))
         .collect())
+}
+
+/// PyRadiomics `getWaveletImage`: every array axis, last first; force2D leaves out `force2Ddimension`.
+fn wavelet_axes(settings: &Settings) -> Vec<usize> {
+    [2, 1, 0]
+        .into_iter()
+        .filter(|&axis| !settings.force_2d || axis != settings.force_2d_dimension)
+        .collect()
 }
 
 fn pointwise(filter: PointwiseFilter, voxels: &Array3<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
