@@ -8,3 +8,5 @@ pub mod model;
 pub mod store;
 pub mod study;
 pub mod synth;
+#[cfg(test)]
+mod test_support;

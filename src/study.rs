@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use crate::cohort::{Cohort, CohortError, FeatureCache, FeatureTable, Segmentation, extract_cohort, read_cohort};
 use crate::features::{Params, extract};
-use crate::imaging::{read_image, read_labels};
+use crate::imaging::archive::ZipLimits;
+use crate::imaging::dicom::SeriesSelection;
+use crate::imaging::{MaskSelection, read_image_any, read_mask};
 use crate::model::evaluation::{Evaluation, ModelKind, Outcome, PatientRecord, PerModel, Split, evaluate};
 use crate::model::report::{CoefficientPath, LassoCv, Nomogram, ReportInput, render_report};
 use crate::model::train::{StudyModels, TrainOptions, TrainingData, nomogram_ranges, train};
@@ -81,9 +83,22 @@ pub fn cohort_features(
     );
     let run = |segmentation| {
         let (table, extracted) = extract_cohort(&cohort, segmentation, cache.as_ref(), |image, mask| {
-            let image = read_image(image, &image.display().to_string()).map_err(|e| e.to_string())?;
-            let mask = read_labels(mask, &mask.display().to_string()).map_err(|e| e.to_string())?;
-            extract(&image, &mask, &params).map_err(|e| e.to_string())
+            // A DICOM folder or zip as well as a NIfTI/NRRD file; the mask may be a SEG or RTSTRUCT.
+            let image =
+                read_image_any(image, &SeriesSelection::default(), &ZipLimits::default()).map_err(|e| e.to_string())?;
+            let select = MaskSelection {
+                label: params.settings.label,
+                roi: None,
+            };
+            let mask = read_mask(
+                &image.volume,
+                image.series.as_ref(),
+                mask,
+                &mask.display().to_string(),
+                &select,
+            )
+            .map_err(|e| e.to_string())?;
+            extract(&image.volume, &mask, &params).map_err(|e| e.to_string())
         })?;
         eprintln!(
             "radscore: {extracted} extracted, {} from the cache",
@@ -397,6 +412,41 @@ mod tests {
         };
         let artifact = train_on(&data, &params(), &no_cache(), options).unwrap();
         (dir, data, artifact)
+    }
+
+    /// A cohort row may name a DICOM series folder (read like `extract --image`; its features' parity
+    /// with PyRadiomics is tested in tests/parity/dicom.rs).
+    #[test]
+    fn a_cohort_image_may_be_a_dicom_folder() {
+        let Some(reference) = crate::test_support::reference_dir() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (series, mask) = (
+            reference.join("dicom/brain1"),
+            reference.join("dicom/brain1_label.nii.gz"),
+        );
+        let csv = format!(
+            "patient_id,image,mask,response\nP1,{},{},PR\nP2,{},{},PD\n",
+            series.display(),
+            mask.display(),
+            series.display(),
+            mask.display()
+        );
+        std::fs::write(dir.path().join("cohort.csv"), csv).unwrap();
+        let data = cohort_features(dir.path(), &params(), &no_cache(), false).unwrap();
+        let direct_image = read_image_any(&series, &SeriesSelection::default(), &ZipLimits::default()).unwrap();
+        let direct_mask = crate::imaging::read_labels(&mask, "mask").unwrap();
+        let expected = extract(
+            &direct_image.volume,
+            &direct_mask,
+            &Params::from_document(&params()).unwrap(),
+        )
+        .unwrap();
+        let expected_names: Vec<&str> = expected.iter().map(|(name, _)| name.as_str()).collect();
+        let expected_values: Vec<f64> = expected.iter().map(|&(_, value)| value).collect();
+        assert_eq!(data.features.names, expected_names);
+        assert_eq!(data.features.rows, [expected_values.clone(), expected_values]);
     }
 
     #[test]

@@ -613,12 +613,13 @@ pub(super) fn eigenvalue_ratio(small: f64, large: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
     use ndarray::Array3;
 
     use super::*;
     use crate::imaging::{label_region, read_image, read_labels};
+    use crate::test_support::reference_dir;
 
     /// Spacing (x, y, z) = (1, 2, 3) mm: every axis different, so a swapped axis shows.
     const SPACING: [f64; 3] = [1.0, 2.0, 3.0];
@@ -870,20 +871,6 @@ mod tests {
         // Volume, approximate volume, area, A/V, sphericity, 3-D diameter, 3 axes, elongation, flatness;
         // the CSV lists volume and approximate volume twice.
         assert!(compared >= 11, "only {compared} shape rows compared");
-    }
-
-    fn reference_dir() -> Option<PathBuf> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
-        if dir.join("README.md").is_file() {
-            return Some(dir);
-        }
-        assert!(
-            std::env::var("RADSCORE_REQUIRE_REFERENCE").as_deref() != Ok("1"),
-            "RADSCORE_REQUIRE_REFERENCE=1 but {} is missing",
-            dir.display()
-        );
-        eprintln!("skipped: {} not found", dir.display());
-        None
     }
 
     fn read_json(path: &Path) -> serde_json::Value {

@@ -528,17 +528,7 @@ mod tests {
     }
 
     fn reference_cases() -> Option<std::path::PathBuf> {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/cases");
-        if dir.is_dir() {
-            return Some(dir);
-        }
-        assert!(
-            std::env::var("RADSCORE_REQUIRE_REFERENCE").as_deref() != Ok("1"),
-            "{} is missing",
-            dir.display()
-        );
-        eprintln!("skipped: {} not found", dir.display());
-        None
+        crate::test_support::reference_dir().map(|dir| dir.join("cases"))
     }
 
     fn cast_for(pixel_type: &str) -> OutputCast {
