@@ -235,6 +235,9 @@ fn resegmented_region(
     Ok(kept)
 }
 
+/// Images named as PyRadiomics names them; the original is borrowed, filtered ones are owned.
+type NamedImages<'a> = Vec<(String, Cow<'a, Array3<f64>>)>;
+
 /// The images one image type yields, named as PyRadiomics names them, in its order. `region` is the
 /// label's mask on the image's grid (LBP3D samples only there); `settings` are the image type's.
 fn derived_images<'a>(
@@ -242,7 +245,7 @@ fn derived_images<'a>(
     image: &'a Volume<f64>,
     region: &Array3<bool>,
     settings: &Settings,
-) -> Result<Vec<(String, Cow<'a, Array3<f64>>)>, FeatureError> {
+) -> Result<NamedImages<'a>, FeatureError> {
     let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
     let filtered = match image_type {
         // Only read, so borrowed: a copy would double the peak memory when nothing is cropped.

@@ -274,3 +274,28 @@ async fn zip_bombs_path_traversal_entry_limits_and_truncated_dicom_are_422_probl
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[tokio::test]
+async fn a_dicom_series_with_a_seg_mask_scores_exactly_like_with_its_nifti_label() {
+    let Some(reference) = reference_dir() else { return };
+    // The SEG was written from dicom/brain1_label.nii.gz (scripts/reference/seg_fixtures.py), frames
+    // shuffled and only the tumour's slices present.
+    let seg = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dicom/seg/brain1_seg_shuffled.dcm");
+    let files = series_files(&reference, "brain1");
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(dir.path()).await;
+
+    let (status, with_seg) = app.predict(dicom_form(vec![series_zip(&files)], &seg)).await;
+    let (label_status, with_label) = app
+        .predict(dicom_form(
+            vec![series_zip(&files)],
+            &reference.join("dicom/brain1_label.nii.gz"),
+        ))
+        .await;
+
+    assert_eq!(status, 201, "seg: {with_seg}");
+    assert_eq!(label_status, 201, "label: {with_label}");
+    assert_eq!(with_seg["probability"], with_label["probability"]);
+    assert_eq!(with_seg["contributions"], with_label["contributions"]);
+    assert_eq!(with_seg["series_uid_hash"], with_label["series_uid_hash"]);
+}
