@@ -4,7 +4,8 @@
 //! The keys are flat so each environment variable is just `RADSCORE_` + the key in upper case
 //! (`RADSCORE_DATABASE_URL`), the names issue 2 promises; nested sections would have forced
 //! `RADSCORE_DATABASE__URL`-style names on operators. The one section, `[privacy]`, holds the UID
-//! salt, whose variable is `RADSCORE_UID_SALT`.
+//! salt, whose variable is `RADSCORE_UID_SALT`. The two secrets (salt and `admin_token`) are read
+//! from their variables verbatim.
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
@@ -41,9 +42,12 @@ const KEYS: &[&str] = &[
 /// value parsing, which would turn a salt such as `[1,2]` or `true` into an array or a bool.
 const UID_SALT_VAR: &str = "RADSCORE_UID_SALT";
 
-/// Shortest accepted configured salt: a guessable salt would let anyone holding the database
-/// confirm a known UID by hashing it.
-const MIN_SALT_CHARS: usize = 16;
+/// The environment variable of `admin_token`, read verbatim like the salt.
+pub const ADMIN_TOKEN_VAR: &str = "RADSCORE_ADMIN_TOKEN";
+
+/// Shortest accepted configured secret (salt or admin token): a guessable salt would let anyone
+/// holding the database confirm a known UID by hashing it; a short token can be guessed.
+const MIN_SECRET_CHARS: usize = 16;
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +83,7 @@ struct RawSettings {
     zip_max_total_bytes: u64,
     zip_max_entries: u64,
     zip_max_ratio: f64,
+    admin_token: Option<String>,
     #[serde(default)]
     privacy: RawPrivacy,
 }
@@ -149,6 +154,9 @@ pub struct Settings {
     /// Salt of the stored StudyInstanceUID/SeriesInstanceUID hashes (`privacy.uid_salt`,
     /// `RADSCORE_UID_SALT`); when absent the service generates one and keeps it in the database.
     pub uid_salt: Option<Secret>,
+    /// Bearer token of `POST /v1/admin/reload` (`admin_token`, `RADSCORE_ADMIN_TOKEN`); when
+    /// absent the admin API is disabled (SIGHUP and the folder poll still reload).
+    pub admin_token: Option<Secret>,
 }
 
 impl Settings {
@@ -166,6 +174,9 @@ impl Settings {
         figment = figment.merge(Env::prefixed("RADSCORE_").only(KEYS));
         if let Ok(salt) = std::env::var(UID_SALT_VAR) {
             figment = figment.merge(Serialized::default("privacy.uid_salt", salt));
+        }
+        if let Ok(token) = std::env::var(ADMIN_TOKEN_VAR) {
+            figment = figment.merge(Serialized::default("admin_token", token));
         }
         Settings::from_figment(figment)
     }
@@ -226,18 +237,16 @@ impl Settings {
             other => return Err(invalid("log_format", format!("{other:?} is not json or pretty"))),
         };
         let zip_limits = zip_limits(&raw)?;
-        let uid_salt = match raw.privacy.uid_salt {
-            None => None,
-            Some(salt) if salt.chars().count() < MIN_SALT_CHARS => {
-                return Err(invalid(
-                    "privacy.uid_salt",
-                    format!(
-                        "is shorter than {MIN_SALT_CHARS} characters (the value is not shown); use a long random string, or leave it unset to have one generated"
-                    ),
-                ));
-            }
-            Some(salt) => Some(Secret(salt)),
-        };
+        let uid_salt = long_secret(
+            "privacy.uid_salt",
+            raw.privacy.uid_salt,
+            "use a long random string, or leave it unset to have one generated",
+        )?;
+        let admin_token = long_secret(
+            "admin_token",
+            raw.admin_token,
+            "use a long random string, or leave it unset to disable the admin API",
+        )?;
         Ok(Settings {
             bind,
             database_url: raw.database_url,
@@ -251,7 +260,20 @@ impl Settings {
             model_reload: (raw.model_reload_secs > 0).then(|| Duration::from_secs(raw.model_reload_secs)),
             zip_limits,
             uid_salt,
+            admin_token,
         })
+    }
+}
+
+/// `value` of `key` as a [`Secret`] when it has at least [`MIN_SECRET_CHARS`] characters; the
+/// error never shows the value.
+fn long_secret(key: &'static str, value: Option<String>, advice: &str) -> Result<Option<Secret>, ConfigError> {
+    match value {
+        Some(v) if v.chars().count() < MIN_SECRET_CHARS => Err(ConfigError::Invalid {
+            key,
+            message: format!("is shorter than {MIN_SECRET_CHARS} characters (the value is not shown); {advice}"),
+        }),
+        other => Ok(other.map(Secret)),
     }
 }
 
@@ -307,6 +329,7 @@ mod tests {
             assert_eq!(s.zip_limits, ZipLimits::default());
             assert_eq!(s.model_reload, Some(Duration::from_secs(30)));
             assert_eq!(s.uid_salt, None);
+            assert_eq!(s.admin_token, None);
             Ok(())
         });
     }
@@ -349,6 +372,7 @@ mod tests {
             ("RADSCORE_ZIP_MAX_ENTRIES", "0", "zip_max_entries"),
             ("RADSCORE_ZIP_MAX_TOTAL_BYTES", "0", "zip_max_total_bytes"),
             ("RADSCORE_UID_SALT", "short", "privacy.uid_salt"),
+            ("RADSCORE_ADMIN_TOKEN", "fifteen-chars-x", "admin_token"),
         ];
         for (var, value, key) in cases {
             Jail::expect_with(|jail| {
@@ -383,6 +407,23 @@ mod tests {
             jail.set_env("RADSCORE_ZIP_MAX_ENTRIES", "10");
             let s = Settings::load(None).expect("settings load");
             assert_eq!(s.zip_limits.max_entries, 10);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_admin_token_shorter_than_16_characters_is_refused_without_showing_it() {
+        Jail::expect_with(|jail| {
+            jail.set_env("RADSCORE_ADMIN_TOKEN", "fifteen-chars-x");
+            let msg = message(Settings::load(None));
+            assert!(msg.contains("admin_token") && msg.contains("16"), "{msg}");
+            assert!(!msg.contains("fifteen-chars-x"), "the message shows the token: {msg}");
+            // Sixteen characters, with text figment would parse as an array, is taken verbatim.
+            let token = "[1,2,3,4,5,6,7] ";
+            jail.set_env("RADSCORE_ADMIN_TOKEN", token);
+            let s = Settings::load(None).expect("settings load");
+            assert_eq!(s.admin_token.as_ref().map(Secret::expose), Some(token));
+            assert!(!format!("{s:?}").contains(token), "Debug prints the token");
             Ok(())
         });
     }

@@ -38,6 +38,13 @@ pub enum Error {
         /// The choices, as JSON.
         choices: Value,
     },
+    /// 401: the admin route's bearer token is missing or wrong (answered with
+    /// `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: the route is disabled by configuration (no admin token set).
+    #[error("{0}")]
+    Forbidden(String),
     /// 409: the request conflicts with the server's files (a model folder that does not load).
     #[error("{0}")]
     Conflict(String),
@@ -77,6 +84,8 @@ impl Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Validation(_) | Error::Choice { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -90,6 +99,8 @@ impl Error {
         match self {
             Error::BadRequest(_) => "bad-request",
             Error::Validation(_) | Error::Choice { .. } => "validation",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
             Error::Conflict(_) => "conflict",
             Error::NotFound(_) => "not-found",
             Error::PayloadTooLarge(_) => "payload-too-large",
@@ -168,6 +179,12 @@ impl IntoResponse for Error {
             _ => {}
         }
         let mut response = problem.into_response();
+        if let Error::Unauthorized(_) = self {
+            // RFC 6750 §3: a 401 names the scheme the client must use.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         // Picked up by the logging middleware so each error is logged once, inside the request span.
         response.extensions_mut().insert(Arc::new(self));
         response

@@ -11,11 +11,13 @@ use std::time::{Duration, SystemTime};
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::Method;
+use axum::http::{HeaderMap, Method, header};
 use axum::routing::post;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::{AppState, Error, Route, StartupError, extraction};
+use crate::config::{ADMIN_TOKEN_VAR, Secret};
 use crate::model::Registry;
 
 /// Routes of this module.
@@ -169,12 +171,69 @@ impl Models {
 }
 
 /// `POST /v1/admin/reload`: 200 with the new set, or 409 naming the broken artifact (the previous
-/// set keeps serving).
-async fn reload_route(State(state): State<AppState>) -> Result<Json<Reloaded>, Error> {
+/// set keeps serving); 401/403 when the caller is not the admin (see [`authorize_admin`]).
+async fn reload_route(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Reloaded>, Error> {
+    authorize_admin(state.settings.admin_token.as_ref(), &headers)?;
     state
         .models
         .reload()
         .await
         .map(Json)
         .map_err(|e| Error::Conflict(format!("models not reloaded, the previous set keeps serving: {e}")))
+}
+
+/// Admits a request whose `Authorization: Bearer` token equals `configured`: 403 when no token is
+/// configured (the admin API is off), 401 when the header is missing, malformed or wrong. Neither
+/// token is ever put in an error or a log line.
+fn authorize_admin(configured: Option<&Secret>, headers: &HeaderMap) -> Result<(), Error> {
+    let Some(configured) = configured else {
+        return Err(Error::Forbidden(format!(
+            "the admin API is disabled: set {ADMIN_TOKEN_VAR} (admin_token, at least 16 characters) to enable it"
+        )));
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token)
+        .ok_or_else(|| Error::Unauthorized("an Authorization: Bearer <admin token> header is required".into()))?;
+    if tokens_match(presented, configured.expose()) {
+        Ok(())
+    } else {
+        Err(Error::Unauthorized("the bearer token is not the admin token".into()))
+    }
+}
+
+/// The token of an `Authorization` value `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Compares SHA-256 digests rather than the tokens: both digests have the same length whatever the
+/// tokens are, and where they first differ says nothing about where the tokens do, so the time
+/// taken leaks neither the token's length nor a matching prefix.
+fn tokens_match(presented: &str, configured: &str) -> bool {
+    Sha256::digest(presented.as_bytes()) == Sha256::digest(configured.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bearer_token_is_taken_from_its_header_value_and_other_schemes_are_not() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic YWJj"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearerabc"), None);
+    }
+
+    #[test]
+    fn tokens_match_only_when_equal() {
+        assert!(tokens_match("0123456789abcdef", "0123456789abcdef"));
+        assert!(!tokens_match("0123456789abcdeF", "0123456789abcdef"));
+        assert!(!tokens_match("0123456789abcdef0", "0123456789abcdef"));
+    }
 }

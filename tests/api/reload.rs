@@ -1,10 +1,11 @@
-//! Serving several model versions: reload without restart (admin route, folder poll, SIGHUP), a
-//! broken new artifact refused while the working set keeps serving, and each prediction's
-//! training Kaplan–Meier medians for its risk group.
+//! Serving several model versions: reload without restart (admin route behind its bearer token,
+//! folder poll and SIGHUP without one), a broken new artifact refused while the working set keeps
+//! serving, and each prediction's training Kaplan–Meier medians for its risk group.
 
 use std::path::Path;
 use std::time::Duration;
 
+use radscore::config::Secret;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, model_json, spawn_with, test_settings, valid_form};
@@ -20,8 +21,16 @@ fn artifact(version: &str, cutoff: f64, survival: Option<Value>) -> String {
     model.to_string()
 }
 
-/// A server on its own model folder holding `files`.
-async fn app_with_models(dir: &Path, files: &[(&str, String)], poll: Option<Duration>) -> TestApp {
+/// The admin token of the servers that enable the admin API.
+const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// A server on its own model folder holding `files`, with the admin API enabled by `admin_token`.
+async fn app_with_models(
+    dir: &Path,
+    files: &[(&str, String)],
+    poll: Option<Duration>,
+    admin_token: Option<&str>,
+) -> TestApp {
     let models = dir.join("models");
     std::fs::create_dir_all(&models).unwrap();
     for (name, text) in files {
@@ -30,6 +39,7 @@ async fn app_with_models(dir: &Path, files: &[(&str, String)], poll: Option<Dura
     let mut settings = test_settings(dir);
     settings.model_dir = models;
     settings.model_reload = poll;
+    settings.admin_token = admin_token.map(Secret::new);
     spawn_with(settings).await
 }
 
@@ -44,20 +54,38 @@ async fn versions(app: &TestApp) -> Value {
         .collect()
 }
 
+/// `POST /v1/admin/reload` with the admin token.
 async fn reload(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .post(format!("{}/v1/admin/reload", app.address))
-        .send()
-        .await
-        .unwrap();
-    crate::helpers::split(response).await
+    let (status, body, _) = reload_authorized_by(app, Some(&format!("Bearer {ADMIN_TOKEN}"))).await;
+    (status, body)
+}
+
+/// `POST /v1/admin/reload` with `authorization` as its `Authorization` header: status, body and
+/// the `WWW-Authenticate` header.
+async fn reload_authorized_by(app: &TestApp, authorization: Option<&str>) -> (u16, Value, Option<String>) {
+    let mut request = app.client.post(format!("{}/v1/admin/reload", app.address));
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let response = request.send().await.unwrap();
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = crate::helpers::split(response).await;
+    (status, body, challenge)
 }
 
 #[tokio::test]
 async fn an_admin_reload_serves_a_new_version_and_refuses_a_broken_artifact_while_serving_on() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with_models(dir.path(), &[("v1.json", artifact("1.0.0", 0.55, None))], None).await;
+    let app = app_with_models(
+        dir.path(),
+        &[("v1.json", artifact("1.0.0", 0.55, None))],
+        None,
+        Some(ADMIN_TOKEN),
+    )
+    .await;
     std::fs::write(dir.path().join("models/v2.json"), artifact("1.1.0", 0.6, None)).unwrap();
     assert_eq!(
         versions(&app).await,
@@ -99,6 +127,65 @@ async fn an_admin_reload_serves_a_new_version_and_refuses_a_broken_artifact_whil
     );
 }
 
+#[tokio::test]
+async fn an_admin_reload_without_the_right_bearer_token_is_refused_with_401_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_models(
+        dir.path(),
+        &[("v1.json", artifact("1.0.0", 0.55, None))],
+        None,
+        Some(ADMIN_TOKEN),
+    )
+    .await;
+    std::fs::write(dir.path().join("models/v2.json"), artifact("1.1.0", 0.6, None)).unwrap();
+    // The right token one character short, with one character changed, or under another scheme.
+    let wrong = [
+        None,
+        Some(format!("Bearer {}", &ADMIN_TOKEN[..ADMIN_TOKEN.len() - 1])),
+        Some(format!("Bearer {}", ADMIN_TOKEN.replace('t', "T"))),
+        Some(format!("Basic {ADMIN_TOKEN}")),
+    ];
+
+    for authorization in wrong {
+        let (status, problem, challenge) = reload_authorized_by(&app, authorization.as_deref()).await;
+
+        assert_eq!(status, 401, "{authorization:?}: {problem}");
+        assert_eq!(problem["type"], "urn:radscore:problem:unauthorized", "{problem}");
+        assert_eq!(challenge.as_deref(), Some("Bearer"), "{authorization:?}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("Bearer") || detail.contains("bearer"), "{detail}");
+        assert!(
+            !problem.to_string().contains("0123456789"),
+            "the problem shows a token: {problem}"
+        );
+    }
+    assert_eq!(versions(&app).await, json!(["1.0.0"]), "no refused call reloads");
+}
+
+#[tokio::test]
+async fn the_admin_reload_is_forbidden_naming_its_variable_when_no_token_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with_models(dir.path(), &[("v1.json", artifact("1.0.0", 0.55, None))], None, None).await;
+    std::fs::write(dir.path().join("models/v2.json"), artifact("1.1.0", 0.6, None)).unwrap();
+
+    for authorization in [None, Some(format!("Bearer {ADMIN_TOKEN}"))] {
+        let (status, problem, _) = reload_authorized_by(&app, authorization.as_deref()).await;
+
+        assert_eq!(status, 403, "{authorization:?}: {problem}");
+        assert_eq!(problem["type"], "urn:radscore:problem:forbidden", "{problem}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("disabled") && detail.contains("RADSCORE_ADMIN_TOKEN"),
+            "{detail}"
+        );
+    }
+    assert_eq!(
+        versions(&app).await,
+        json!(["1.0.0"]),
+        "a forbidden call does not reload"
+    );
+}
+
 /// Waits up to 10 s for the served versions to become `expected`.
 async fn wait_for_versions(app: &TestApp, expected: Value) {
     for _ in 0..100 {
@@ -117,6 +204,7 @@ async fn the_folder_poll_picks_up_a_new_version_and_a_removed_one_without_a_requ
         dir.path(),
         &[("v1.json", artifact("1.0.0", 0.55, None))],
         Some(Duration::from_millis(200)),
+        None,
     )
     .await;
 
@@ -134,7 +222,7 @@ async fn sighup_reloads_the_models() {
     // signal can never take the default action (terminating the test binary).
     let _hangups = signal(SignalKind::hangup()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with_models(dir.path(), &[("v1.json", artifact("1.0.0", 0.55, None))], None).await;
+    let app = app_with_models(dir.path(), &[("v1.json", artifact("1.0.0", 0.55, None))], None, None).await;
     std::fs::write(dir.path().join("models/v2.json"), artifact("3.0.0", 0.55, None)).unwrap();
 
     // The server's listener starts with its task; signal until it has reloaded.
@@ -167,6 +255,7 @@ async fn each_prediction_returns_the_training_km_medians_of_its_risk_group() {
             ("high.json", artifact("2.0.0", 0.99, Some(survival.clone()))),
             ("none.json", artifact("3.0.0", 0.5, None)),
         ],
+        None,
         None,
     )
     .await;
