@@ -269,7 +269,7 @@ fn for_each_derived_image(
             wavelet,
             start_level,
             level,
-        } => for_each_wavelet_image(voxels, wavelet, *start_level, *level, &[2, 1, 0], |w| {
+        } => for_each_wavelet_image(voxels, wavelet, *start_level, *level, &wavelet_axes(settings), |w| {
             visit_owned(w.name, w.image)
         }),
         ImageType::Square => pointwise(PointwiseFilter::Square, voxels, visit_owned),
@@ -299,6 +299,14 @@ fn for_each_derived_image(
                 .try_for_each(|(name, image)| visit_owned(name, image))
         }
     }
+}
+
+/// PyRadiomics `getWaveletImage`: every array axis, last first; force2D leaves out `force2Ddimension`.
+fn wavelet_axes(settings: &Settings) -> Vec<usize> {
+    [2, 1, 0]
+        .into_iter()
+        .filter(|&axis| !settings.force_2d || axis != settings.force_2d_dimension)
+        .collect()
 }
 
 fn pointwise(
