@@ -14,8 +14,8 @@ use ndarray::{Array3, s};
 
 use super::bounding_box;
 use super::filters::{
-    GRADIENT_IMAGE_NAME, LBP2D_IMAGE_NAME, PointwiseFilter, gradient_magnitude, lbp2d_image, lbp3d_images, log_images,
-    wavelet_decompositions,
+    GRADIENT_IMAGE_NAME, LBP2D_IMAGE_NAME, PointwiseFilter, for_each_wavelet_image, gradient_magnitude, lbp2d_image,
+    lbp3d_images, log_image,
 };
 use crate::imaging::{
     Geometry, ImagingError, OutputCast, Volume, check_region_inside, check_same_grid, label_region, resample_image,
@@ -102,18 +102,25 @@ pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Resu
     }
     drop(shape_roi);
     for spec in &params.image_types {
-        for (name, voxels) in derived_images(&spec.image_type, &image, texture_region, &spec.settings)? {
-            let roi = Roi::within(&voxels, texture_region, &bounds, spacing, &spec.settings);
-            drop(voxels);
-            let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
-                .par_iter()
-                .filter(|class| !SHAPE_CLASSES.contains(&class.name))
-                .map(|class| named_features(&name, class, &roi, &spec.settings))
-                .collect();
-            for features in per_class {
-                vector.extend(features?);
-            }
-        }
+        for_each_derived_image(
+            &spec.image_type,
+            &image,
+            texture_region,
+            &spec.settings,
+            |name, voxels| {
+                let roi = Roi::within(&voxels, texture_region, &bounds, spacing, &spec.settings);
+                drop(voxels);
+                let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
+                    .par_iter()
+                    .filter(|class| !SHAPE_CLASSES.contains(&class.name))
+                    .map(|class| named_features(&name, class, &roi, &spec.settings))
+                    .collect();
+                for features in per_class {
+                    vector.extend(features?);
+                }
+                Ok(())
+            },
+        )?;
     }
     Ok(vector)
 }
@@ -235,65 +242,63 @@ fn resegmented_region(
     Ok(kept)
 }
 
-/// Images named as PyRadiomics names them; the original is borrowed, filtered ones are owned.
-type NamedImages<'a> = Vec<(String, Cow<'a, Array3<f64>>)>;
-
-/// The images one image type yields, named as PyRadiomics names them, in its order. `region` is the
+/// Hands the images one image type yields to `visit`, named as PyRadiomics names them, in its order,
+/// one at a time: each is dropped before the next is computed, so a multi-image type (LoG sigmas,
+/// wavelet sub-bands) never holds all its images at once (issue 3's memory budget). `region` is the
 /// label's mask on the image's grid (LBP3D samples only there); `settings` are the image type's.
-fn derived_images<'a>(
+fn for_each_derived_image(
     image_type: &ImageType,
-    image: &'a Volume<f64>,
+    image: &Volume<f64>,
     region: &Array3<bool>,
     settings: &Settings,
-) -> Result<NamedImages<'a>, FeatureError> {
+    mut visit: impl FnMut(String, Cow<'_, Array3<f64>>) -> Result<(), FeatureError>,
+) -> Result<(), FeatureError> {
     let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
-    let filtered = match image_type {
+    let mut visit_owned = |name: String, image: Array3<f64>| visit(name, Cow::Owned(image));
+    match image_type {
         // Only read, so borrowed: a copy would double the peak memory when nothing is cropped.
-        ImageType::Original => return Ok(vec![("original".to_owned(), Cow::Borrowed(voxels))]),
-        ImageType::LoG { sigmas } => log_images(voxels, spacing, sigmas)
-            .images
-            .into_iter()
-            .map(|i| (i.name, i.image))
-            .collect(),
+        ImageType::Original => visit("original".to_owned(), Cow::Borrowed(voxels)),
+        // PyRadiomics only warns about a sigma it skips.
+        ImageType::LoG { sigmas } => sigmas
+            .iter()
+            .try_for_each(|&sigma| match log_image(voxels, spacing, sigma) {
+                Ok(filtered) => visit_owned(sigma.image_name(), filtered),
+                Err(_) => Ok(()),
+            }),
         ImageType::Wavelet {
             wavelet,
             start_level,
             level,
-        } => wavelet_decompositions(voxels, wavelet, *start_level, *level, &wavelet_axes(settings))?
-            .into_iter()
-            .map(|w| (w.name, w.image))
-            .collect(),
-        ImageType::Square => pointwise(PointwiseFilter::Square, voxels)?,
-        ImageType::SquareRoot => pointwise(PointwiseFilter::SquareRoot, voxels)?,
-        ImageType::Logarithm => pointwise(PointwiseFilter::Logarithm, voxels)?,
-        ImageType::Exponential => pointwise(PointwiseFilter::Exponential, voxels)?,
-        ImageType::Gradient { use_spacing } => {
-            vec![(
-                GRADIENT_IMAGE_NAME.to_owned(),
-                gradient_magnitude(voxels, spacing, *use_spacing),
-            )]
-        }
+        } => for_each_wavelet_image(voxels, wavelet, *start_level, *level, &wavelet_axes(settings), |w| {
+            visit_owned(w.name, w.image)
+        }),
+        ImageType::Square => pointwise(PointwiseFilter::Square, voxels, visit_owned),
+        ImageType::SquareRoot => pointwise(PointwiseFilter::SquareRoot, voxels, visit_owned),
+        ImageType::Logarithm => pointwise(PointwiseFilter::Logarithm, voxels, visit_owned),
+        ImageType::Exponential => pointwise(PointwiseFilter::Exponential, voxels, visit_owned),
+        ImageType::Gradient { use_spacing } => visit_owned(
+            GRADIENT_IMAGE_NAME.to_owned(),
+            gradient_magnitude(voxels, spacing, *use_spacing),
+        ),
         ImageType::Lbp2d(options) => {
             if !settings.force_2d {
                 tracing::warn!("LBP2D is computed slice by slice but features are extracted in 3-D (force2D is off)");
             }
             let plane_normal = settings.force_2d_dimension;
-            vec![(
+            visit_owned(
                 LBP2D_IMAGE_NAME.to_owned(),
                 lbp2d_image(voxels, options, plane_normal, image.pixel_type),
-            )]
+            )
         }
         ImageType::Lbp3d(options) => {
             if settings.force_2d {
                 tracing::warn!("LBP3D is computed in 3-D but features are extracted in 2-D (force2D is on)");
             }
             lbp3d_images(voxels, region, options, OutputCast::for_pixel_type(image.pixel_type))
+                .into_iter()
+                .try_for_each(|(name, image)| visit_owned(name, image))
         }
-    };
-    Ok(filtered
-        .into_iter()
-        .map(|(name, image)| (name, Cow::Owned(image)))
-        .collect())
+    }
 }
 
 /// PyRadiomics `getWaveletImage`: every array axis, last first; force2D leaves out `force2Ddimension`.
@@ -304,8 +309,12 @@ fn wavelet_axes(settings: &Settings) -> Vec<usize> {
         .collect()
 }
 
-fn pointwise(filter: PointwiseFilter, voxels: &Array3<f64>) -> Result<Vec<(String, Array3<f64>)>, FeatureError> {
-    Ok(vec![(filter.image_name().to_owned(), filter.apply(voxels)?)])
+fn pointwise(
+    filter: PointwiseFilter,
+    voxels: &Array3<f64>,
+    mut visit: impl FnMut(String, Array3<f64>) -> Result<(), FeatureError>,
+) -> Result<(), FeatureError> {
+    visit(filter.image_name().to_owned(), filter.apply(voxels)?)
 }
 
 /// Resolves the document's classes against the registry, shape first (PyRadiomics computes shape

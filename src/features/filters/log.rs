@@ -111,43 +111,51 @@ pub struct LogImages {
 ///
 /// `image` is indexed `[z, y, x]`, `spacing` is (x, y, z) in mm.
 pub fn log_images(image: &Array3<f64>, spacing: [f64; 3], sigmas: &[Sigma]) -> LogImages {
-    let (nz, ny, nx) = image.dim();
-    let size = [nx, ny, nz];
     let mut out = LogImages {
         images: Vec::new(),
         skipped: Vec::new(),
     };
-    if size.iter().any(|&n| n < 4) {
-        out.skipped = sigmas.iter().map(|&s| (s, LogSkipReason::ImageUnder4Voxels)).collect();
-        return out;
-    }
     for &sigma in sigmas {
-        let mm = sigma.mm();
-        // PyRadiomics tests `sigma > 0.0`, which NaN fails too.
-        if mm.is_nan() || mm <= 0.0 {
-            out.skipped.push((sigma, LogSkipReason::SigmaNotPositive));
-        } else if size
-            .iter()
-            .zip(spacing)
-            .any(|(&n, s)| (n as f64) < (mm / s).ceil() + 1.0)
-        {
-            out.skipped.push((sigma, LogSkipReason::ImageSmallerThanKernel));
-        } else {
-            let image = laplacian_of_gaussian(image, spacing, mm);
-            out.images.push(LogImage {
+        match log_image(image, spacing, sigma) {
+            Ok(image) => out.images.push(LogImage {
                 name: sigma.image_name(),
                 sigma,
                 image,
-            });
+            }),
+            Err(reason) => out.skipped.push((sigma, reason)),
         }
     }
     out
 }
 
+/// PyRadiomics' `getLoGImage` for one sigma: its image, or why it yields none. One sigma at a time
+/// keeps a single filtered image alive while the extractor computes its features.
+///
+/// `image` is indexed `[z, y, x]`, `spacing` is (x, y, z) in mm.
+pub fn log_image(image: &Array3<f64>, spacing: [f64; 3], sigma: Sigma) -> Result<Array3<f64>, LogSkipReason> {
+    let (nz, ny, nx) = image.dim();
+    let size = [nx, ny, nz];
+    let mm = sigma.mm();
+    // PyRadiomics tests `sigma > 0.0`, which NaN fails too.
+    if size.iter().any(|&n| n < 4) {
+        Err(LogSkipReason::ImageUnder4Voxels)
+    } else if mm.is_nan() || mm <= 0.0 {
+        Err(LogSkipReason::SigmaNotPositive)
+    } else if size
+        .iter()
+        .zip(spacing)
+        .any(|(&n, s)| (n as f64) < (mm / s).ceil() + 1.0)
+    {
+        Err(LogSkipReason::ImageSmallerThanKernel)
+    } else {
+        Ok(laplacian_of_gaussian(image, spacing, mm))
+    }
+}
+
 /// SimpleITK `LaplacianRecursiveGaussian(image, sigma, normalizeAcrossScale=True)`:
 /// `sigma² · Σ_d ∂²(G_σ * image)/∂d²` with the derivatives in mm.
 ///
-/// Needs at least 4 voxels along every axis (ITK's recursive filter does), which [`log_images`]
+/// Needs at least 4 voxels along every axis (ITK's recursive filter does), which [`log_image`]
 /// checks before calling it.
 fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma_mm: f64) -> Array3<f64> {
     // ITK's dimension d (x, y, z) is array axis 2 − d.

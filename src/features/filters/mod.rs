@@ -13,9 +13,9 @@ mod wavelet_filters;
 pub use gradient::{GRADIENT_IMAGE_NAME, gradient_magnitude};
 pub use lbp2d::{LBP2D_IMAGE_NAME, Lbp2dMethod, Lbp2dOptions, lbp2d_image};
 pub use lbp3d::{Lbp3dOptions, icosphere, lbp3d_images};
-pub use log::{LogImage, LogImages, LogSkipReason, Sigma, log_images};
+pub use log::{LogImage, LogImages, LogSkipReason, Sigma, log_image, log_images};
 pub use simple::PointwiseFilter;
-pub use wavelet::{WaveletImage, wavelet_decompositions, wavelet_filters};
+pub use wavelet::{WaveletImage, for_each_wavelet_image, wavelet_filters};
 
 /// Why a filter cannot run with the given settings.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,8 @@
 //! padding is cut off again. Level n+1 transforms level n's all-low-pass approximation with the
 //! same (not upsampled) filters, exactly as PyRadiomics calls `swtn` once per level.
 
+use std::borrow::Cow;
+
 use ndarray::{Array3, Axis, Zip};
 
 use super::FilterError;
@@ -32,49 +34,55 @@ pub fn wavelet_filters(name: &str) -> Result<(&'static [f64], &'static [f64]), F
         })
 }
 
-/// All sub-bands PyRadiomics yields for `Wavelet` with these settings, in its order: for each level
-/// from `start_level` the 2^d − 1 detail bands (`…LLH`, `…LHL`, … `…HHH`), then the final approximation.
+/// Hands every sub-band PyRadiomics yields for `Wavelet` with these settings to `visit`, in its
+/// order: for each level from `start_level` the 2^d − 1 detail bands (`…LLH`, `…LHL`, … `…HHH`), then
+/// the final approximation. Bands are computed one at a time, so besides the band being visited only
+/// the current level's input, its all-low band and one partial band per filtered axis are alive.
 ///
 /// `axes` are the `[z, y, x]` array axes to filter, in PyRadiomics' order (`[2, 1, 0]` in 3-D; with
 /// force2D the `force2Ddimension` axis is left out). Band letters follow that order: `wavelet-LLH` is
 /// low-pass along x and y and high-pass along z.
-pub fn wavelet_decompositions(
+pub fn for_each_wavelet_image<E: From<FilterError>>(
     image: &Array3<f64>,
     wavelet: &str,
     start_level: u32,
     level: u32,
     axes: &[usize],
-) -> Result<Vec<WaveletImage>, FilterError> {
+    mut visit: impl FnMut(WaveletImage) -> Result<(), E>,
+) -> Result<(), E> {
     let (lo, hi) = wavelet_filters(wavelet)?;
     if level == 0 {
         return Err(FilterError::InvalidSetting {
             key: "level",
             message: "must be at least 1".into(),
-        });
+        }
+        .into());
     }
     let shape = image.dim();
     let mut data = pad_odd_axes_by_wrapping(image);
     for _ in 0..start_level {
-        data = swt_axes(&data, lo, hi, axes).swap_remove(0).1;
+        data = Cow::Owned(all_low_band(&data, lo, axes));
     }
-    let mut out = Vec::new();
     for index in 1..=level {
-        let mut bands = swt_axes(&data, lo, hi, axes);
-        let (_, approximation) = bands.remove(0);
-        for (bands_name, band) in bands {
-            out.push(WaveletImage {
-                name: wavelet_image_name(index, &bands_name),
-                image: crop_to(&band, shape),
-            });
-        }
-        data = approximation;
+        let mut approximation = None;
+        swt_bands(&data, lo, hi, axes, "", &mut |bands, band| {
+            if bands.bytes().all(|letter| letter == b'L') {
+                approximation = Some(band);
+                return Ok(());
+            }
+            visit(WaveletImage {
+                name: wavelet_image_name(index, &bands),
+                image: crop_to(band, shape),
+            })
+        })?;
+        // Without axes there is nothing to filter: the approximation is the input.
+        data = Cow::Owned(approximation.unwrap_or_else(|| data.clone().into_owned()));
     }
     let approximation_name = "L".repeat(axes.len());
-    out.push(WaveletImage {
+    visit(WaveletImage {
         name: wavelet_image_name(level, &approximation_name),
-        image: crop_to(&data, shape),
-    });
-    Ok(out)
+        image: crop_to(data.into_owned(), shape),
+    })
 }
 
 /// PyRadiomics numbers levels from 1 whatever `start_level` is, and omits the number for level 1.
@@ -86,22 +94,38 @@ fn wavelet_image_name(index: u32, bands: &str) -> String {
     }
 }
 
-/// One level of `pywt.swtn(…, level=1, axes)`: every combination of low (`L`) and high (`H`) pass along
-/// `axes`, the all-low band first, then in PyWavelets' key order (`LLH`, `LHL`, `LHH`, `HLL`, …).
-fn swt_axes(data: &Array3<f64>, lo: &[f64], hi: &[f64], axes: &[usize]) -> Vec<(String, Array3<f64>)> {
-    let mut bands = vec![(String::new(), data.clone())];
-    for &axis in axes {
-        bands = bands
-            .into_iter()
-            .flat_map(|(name, band)| {
-                [
-                    (format!("{name}L"), swt_axis(&band, lo, axis)),
-                    (format!("{name}H"), swt_axis(&band, hi, axis)),
-                ]
-            })
-            .collect();
+/// The all-low band of one `pywt.swtn(…, level=1, axes)` level: low-pass along every axis in turn.
+fn all_low_band(data: &Array3<f64>, lo: &[f64], axes: &[usize]) -> Array3<f64> {
+    axes.iter()
+        .fold(Cow::Borrowed(data), |band, &axis| Cow::Owned(swt_axis(&band, lo, axis)))
+        .into_owned()
+}
+
+/// One level of `pywt.swtn(…, level=1, axes)`, depth first: filters `data` (already filtered into
+/// `bands` along the axes before `axes`) low (`L`) then high (`H`) pass along `axes[0]` and hands each
+/// finished band to `band_done` in PyWavelets' key order (`LLL`, `LLH`, `LHL`, … `HHH`). Only one
+/// partial band per axis is alive at a time, not all 2^d bands.
+fn swt_bands<E>(
+    data: &Array3<f64>,
+    lo: &[f64],
+    hi: &[f64],
+    axes: &[usize],
+    bands: &str,
+    band_done: &mut impl FnMut(String, Array3<f64>) -> Result<(), E>,
+) -> Result<(), E> {
+    let Some((&axis, rest)) = axes.split_first() else {
+        return Ok(());
+    };
+    for (letter, filter) in [('L', lo), ('H', hi)] {
+        let band = swt_axis(data, filter, axis);
+        let name = format!("{bands}{letter}");
+        if rest.is_empty() {
+            band_done(name, band)?;
+        } else {
+            swt_bands(&band, lo, hi, rest, &name, band_done)?;
+        }
     }
-    bands
+    Ok(())
 }
 
 /// Periodic convolution along `axis` as PyWavelets' level-1 `swt`:
@@ -126,14 +150,22 @@ fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
     out
 }
 
-/// `numpy.pad(x, [(0, n % 2)…], 'wrap')`: an odd axis gains one sample equal to its first.
-fn pad_odd_axes_by_wrapping(image: &Array3<f64>) -> Array3<f64> {
+/// `numpy.pad(x, [(0, n % 2)…], 'wrap')`: an odd axis gains one sample equal to its first. Borrowed
+/// when no axis is odd.
+fn pad_odd_axes_by_wrapping(image: &Array3<f64>) -> Cow<'_, Array3<f64>> {
     let (z, y, x) = image.dim();
     let padded = (z + z % 2, y + y % 2, x + x % 2);
-    Array3::from_shape_fn(padded, |(k, j, i)| image[[k % z, j % y, i % x]])
+    if padded == image.dim() {
+        return Cow::Borrowed(image);
+    }
+    Cow::Owned(Array3::from_shape_fn(padded, |(k, j, i)| image[[k % z, j % y, i % x]]))
 }
 
-fn crop_to(band: &Array3<f64>, shape: (usize, usize, usize)) -> Array3<f64> {
+/// The band without the wrapped padding; the band itself when nothing was padded.
+fn crop_to(band: Array3<f64>, shape: (usize, usize, usize)) -> Array3<f64> {
+    if band.dim() == shape {
+        return band;
+    }
     band.slice(ndarray::s![..shape.0, ..shape.1, ..shape.2]).to_owned()
 }
 
@@ -171,12 +203,17 @@ mod tests {
                 let d = s["force2Ddimension"].as_u64().unwrap() as usize;
                 axes.retain(|&a| a != d);
             }
-            let got = wavelet_decompositions(
+            let mut got = Vec::new();
+            for_each_wavelet_image::<FilterError>(
                 &image,
                 s["wavelet"].as_str().unwrap(),
                 s["start_level"].as_u64().unwrap_or(0) as u32,
                 s["level"].as_u64().unwrap_or(1) as u32,
                 &axes,
+                |w| {
+                    got.push(w);
+                    Ok(())
+                },
             )
             .unwrap();
             let names: Vec<&str> = got.iter().map(|w| w.name.as_str()).collect();
