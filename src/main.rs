@@ -263,24 +263,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 image.context("--image is required")?,
                 mask.context("--mask is required")?,
             );
-            let image = radscore::imaging::read_image_any(&image, &series(None, volume), &ZipLimits::default())?;
             let select = radscore::imaging::MaskSelection {
                 label: params.settings.label,
                 roi,
             };
-            let mask = radscore::imaging::read_mask(
-                &image.volume,
-                image.series.as_ref(),
-                &mask,
-                &mask.display().to_string(),
-                &select,
-            )?;
+            let (image, mask) =
+                radscore::imaging::read_case(&image, &mask, &series(None, volume), &select, &ZipLimits::default())?;
             let diagnostics = if diagnostics {
-                radscore::features::diagnostics(&image.volume, &mask, &params, &document)?
+                radscore::features::diagnostics(&image, &mask, &params, &document)?
             } else {
                 Vec::new()
             };
-            let features = radscore::features::extract(&image.volume, &mask, &params)?;
+            let features = radscore::features::extract(&image, &mask, &params)?;
             let cells = diagnostics
                 .iter()
                 .map(|(name, value)| (name.as_str(), Cell::Diagnostic(value)))

@@ -12,7 +12,7 @@ use crate::cohort::{Cohort, CohortError, FeatureCache, FeatureTable, Segmentatio
 use crate::features::{Params, extract};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
-use crate::imaging::{MaskSelection, read_image_any, read_mask};
+use crate::imaging::{MaskSelection, read_case};
 use crate::model::evaluation::{Evaluation, ModelKind, Outcome, PatientRecord, PerModel, Split, evaluate};
 use crate::model::report::{CoefficientPath, LassoCv, Nomogram, ReportInput, render_report};
 use crate::model::train::{StudyModels, TrainOptions, TrainingData, nomogram_ranges, train};
@@ -84,21 +84,13 @@ pub fn cohort_features(
     let run = |segmentation| {
         let (table, extracted) = extract_cohort(&cohort, segmentation, cache.as_ref(), |image, mask| {
             // A DICOM folder or zip as well as a NIfTI/NRRD file; the mask may be a SEG or RTSTRUCT.
-            let image =
-                read_image_any(image, &SeriesSelection::default(), &ZipLimits::default()).map_err(|e| e.to_string())?;
             let select = MaskSelection {
                 label: params.settings.label,
                 roi: None,
             };
-            let mask = read_mask(
-                &image.volume,
-                image.series.as_ref(),
-                mask,
-                &mask.display().to_string(),
-                &select,
-            )
-            .map_err(|e| e.to_string())?;
-            extract(&image.volume, &mask, &params).map_err(|e| e.to_string())
+            let (image, mask) = read_case(image, mask, &SeriesSelection::default(), &select, &ZipLimits::default())
+                .map_err(|e| e.to_string())?;
+            extract(&image, &mask, &params).map_err(|e| e.to_string())
         })?;
         eprintln!(
             "radscore: {extracted} extracted, {} from the cache",
@@ -435,7 +427,8 @@ mod tests {
         );
         std::fs::write(dir.path().join("cohort.csv"), csv).unwrap();
         let data = cohort_features(dir.path(), &params(), &no_cache(), false).unwrap();
-        let direct_image = read_image_any(&series, &SeriesSelection::default(), &ZipLimits::default()).unwrap();
+        let direct_image =
+            crate::imaging::read_image_any(&series, &SeriesSelection::default(), &ZipLimits::default()).unwrap();
         let direct_mask = crate::imaging::read_labels(&mask, "mask").unwrap();
         let expected = extract(
             &direct_image.volume,

@@ -29,7 +29,7 @@ use super::output::{Cell, json_object};
 use super::{Diagnostics, FeatureVector, Params, diagnostics, extract};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
-use crate::imaging::{MaskSelection, read_image_any, read_mask};
+use crate::imaging::{MaskSelection, read_case};
 
 /// Why a batch could not run at all (a failing case is not an error: it yields an error row).
 #[derive(Debug, thiserror::Error)]
@@ -313,21 +313,12 @@ fn extract_case(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'
             .set_label(label)
             .map_err(|e| format!("line {}: Label: {e}", case.line))?;
     }
-    let image_input =
-        read_image_any(image, &SeriesSelection::default(), &options.zip_limits).map_err(|e| e.to_string())?;
     let select = MaskSelection {
         label: params.settings.label,
         roi: None,
     };
-    let mask_volume = read_mask(
-        &image_input.volume,
-        image_input.series.as_ref(),
-        mask,
-        &mask.display().to_string(),
-        &select,
-    )
-    .map_err(|e| e.to_string())?;
-    let image_volume = image_input.volume;
+    let (image_volume, mask_volume) =
+        read_case(image, mask, &SeriesSelection::default(), &select, &options.zip_limits).map_err(|e| e.to_string())?;
     let context = |e: super::FeatureError| format!("image {}, mask {}: {e}", image.display(), mask.display());
     let diagnostics = if options.diagnostics {
         diagnostics(&image_volume, &mask_volume, &params, options.document).map_err(context)?

@@ -3,8 +3,29 @@
 
 use std::path::Path;
 
-use super::dicom::{self, SeriesIdentity};
-use super::{ImagingError, Volume, read_labels};
+use super::archive::ZipLimits;
+use super::dicom::{self, SeriesIdentity, SeriesSelection};
+use super::{ImagingError, Volume, read_image_any, read_labels};
+
+/// The image and mask of one case, as `extract`, a batch row and a cohort row read them: the image of
+/// any kind ([`read_image_any`]) and the mask placed on its grid ([`read_mask`]); errors name the paths.
+pub fn read_case(
+    image: &Path,
+    mask: &Path,
+    series: &SeriesSelection,
+    select: &MaskSelection,
+    limits: &ZipLimits,
+) -> Result<(Volume<f64>, Volume<i32>), ImagingError> {
+    let image = read_image_any(image, series, limits)?;
+    let mask = read_mask(
+        &image.volume,
+        image.series.as_ref(),
+        mask,
+        &mask.display().to_string(),
+        select,
+    )?;
+    Ok((image.volume, mask))
+}
 
 /// Which region of a mask file to use.
 #[derive(Debug, Clone, PartialEq)]

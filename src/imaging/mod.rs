@@ -17,7 +17,7 @@ mod volume;
 
 pub use error::ImagingError;
 pub use mask::{bounding_box, check_same_grid, label_region};
-pub use mask_file::{MaskSelection, read_mask};
+pub use mask_file::{MaskSelection, read_case, read_mask};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{ImageInput, Voxel, is_dicom_input, read_image, read_image_any, read_image_volume, read_labels};
 pub use resample::{
