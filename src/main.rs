@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use radscore::features::batch::{BatchFormat, BatchOptions};
 use radscore::features::{Cell, Params};
 use radscore::imaging::archive::ZipLimits;
-use radscore::study::STUDY_VALIDATION_FRACTION;
+use radscore::study::{DEFAULT_VALIDATION_FRACTION, STUDY_VALIDATION_FRACTION};
 
 #[derive(Parser)]
 #[command(
@@ -116,8 +116,9 @@ enum Command {
         /// Model version.
         #[arg(long, default_value = "1.0.0")]
         version: String,
-        /// Validation share when cohort.csv has no split column (default: the study's 48/239).
-        #[arg(long, default_value_t = STUDY_VALIDATION_FRACTION)]
+        /// Validation share of the stratified random split drawn when cohort.csv has no split column
+        /// (default 0.25: a 3:1 split).
+        #[arg(long, default_value_t = DEFAULT_VALIDATION_FRACTION)]
         validation_fraction: f64,
         /// Seed of the split (when cohort.csv has none) and of the CV folds.
         #[arg(long, default_value_t = radscore::study::DEFAULT_SEED)]

@@ -162,14 +162,17 @@ pub fn recorded_split(artifact: &Artifact, cache: CacheChoice) -> CohortOptions 
     CohortOptions {
         validation_fraction: split["validation_fraction"]
             .as_f64()
-            .unwrap_or(STUDY_VALIDATION_FRACTION),
+            .unwrap_or(DEFAULT_VALIDATION_FRACTION),
         split_seed: split["seed"].as_u64().unwrap_or(DEFAULT_SEED),
         cache,
     }
 }
 
-/// The study's validation share: 48 of 239 patients.
+/// The study's validation share: 48 of 239 patients (the synthetic cohort's default split).
 pub const STUDY_VALIDATION_FRACTION: f64 = 48.0 / 239.0;
+/// Validation share of the stratified random split drawn when a cohort has no `split` column: 3:1,
+/// as issue 5 specifies.
+pub const DEFAULT_VALIDATION_FRACTION: f64 = 0.25;
 /// Default seed of the split and the CV folds.
 pub const DEFAULT_SEED: u64 = 20_260_101;
 
