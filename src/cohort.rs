@@ -431,16 +431,7 @@ fn infer_input<'a>(name: &str, values: impl Iterator<Item = &'a str> + Clone) ->
         let set: std::collections::BTreeSet<String> = present.map(str::to_owned).collect();
         set.into_iter().collect()
     });
-    ClinicalInput {
-        name: name.into(),
-        kind,
-        description: String::new(),
-        unit: None,
-        minimum: None,
-        maximum: None,
-        levels,
-        required: true,
-    }
+    ClinicalInput::required(name, kind, levels)
 }
 
 /// Feature values of every patient: one row per patient, columns in the extractor's order.

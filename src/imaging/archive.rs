@@ -98,16 +98,21 @@ pub enum ArchiveError {
 
 /// True when the file starts with a zip local-file or end-of-central-directory signature.
 pub fn is_zip(path: &Path) -> std::io::Result<bool> {
-    let mut head = [0u8; 4];
+    Ok(read_head::<4>(path)?.is_some_and(|head| head == *b"PK\x03\x04" || head == *b"PK\x05\x06"))
+}
+
+/// The first `N` bytes of the file, or `None` when it is shorter: what content sniffing reads.
+pub(crate) fn read_head<const N: usize>(path: &Path) -> std::io::Result<Option<[u8; N]>> {
+    let mut head = [0u8; N];
     let mut file = std::fs::File::open(path)?;
     let mut filled = 0;
-    while filled < head.len() {
+    while filled < N {
         match file.read(&mut head[filled..])? {
-            0 => return Ok(false),
+            0 => return Ok(None),
             n => filled += n,
         }
     }
-    Ok(head == *b"PK\x03\x04" || head == *b"PK\x05\x06")
+    Ok(Some(head))
 }
 
 /// The relative path an entry name maps to, or `None` when it is absolute or climbs out

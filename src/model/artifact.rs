@@ -206,6 +206,22 @@ impl LogisticModel {
     }
 }
 
+impl ClinicalInput {
+    /// A required input with no description, unit or range: the schema training infers.
+    pub fn required(name: &str, kind: ClinicalType, levels: Option<Vec<String>>) -> ClinicalInput {
+        ClinicalInput {
+            name: name.into(),
+            kind,
+            description: String::new(),
+            unit: None,
+            minimum: None,
+            maximum: None,
+            levels,
+            required: true,
+        }
+    }
+}
+
 impl Term {
     /// The raw value this term encodes: the rad-score, a number, or 0/1 for a category indicator.
     pub fn raw_value(&self, rad_score: f64, clinical: &BTreeMap<String, ClinicalValue>) -> Result<f64, ModelError> {

@@ -881,16 +881,7 @@ mod tests {
             );
             clinical.push(c);
         }
-        let input = |name: &str, kind, levels: Option<Vec<String>>| ClinicalInput {
-            name: name.into(),
-            kind,
-            description: String::new(),
-            unit: None,
-            minimum: None,
-            maximum: None,
-            levels,
-            required: true,
-        };
+        let input = ClinicalInput::required;
         TrainingData {
             patient_ids: (0..n).map(|i| format!("P{i}")).collect(),
             feature_names: (0..6).map(|j| format!("original_firstorder_F{j}")).collect(),

@@ -41,16 +41,7 @@ fn data(f: &Value) -> TrainingData {
         .iter()
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
-    let input = |name: &str, kind, levels: Option<Vec<String>>| ClinicalInput {
-        name: name.into(),
-        kind,
-        description: String::new(),
-        unit: None,
-        minimum: None,
-        maximum: None,
-        levels,
-        required: true,
-    };
+    let input = ClinicalInput::required;
     let (os_t, os_e, pfs_t, pfs_e) = (
         floats(&p["os_months"]),
         bools(&p["os_event"]),

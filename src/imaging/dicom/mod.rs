@@ -199,17 +199,7 @@ const RT_STRUCTURE_SET_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.481.3";
 
 /// True when the file has the DICOM Part 10 preamble ("DICM" at byte 128).
 pub fn is_dicom_file(path: &Path) -> std::io::Result<bool> {
-    use std::io::Read;
-    let mut head = [0u8; 132];
-    let mut file = std::fs::File::open(path)?;
-    let mut filled = 0;
-    while filled < head.len() {
-        match file.read(&mut head[filled..])? {
-            0 => return Ok(false),
-            n => filled += n,
-        }
-    }
-    Ok(&head[128..] == b"DICM")
+    Ok(crate::imaging::archive::read_head::<132>(path)?.is_some_and(|head| &head[128..] == b"DICM"))
 }
 
 /// Every DICOM Part 10 file below `root`, in path order, named relative to `root` (prefixed by
