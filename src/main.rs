@@ -268,8 +268,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 label: params.settings.label,
                 roi,
             };
-            let (image, mask) =
-                radscore::imaging::read_case(&image, &mask, &series(None, volume), &select, &ZipLimits::default())?;
+            // Diagnostics describe the whole image; features alone may need only the mask's box.
+            let (image, mask) = radscore::imaging::read_case_region(
+                &image,
+                &mask,
+                &series(None, volume),
+                &select,
+                &ZipLimits::default(),
+                |grid, mask| (!diagnostics).then(|| radscore::features::region_to_read(&params, grid, mask))?,
+            )?;
             let diagnostics = if diagnostics {
                 radscore::features::diagnostics(&image, &mask, &params, &document)?
             } else {

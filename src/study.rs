@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::cohort::{Cohort, CohortError, FeatureCache, FeatureTable, Segmentation, extract_cohort, read_cohort};
-use crate::features::{Params, extract};
+use crate::features::{Params, extract, region_to_read};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
-use crate::imaging::{MaskSelection, read_case};
+use crate::imaging::{MaskSelection, read_case_region};
 use crate::model::evaluation::{Evaluation, ModelKind, Outcome, PatientRecord, PerModel, Split, evaluate};
 use crate::model::report::{CoefficientPath, LassoCv, Nomogram, ReportInput, render_report};
 use crate::model::train::{StudyModels, TrainOptions, TrainingData, nomogram_ranges, train};
@@ -88,8 +88,15 @@ pub fn cohort_features(
                 label: params.settings.label,
                 roi: None,
             };
-            let (image, mask) = read_case(image, mask, &SeriesSelection::default(), &select, &ZipLimits::default())
-                .map_err(|e| e.to_string())?;
+            let (image, mask) = read_case_region(
+                image,
+                mask,
+                &SeriesSelection::default(),
+                &select,
+                &ZipLimits::default(),
+                |grid, mask| region_to_read(&params, grid, mask),
+            )
+            .map_err(|e| e.to_string())?;
             extract(&image, &mask, &params).map_err(|e| e.to_string())
         })?;
         eprintln!(

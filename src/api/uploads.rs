@@ -76,7 +76,7 @@ pub(super) fn read_uploaded_mask(
     } else {
         "mask"
     };
-    read_mask(&image.volume, image.series.as_ref(), path, "mask", select).map_err(|e| imaging_error(field, e))
+    read_mask(&image.volume.geometry, image.series.as_ref(), path, "mask", select).map_err(|e| imaging_error(field, e))
 }
 
 /// Rewrites the messages of `error` to name files relative to the request folder `dir`.

@@ -26,10 +26,10 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use serde_yaml::Value;
 
 use super::output::{Cell, json_object};
-use super::{Diagnostics, FeatureVector, Params, diagnostics, extract};
+use super::{Diagnostics, FeatureVector, Params, diagnostics, extract, region_to_read};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
-use crate::imaging::{MaskSelection, read_case};
+use crate::imaging::{MaskSelection, read_case_region};
 
 /// Why a batch could not run at all (a failing case is not an error: it yields an error row).
 #[derive(Debug, thiserror::Error)]
@@ -317,8 +317,16 @@ fn extract_case(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'
         label: params.settings.label,
         roi: None,
     };
-    let (image_volume, mask_volume) =
-        read_case(image, mask, &SeriesSelection::default(), &select, &options.zip_limits).map_err(|e| e.to_string())?;
+    // Diagnostics describe the whole image; features alone may need only the mask's box.
+    let (image_volume, mask_volume) = read_case_region(
+        image,
+        mask,
+        &SeriesSelection::default(),
+        &select,
+        &options.zip_limits,
+        |grid, mask| (!options.diagnostics).then(|| region_to_read(&params, grid, mask))?,
+    )
+    .map_err(|e| e.to_string())?;
     let context = |e: super::FeatureError| format!("image {}, mask {}: {e}", image.display(), mask.display());
     let diagnostics = if options.diagnostics {
         diagnostics(&image_volume, &mask_volume, &params, options.document).map_err(context)?

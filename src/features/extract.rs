@@ -10,7 +10,7 @@ use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
 use super::preprocess::{Resegmentation, normalize_image, resegment};
 use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape, shape2d};
-use ndarray::{Array3, s};
+use ndarray::Array3;
 
 use super::bounding_box;
 use super::filters::{
@@ -18,8 +18,8 @@ use super::filters::{
     lbp3d_images, log_image,
 };
 use crate::imaging::{
-    Geometry, ImagingError, OutputCast, Volume, check_region_inside, check_same_grid, label_region, resample_image,
-    resample_labels, resample_mask_onto, roi_resampling_grid,
+    Geometry, ImagingError, OutputCast, Volume, check_region_inside, check_same_grid, crop, label_region,
+    resample_image, resample_labels, resample_mask_onto, roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -180,35 +180,50 @@ fn crop_to_padded_region(
     settings: &Settings,
 ) -> Result<ImageAndMask, FeatureError> {
     let region = label_region(mask, settings.label)?;
-    let bounds = bounding_box(&region).ok_or(ImagingError::LabelNotFound {
+    let bounds = padded_bounding_box(&region, settings.pad_distance).ok_or(ImagingError::LabelNotFound {
         label: settings.label,
         present: Vec::new(),
     })?;
-    let pad = settings.pad_distance;
-    let ranges: Vec<Range<usize>> = bounds
-        .iter()
-        .zip(region.shape())
-        .map(|(r, &n)| r.start.saturating_sub(pad)..(r.end + pad).min(n))
-        .collect();
-    let crop = s![ranges[0].clone(), ranges[1].clone(), ranges[2].clone()];
-    let corner = [ranges[2].start as f64, ranges[1].start as f64, ranges[0].start as f64];
-    let geometry = Geometry {
-        size: [ranges[2].len(), ranges[1].len(), ranges[0].len()],
-        origin: image.geometry.index_to_physical(corner),
-        ..image.geometry.clone()
+    Ok((crop(image, &bounds), crop(mask, &bounds)))
+}
+
+/// `[z, y, x]` bounds of the region's voxels widened by `pad` voxels, clipped to the grid.
+fn padded_bounding_box(region: &Array3<bool>, pad: usize) -> Option<[Range<usize>; 3]> {
+    let bounds = bounding_box(region)?;
+    let shape = region.shape();
+    Some(std::array::from_fn(|a| {
+        bounds[a].start.saturating_sub(pad)..(bounds[a].end + pad).min(shape[a])
+    }))
+}
+
+/// The block of an image on grid `image` that extraction with `params` reads, given the mask, when
+/// less than the whole image gives the same features (`[z, y, x]` ranges for
+/// [`read_case_region`](crate::imaging::read_case_region)): PyRadiomics computes features of an
+/// image on the mask's bounding box, so without resampling, normalisation (whole-image statistics)
+/// or filters run on the uncropped image (no `preCrop`), the padded bounding box is all it uses.
+/// `None` when the whole image is needed, the mask is off the image grid or lacks the label
+/// (extraction then reports it as usual).
+pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> Option<[Range<usize>; 3]> {
+    let cropped_first = |settings: &Settings, image_type: &ImageType| {
+        !settings.normalize
+            && settings.resampled_pixel_spacing.is_none()
+            && (settings.pre_crop || *image_type == ImageType::Original)
     };
-    Ok((
-        Volume {
-            geometry: geometry.clone(),
-            voxels: image.voxels.slice(crop).to_owned(),
-            pixel_type: image.pixel_type,
-        },
-        Volume {
-            geometry,
-            voxels: mask.voxels.slice(crop).to_owned(),
-            pixel_type: mask.pixel_type,
-        },
-    ))
+    let settings = &params.settings;
+    if !params
+        .image_types
+        .iter()
+        .all(|t| cropped_first(settings, &t.image_type) && cropped_first(&t.settings, &t.image_type))
+    {
+        return None;
+    }
+    check_same_grid(image, &mask.geometry, settings.geometry_tolerance).ok()?;
+    let pad = params
+        .image_types
+        .iter()
+        .map(|t| t.settings.pad_distance)
+        .fold(settings.pad_distance, usize::max);
+    padded_bounding_box(&label_region(mask, settings.label).ok()?, pad)
 }
 
 /// PyRadiomics `checkMask`'s first step: the mask as it is when it lies on the image grid (within
@@ -426,6 +441,7 @@ mod tests {
     use super::*;
     use crate::features::params::FEATURE_CLASSES;
     use crate::imaging::Geometry;
+    use ndarray::s;
 
     fn geometry(size: [usize; 3]) -> Geometry {
         Geometry {

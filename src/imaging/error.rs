@@ -22,6 +22,16 @@ pub enum ImagingError {
         /// The input's name.
         file: String,
     },
+    /// A block of voxels asked of [`read_image_region`](super::read_image_region) is not inside the image.
+    #[error("{file}: region {region:?} lies outside the image's [z, y, x] size {size:?}")]
+    RegionOutsideGrid {
+        /// The input's name.
+        file: String,
+        /// The `[z, y, x]` index ranges asked for.
+        region: [std::ops::Range<usize>; 3],
+        /// The image's `[z, y, x]` size.
+        size: [usize; 3],
+    },
     /// The header is present but inconsistent or invalid.
     #[error("{file}: invalid header: {message}")]
     Malformed {

@@ -2,6 +2,7 @@
 //! (uploads often arrive without a meaningful extension).
 
 use std::io::{BufRead, BufReader, Read};
+use std::ops::Range;
 use std::path::Path;
 
 use ndarray::Array3;
@@ -10,7 +11,7 @@ use super::archive::{ZipLimits, is_zip};
 use super::dicom::{SeriesIdentity, SeriesSelection, is_dicom_file, read_dicom_series};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
-use super::samples::{FrameLayout, decode_samples};
+use super::samples::{FrameLayout, SampleType, decode_samples};
 use super::{Geometry, ImagingError, Volume};
 
 /// A voxel type a volume can be read into.
@@ -47,11 +48,11 @@ pub fn read_image(path: &Path, name: &str) -> Result<Volume<f64>, ImagingError> 
 /// dimension (time) or the non-spatial NRRD axis. `None` accepts only a file holding one volume
 /// (any 3-D file); a 3-D file is volume 0.
 pub fn read_image_volume(path: &Path, name: &str, volume: Option<usize>) -> Result<Volume<f64>, ImagingError> {
-    read_volume(path, name, volume, |file, index, value| ImagingError::NonFinite {
-        file,
-        index,
-        value,
-    })
+    read_volume(path, name, volume, None, non_finite)
+}
+
+fn non_finite(file: String, index: [usize; 3], value: f64) -> ImagingError {
+    ImagingError::NonFinite { file, index, value }
 }
 
 /// An image read by [`read_image_any`]: the volume and, for DICOM, which series it is.
@@ -100,10 +101,8 @@ pub fn is_dicom_input(path: &Path) -> Result<bool, ImagingError> {
 
 /// Reads a 3-D label mask (same formats) into integer labels; a non-integer value is an error.
 pub fn read_labels(path: &Path, name: &str) -> Result<Volume<i32>, ImagingError> {
-    read_volume(path, name, None, |file, index, value| ImagingError::NonIntegerLabel {
-        file,
-        index,
-        value,
+    read_volume(path, name, None, None, |file, index, value| {
+        ImagingError::NonIntegerLabel { file, index, value }
     })
 }
 
@@ -123,12 +122,16 @@ fn chosen_volume(frames: FrameLayout, volume: Option<usize>, name: &str) -> Resu
     }
 }
 
-fn read_volume<T: Voxel>(
-    path: &Path,
-    name: &str,
-    volume: Option<usize>,
-    reject: impl Fn(String, [usize; 3], f64) -> ImagingError,
-) -> Result<Volume<T>, ImagingError> {
+/// A volume file with its header parsed and its sample stream positioned at the first voxel.
+struct OpenVolume {
+    geometry: Geometry,
+    frames: FrameLayout,
+    sample: SampleType,
+    scaling: Scaling,
+    data: Box<dyn Read>,
+}
+
+fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
     let io = |source| ImagingError::Io {
         file: name.to_owned(),
         source,
@@ -145,55 +148,151 @@ fn read_volume<T: Voxel>(
         Box::new(raw)
     };
     let head = reader.fill_buf().map_err(io)?.to_vec();
-    let (geometry, frames, sample, scaling, mut data): (Geometry, _, _, Scaling, Box<dyn Read>) =
-        if is_nifti1(&head) || is_nifti2(&head) {
-            let layout = if is_nifti1(&head) {
-                read_nifti1_header(&mut reader, name)?
-            } else {
-                read_nifti2_header(&mut reader, name)?
-            };
-            (layout.geometry, layout.frames, layout.sample, layout.scaling, reader)
-        } else if is_nrrd(&head) {
-            let layout = read_nrrd_header(reader, name)?;
-            (
-                layout.geometry,
-                layout.frames,
-                layout.sample,
-                Scaling::IDENTITY,
-                layout.data,
-            )
+    if is_nifti1(&head) || is_nifti2(&head) {
+        let layout = if is_nifti1(&head) {
+            read_nifti1_header(&mut reader, name)?
         } else {
-            return Err(ImagingError::UnknownFormat { file: name.into() });
+            read_nifti2_header(&mut reader, name)?
         };
+        Ok(OpenVolume {
+            geometry: layout.geometry,
+            frames: layout.frames,
+            sample: layout.sample,
+            scaling: layout.scaling,
+            data: reader,
+        })
+    } else if is_nrrd(&head) {
+        let layout = read_nrrd_header(reader, name)?;
+        Ok(OpenVolume {
+            geometry: layout.geometry,
+            frames: layout.frames,
+            sample: layout.sample,
+            scaling: Scaling::IDENTITY,
+            data: layout.data,
+        })
+    } else {
+        Err(ImagingError::UnknownFormat { file: name.into() })
+    }
+}
+
+/// The grid of a NIfTI/NRRD image, from its header alone (the voxels are not decoded).
+pub fn read_image_geometry(path: &Path, name: &str) -> Result<Geometry, ImagingError> {
+    Ok(open_volume(path, name)?.geometry)
+}
+
+/// Like [`read_image_volume`], keeping only the voxels inside `region` (`[z, y, x]` index ranges,
+/// as [`bounding_box`](super::bounding_box) gives them): the volume returned is that block, its
+/// origin moved to the block's first voxel. The whole file is still decoded and checked, but only
+/// the block is converted and held, which is most of the work on a large image with a small region.
+pub fn read_image_region(
+    path: &Path,
+    name: &str,
+    volume: Option<usize>,
+    region: &[Range<usize>; 3],
+) -> Result<Volume<f64>, ImagingError> {
+    read_volume(path, name, volume, Some(region), non_finite)
+}
+
+fn read_volume<T: Voxel>(
+    path: &Path,
+    name: &str,
+    volume: Option<usize>,
+    region: Option<&[Range<usize>; 3]>,
+    reject: impl Fn(String, [usize; 3], f64) -> ImagingError,
+) -> Result<Volume<T>, ImagingError> {
+    let OpenVolume {
+        geometry,
+        frames,
+        sample,
+        scaling,
+        mut data,
+    } = open_volume(path, name)?;
     let chosen = chosen_volume(frames, volume, name)?;
     let count = geometry.voxel_count();
-    let [nx, ny, _] = geometry.size;
+    let [nx, ny, nz] = geometry.size;
+    let [zs, ys, xs] = match region {
+        Some(r) if r[0].end <= nz && r[1].end <= ny && r[2].end <= nx => r.clone(),
+        Some(r) => {
+            return Err(ImagingError::RegionOutsideGrid {
+                file: name.into(),
+                region: r.clone(),
+                size: [nz, ny, nx],
+            });
+        }
+        None => [0..nz, 0..ny, 0..nx],
+    };
+    let kept = zs.len() * ys.len() * xs.len();
     // Grow as data arrives instead of trusting the header's size: a lying header cannot make us
     // allocate more than the file really holds.
-    let mut values: Vec<T> = Vec::with_capacity(count.min(1 << 24));
-    let mut sample_index = 0;
-    decode_samples(&mut *data, sample, count.saturating_mul(frames.count), name, |v| {
-        let in_chosen = frames.volume_of(sample_index) == chosen;
-        sample_index += 1;
-        if !in_chosen {
-            return Ok(());
+    let mut values: Vec<T> = Vec::with_capacity(kept.min(1 << 24));
+    let identity = scaling == Scaling::IDENTITY;
+    let coordinates = |voxel: usize| [voxel % nx, (voxel / nx) % ny, voxel / (nx * ny)];
+    let scale = |v: f64| {
+        if identity {
+            v
+        } else {
+            scaling.slope * v + scaling.intercept
         }
-        let scaled = scaling.slope * v + scaling.intercept;
-        match T::from_sample(scaled) {
-            Some(x) => {
-                values.push(x);
-                Ok(())
-            }
-            None => {
-                let i = values.len();
-                Err(reject(name.to_owned(), [i % nx, (i / nx) % ny, i / (nx * ny)], scaled))
-            }
+    };
+    // Keeps the values of voxels `first..first + run.len()`, or names the first one that cannot be stored.
+    let mut keep_run = |first: usize, run: &[f64]| {
+        let before = values.len();
+        values.extend(run.iter().map_while(|&v| T::from_sample(scale(v))));
+        match run.get(values.len() - before) {
+            None => Ok(()),
+            Some(&v) => Err(reject(
+                name.to_owned(),
+                coordinates(first + values.len() - before),
+                scale(v),
+            )),
         }
-    })?;
-    let voxels = Array3::from_shape_vec((geometry.size[2], ny, nx), values).map_err(|e| ImagingError::Malformed {
-        file: name.into(),
-        message: e.to_string(),
-    })?;
+    };
+    decode_samples(
+        &mut *data,
+        sample,
+        count.saturating_mul(frames.count),
+        name,
+        |first, run| {
+            if frames.count == 1 {
+                // Sample i is voxel i: keep the part of each row (a z, y line) inside the region.
+                let end = first + run.len();
+                let mut row = first / nx;
+                while row * nx < end {
+                    if zs.contains(&(row / ny)) && ys.contains(&(row % ny)) {
+                        let lo = (row * nx + xs.start).max(first);
+                        let hi = (row * nx + xs.end).min(end);
+                        if lo < hi {
+                            keep_run(lo, &run[lo - first..hi - first])?;
+                        }
+                    }
+                    row += 1;
+                }
+                return Ok(());
+            }
+            for (offset, &v) in run.iter().enumerate() {
+                let i = first + offset;
+                if frames.volume_of(i) != chosen {
+                    continue;
+                }
+                let voxel = i / (frames.stride * frames.count) * frames.stride + i % frames.stride;
+                let [x, y, z] = coordinates(voxel);
+                if xs.contains(&x) && ys.contains(&y) && zs.contains(&z) {
+                    keep_run(voxel, &[v])?;
+                }
+            }
+            Ok(())
+        },
+    )?;
+    let voxels =
+        Array3::from_shape_vec((zs.len(), ys.len(), xs.len()), values).map_err(|e| ImagingError::Malformed {
+            file: name.into(),
+            message: e.to_string(),
+        })?;
+    let geometry = Geometry {
+        size: [xs.len(), ys.len(), zs.len()],
+        origin: geometry.index_to_physical([xs.start as f64, ys.start as f64, zs.start as f64]),
+        ..geometry
+    };
     // ITK reads a scaled NIfTI (scl_slope/scl_inter) as floating point.
     let pixel_type = match (sample.kind, scaling == Scaling::IDENTITY) {
         (kind, true) => kind,

@@ -156,8 +156,10 @@ fn zip_folder(folder: &Path, zip_path: &Path) {
 /// Files of pydicom's and pydicom-data's test sets whose stored values radscore reproduces exactly,
 /// by transfer syntax. The test fails when one of them regresses and when another starts to match
 /// (so the list stays true). Not decoded, with the reason:
-/// - JPGExtended.dcm (JPEG Extended, 12-bit DCT): jpeg-decoder 0.3.2, dicom-pixeldata's JPEG codec,
-///   decodes DCT JPEG at 8-bit sample precision only.
+/// - JPGExtended.dcm (JPEG Extended, 12-bit DCT): radscore's decoder reproduces libjpeg(-turbo)'s
+///   accurate integer IDCT; pydicom's decoder (pylibjpeg-libjpeg) computes another, and 3,612 of
+///   262,144 samples differ by one level. `jpeg_extended_12_bit_files_decode_like_libjpeg_turbo`
+///   checks both: equal to libjpeg-turbo, and to pydicom up to exactly those samples.
 /// - liver_1frame.dcm, liver_expb_1frame.dcm (SEG, BitsAllocated 1): bit-packed segmentation frames
 ///   are mask data, unpacked by the SEG reader, not image values.
 const DECODED_LIKE_PYDICOM: &[&str] = &[
@@ -310,6 +312,51 @@ fn pydicom_test_files_decode_to_pydicom_stored_values_per_transfer_syntax() {
     assert_eq!(
         matching, DECODED_LIKE_PYDICOM,
         "files decoded identically to pydicom changed"
+    );
+}
+
+#[test]
+fn jpeg_extended_12_bit_files_decode_like_libjpeg_turbo() {
+    let Some(folders) = pydicom_test_files() else { return };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dicom");
+    let turbo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures.join("jpeg/libjpeg_turbo.json")).unwrap()).unwrap();
+    let pydicom: serde_json::Value =
+        serde_json::from_str(include_str!("../fixtures/dicom/pydicom_stored_values.json")).unwrap();
+    // JPEG-lossy.dcm's scan header says Ss = Se = 0; libjpeg warns and decodes it as sequential.
+    for file in ["JPGExtended.dcm", "JPEG-lossy.dcm"] {
+        let frames = radscore::imaging::dicom::read_stored_frames(&folders.folder("pydicom").join(file), file)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let expected = &turbo["cases"][file];
+        assert_eq!([frames.rows, frames.columns], [1024, 256], "{file}");
+        assert_eq!(
+            sha256_of_stored(&frames.values),
+            expected["sha256"],
+            "{file}: libjpeg-turbo"
+        );
+    }
+    // pydicom (pylibjpeg) differs from libjpeg-turbo only where the fixture says, by what it says.
+    let mut values = radscore::imaging::dicom::read_stored_frames(
+        &folders.folder("pydicom").join("JPGExtended.dcm"),
+        "JPGExtended.dcm",
+    )
+    .unwrap()
+    .values;
+    let differs = &turbo["cases"]["JPGExtended.dcm"]["pylibjpeg_differs"];
+    let (index, delta) = (
+        differs["index"].as_array().unwrap(),
+        differs["delta"].as_array().unwrap(),
+    );
+    assert_eq!(index.len(), 3612);
+    for (i, d) in index.iter().zip(delta) {
+        let d = d.as_f64().unwrap();
+        assert_eq!(d.abs(), 1.0);
+        values[i.as_u64().unwrap() as usize] += d;
+    }
+    assert_eq!(
+        sha256_of_stored(&values),
+        pydicom["files"]["JPGExtended.dcm"]["sha256"],
+        "JPGExtended.dcm: pydicom"
     );
 }
 

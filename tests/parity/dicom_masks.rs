@@ -42,7 +42,7 @@ fn selection(label: i32, roi: Option<&str>) -> MaskSelection {
 /// Reads fixture `file` as the mask of `series`, naming it by its file name in errors.
 fn read(series: &DicomSeries, file: &str, label: i32, roi: Option<&str>) -> Result<Volume<i32>, String> {
     read_mask(
-        &series.volume,
+        &series.volume.geometry,
         Some(&series.identity),
         &fixture(file),
         file,
@@ -92,7 +92,7 @@ fn a_seg_on_a_nifti_image_is_placed_by_geometry_alone() {
     let Some(dir) = reference_dir() else { return };
     let image = read_image(&dir.join("cases/prostate_phantom_image.nii.gz"), "prostate").unwrap();
     let mask = read_mask(
-        &image,
+        &image.geometry,
         None,
         &fixture("prostate_seg_binary.dcm"),
         "seg",
@@ -254,7 +254,7 @@ fn an_roi_for_a_label_volume_and_an_image_given_as_mask_are_rejected() {
     let brain = series(&dir, "brain1");
     let label = dir.join("dicom/brain1_label.nii.gz");
     let err = read_mask(
-        &brain.volume,
+        &brain.volume.geometry,
         None,
         &label,
         "label.nii.gz",
@@ -266,7 +266,7 @@ fn an_roi_for_a_label_volume_and_an_image_given_as_mask_are_rejected() {
         r#"label.nii.gz: roi "tumour" names a region of a DICOM SEG or RTSTRUCT, but this mask is a label volume; choose its region by label"#
     );
     let slice = dir.join("dicom/brain1/IM_0001.dcm");
-    let err = read_mask(&brain.volume, None, &slice, "IM_0001.dcm", &selection(1, None)).unwrap_err();
+    let err = read_mask(&brain.volume.geometry, None, &slice, "IM_0001.dcm", &selection(1, None)).unwrap_err();
     assert_eq!(
         err.to_string(),
         "IM_0001.dcm: not a DICOM SEG or RTSTRUCT mask (SOPClassUID 1.2.840.10008.5.1.4.1.1.4, Modality MR)"

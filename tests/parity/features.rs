@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
-use radscore::features::{FeatureError, FeatureVector, Params, extract};
-use radscore::imaging::{read_image, read_labels};
+use radscore::features::{FeatureError, FeatureVector, Params, extract, region_to_read};
+use radscore::imaging::archive::ZipLimits;
+use radscore::imaging::dicom::SeriesSelection;
+use radscore::imaging::{MaskSelection, read_case_region, read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
 
@@ -93,9 +95,64 @@ fn extract_case(
                 .unwrap_or_else(|| panic!("manifest.json: {case} has no {key}")),
         )
     };
-    let image = read_image(&path("image"), case).unwrap_or_else(|e| panic!("{e}"));
-    let mask = read_labels(&path("mask"), case).unwrap_or_else(|e| panic!("{e}"));
+    // As `radscore extract` reads a case: only the mask's box of the image when that is enough.
+    let select = MaskSelection {
+        label: params.settings.label,
+        roi: None,
+    };
+    let (image, mask) = read_case_region(
+        &path("image"),
+        &path("mask"),
+        &SeriesSelection::default(),
+        &select,
+        &ZipLimits::default(),
+        |grid, mask| region_to_read(params, grid, mask),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     extract(&image, &mask, params).map_err(|e| e.to_string())
+}
+
+/// Reading only the mask's padded box (what `radscore extract` does when the settings allow it)
+/// gives bit-for-bit the features of reading the whole image, on every reference case, for setting
+/// a and for a preCrop variant with filters; settings that need the whole image read all of it.
+#[test]
+fn reading_only_the_masks_box_gives_the_features_of_reading_the_whole_image() {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let setting_a = std::fs::read_to_string(dir.join("params/params_a_original.yaml")).unwrap();
+    let setting_b = std::fs::read_to_string(dir.join("params/params_b_resampled_log_wavelet.yaml")).unwrap();
+    let pre_cropped =
+        "imageType: {Original: {}, LoG: {sigma: [2.0]}, Square: {}}\nsetting: {preCrop: true, binWidth: 25}\n";
+    let normalized = "setting: {normalize: true, binWidth: 0.5}\n";
+    for case in reference_cases(&dir, "a_original") {
+        let entry = &manifest[case.as_str()];
+        let image = dir.join(entry["image"].as_str().unwrap());
+        let mask = dir.join(entry["mask"].as_str().unwrap());
+        let whole_image = read_image(&image, &case).unwrap();
+        let whole_mask = read_labels(&mask, &case).unwrap();
+        for (yaml, cropped) in [
+            (&setting_a[..], true),
+            (pre_cropped, true),
+            (&setting_b[..], false),
+            (normalized, false),
+        ] {
+            let params = Params::from_yaml_str(yaml).unwrap();
+            let region = region_to_read(&params, &whole_image.geometry, &whole_mask);
+            assert_eq!(region.is_some(), cropped, "{case}: region {region:?} for {yaml:.40}");
+            if !cropped {
+                continue; // the same whole-image path either way
+            }
+            let got = extract_case(&dir, &manifest, &case, &params).unwrap();
+            let want = extract(&whole_image, &whole_mask, &params).unwrap();
+            assert_eq!(got.len(), want.len(), "{case}");
+            for ((name, a), (_, b)) in got.iter().zip(&want) {
+                assert!(
+                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+                    "{case} {name}: {a} vs {b}"
+                );
+            }
+        }
+    }
 }
 
 /// Accumulates differences over cases so one failure message lists them all.

@@ -86,3 +86,47 @@ fn extract_and_inspect_take_a_volume_index() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A block read with `read_image_region` equals the same block cropped from the whole volume, for
+/// each volume of the 4-D series (volumes stored one after another, and interleaved voxel by
+/// voxel) and for the 3-D files; a block beyond the grid is refused.
+#[test]
+fn a_region_read_equals_the_same_block_cropped_from_the_whole_volume() {
+    use radscore::imaging::{crop, read_image_region};
+    for (file, volumes) in [
+        ("series.nii.gz", 3),
+        ("series_last.nrrd", 3),
+        ("series_first.nrrd", 3),
+        ("series_t1.nii.gz", 1),
+        ("series_t1.nrrd", 1),
+    ] {
+        let volume = |k: usize| (volumes > 1).then_some(k);
+        for k in 0..volumes {
+            let whole = read_image_volume(&fixture(file), file, volume(k)).unwrap();
+            let [nx, ny, nz] = whole.geometry.size;
+            for region in [
+                [0..nz, 0..ny, 0..nx],
+                [1..nz, 1..ny - 1, 2..nx - 1],
+                [nz - 1..nz, 0..1, nx - 1..nx],
+            ] {
+                let got = read_image_region(&fixture(file), file, volume(k), &region).unwrap();
+                let want = crop(&whole, &region);
+                assert_eq!(got.geometry, want.geometry, "{file} volume {k} region {region:?}");
+                assert_eq!(got.voxels, want.voxels, "{file} volume {k} region {region:?}");
+                assert_eq!(got.pixel_type, want.pixel_type, "{file} volume {k}");
+            }
+        }
+        let whole = read_image_volume(&fixture(file), file, volume(0)).unwrap();
+        let [nx, ny, nz] = whole.geometry.size;
+        let beyond = [0..nz + 1, 0..ny, 0..nx];
+        assert_eq!(
+            read_image_region(&fixture(file), file, volume(0), &beyond)
+                .unwrap_err()
+                .to_string(),
+            format!(
+                "{file}: region {beyond:?} lies outside the image's [z, y, x] size {:?}",
+                [nz, ny, nx]
+            )
+        );
+    }
+}

@@ -130,19 +130,30 @@ fn swt_bands<E>(
 
 /// Periodic convolution along `axis` as PyWavelets' level-1 `swt`:
 /// `out[i] = Σ_k f[k] · x[(i + L/2 − k) mod N]` for a filter of even length L.
+///
+/// Each line is first copied into a periodically extended contiguous buffer, so the inner loop has
+/// no modulo and no stride; the sum keeps PyWavelets' order over k, so results are unchanged.
 fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
     let n = data.len_of(Axis(axis));
-    let shift = filter.len() / 2;
+    let taps = filter.len();
+    // ext[t] = x[(t + shift − (L − 1)) mod n], so x[(i + shift − k) mod n] = ext[i + L − 1 − k].
+    let offset = (taps / 2) as i64 - (taps as i64 - 1);
+    let source: Vec<usize> = (0..n + taps - 1)
+        .map(|t| (t as i64 + offset).rem_euclid(n as i64) as usize)
+        .collect();
+    let mut extended = vec![0.0; n + taps - 1];
     let mut out = Array3::zeros(data.raw_dim());
     Zip::from(out.lanes_mut(Axis(axis)))
         .and(data.lanes(Axis(axis)))
         .for_each(|mut o, x| {
+            for (e, &j) in extended.iter_mut().zip(&source) {
+                *e = x[j];
+            }
             for (i, oi) in o.iter_mut().enumerate() {
+                let window = &extended[i..i + taps];
                 let mut acc = 0.0;
-                for (k, f) in filter.iter().enumerate() {
-                    // (i + shift − k) mod n without going negative: add a multiple of n large enough.
-                    let j = (i + shift + n * filter.len() - k) % n;
-                    acc += f * x[j];
+                for (f, v) in filter.iter().zip(window.iter().rev()) {
+                    acc += f * v;
                 }
                 *oi = acc;
             }

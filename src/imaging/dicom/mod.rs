@@ -11,6 +11,7 @@ mod enhanced;
 mod error;
 mod geometry;
 mod header;
+mod jpeg;
 mod pixels;
 mod placement;
 mod rle;

@@ -7,7 +7,7 @@ use dicom_object::DefaultDicomObject;
 use dicom_pixeldata::PixelDecoder;
 
 use super::header::{Rescale, numbers, text};
-use super::{DicomError, rle};
+use super::{DicomError, jpeg, rle};
 use crate::imaging::PixelType;
 
 /// How stored samples are laid out after decoding.
@@ -113,6 +113,8 @@ pub(crate) fn stored_values(obj: &DefaultDicomObject, file: &str) -> Result<Vec<
     };
     let bytes = if transfer_syntax == RLE_LOSSLESS && layout.bits_allocated == 32 {
         rle_32_bit(obj, file).map_err(decode_error)?
+    } else if [JPEG_BASELINE, JPEG_EXTENDED].contains(&transfer_syntax.as_str()) {
+        sequential_dct_jpeg(obj, layout, file).map_err(decode_error)?
     } else {
         let decoded = obj.decode_pixel_data().map_err(|e| decode_error(e.to_string()))?;
         let mut bytes = decoded.data().to_vec();
@@ -134,6 +136,76 @@ pub(crate) fn stored_values(obj: &DefaultDicomObject, file: &str) -> Result<Vec<
 
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 const EXPLICIT_VR_BIG_ENDIAN: &str = "1.2.840.10008.1.2.2";
+const JPEG_BASELINE: &str = "1.2.840.10008.1.2.4.50";
+const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+
+/// The fragments of encapsulated pixel data grouped by frame: one fragment per frame, all of them
+/// for a single frame, or as the Basic Offset Table groups them (PS3.5 A.4).
+fn frame_fragments(obj: &DefaultDicomObject, frames: usize) -> Result<Vec<Vec<u8>>, String> {
+    let value = obj.get(tags::PIXEL_DATA).map(|e| e.value()).ok_or("no pixel data")?;
+    let fragments = value.fragments().ok_or("pixel data is not encapsulated")?;
+    if fragments.len() == frames {
+        return Ok(fragments.iter().map(|f| f.to_vec()).collect());
+    }
+    if frames == 1 {
+        return Ok(vec![fragments.concat()]);
+    }
+    let offsets = value.offset_table().unwrap_or_default();
+    if offsets.len() != frames {
+        return Err(format!(
+            "{} fragments for {frames} frames and a Basic Offset Table of {} entries",
+            fragments.len(),
+            offsets.len()
+        ));
+    }
+    // Offsets count bytes from the first fragment's item tag; each item adds an 8-byte header.
+    let mut grouped = vec![Vec::new(); frames];
+    let mut position = 0u64;
+    for fragment in fragments {
+        let frame = offsets.iter().rposition(|&o| u64::from(o) <= position).unwrap_or(0);
+        grouped[frame].extend_from_slice(fragment);
+        position += fragment.len() as u64 + 8;
+    }
+    Ok(grouped)
+}
+
+/// Every frame of a JPEG Baseline or Extended image, decoded by radscore's own sequential DCT
+/// decoder (libjpeg's IDCT, 8- and 12-bit), as little-endian sample bytes.
+fn sequential_dct_jpeg(obj: &DefaultDicomObject, layout: SampleLayout, file: &str) -> Result<Vec<u8>, String> {
+    let count = |tag, attribute| -> Result<usize, String> {
+        numbers::<1>(obj, tag, attribute, file)
+            .map_err(|e| e.to_string())?
+            .map(|[v]| v as usize)
+            .ok_or_else(|| format!("missing {attribute}"))
+    };
+    let (rows, columns) = (count(tags::ROWS, "Rows")?, count(tags::COLUMNS, "Columns")?);
+    let frames = count(tags::NUMBER_OF_FRAMES, "NumberOfFrames").unwrap_or(1);
+    let width = usize::from(layout.bits_allocated / 8);
+    let mut bytes = Vec::with_capacity(frames * rows * columns * width);
+    for (frame, data) in frame_fragments(obj, frames)?.iter().enumerate() {
+        let decoded = jpeg::decode_frame(data).map_err(|e| format!("frame {}: {e}", frame + 1))?;
+        if (decoded.height, decoded.width) != (rows, columns) {
+            return Err(format!(
+                "frame {}: the JPEG stream is {} × {} but Rows × Columns is {rows} × {columns}",
+                frame + 1,
+                decoded.height,
+                decoded.width
+            ));
+        }
+        if u16::from(decoded.precision) > layout.bits_allocated {
+            return Err(format!(
+                "frame {}: {}-bit JPEG samples do not fit BitsAllocated {}",
+                frame + 1,
+                decoded.precision,
+                layout.bits_allocated
+            ));
+        }
+        for sample in decoded.samples {
+            bytes.extend_from_slice(&u32::from(sample).to_le_bytes()[..width]);
+        }
+    }
+    Ok(bytes)
+}
 
 /// Every frame of a 32-bit RLE image (one fragment per frame), as little-endian sample bytes.
 fn rle_32_bit(obj: &DefaultDicomObject, file: &str) -> Result<Vec<u8>, String> {
