@@ -172,12 +172,7 @@ fn frame_fragments(obj: &DefaultDicomObject, frames: usize) -> Result<Vec<Vec<u8
 /// Every frame of a JPEG Baseline or Extended image, decoded by radscore's own sequential DCT
 /// decoder (libjpeg's IDCT, 8- and 12-bit), as little-endian sample bytes.
 fn sequential_dct_jpeg(obj: &DefaultDicomObject, layout: SampleLayout, file: &str) -> Result<Vec<u8>, String> {
-    let count = |tag, attribute| -> Result<usize, String> {
-        numbers::<1>(obj, tag, attribute, file)
-            .map_err(|e| e.to_string())?
-            .map(|[v]| v as usize)
-            .ok_or_else(|| format!("missing {attribute}"))
-    };
+    let count = |tag, attribute| required_count(obj, tag, attribute, file).map_err(|e| e.to_string());
     let (rows, columns) = (count(tags::ROWS, "Rows")?, count(tags::COLUMNS, "Columns")?);
     let frames = count(tags::NUMBER_OF_FRAMES, "NumberOfFrames").unwrap_or(1);
     let width = usize::from(layout.bits_allocated / 8);
@@ -209,12 +204,7 @@ fn sequential_dct_jpeg(obj: &DefaultDicomObject, layout: SampleLayout, file: &st
 
 /// Every frame of a 32-bit RLE image (one fragment per frame), as little-endian sample bytes.
 fn rle_32_bit(obj: &DefaultDicomObject, file: &str) -> Result<Vec<u8>, String> {
-    let count = |tag, attribute| -> Result<usize, String> {
-        numbers::<1>(obj, tag, attribute, file)
-            .map_err(|e| e.to_string())?
-            .map(|[v]| v as usize)
-            .ok_or_else(|| format!("missing {attribute}"))
-    };
+    let count = |tag, attribute| required_count(obj, tag, attribute, file).map_err(|e| e.to_string());
     let samples = count(tags::ROWS, "Rows")? * count(tags::COLUMNS, "Columns")?;
     let fragments = obj
         .get(tags::PIXEL_DATA)
@@ -226,6 +216,21 @@ fn rle_32_bit(obj: &DefaultDicomObject, file: &str) -> Result<Vec<u8>, String> {
         bytes.extend(decoded);
     }
     Ok(bytes)
+}
+
+/// A required count attribute (Rows, Columns, NumberOfFrames, …).
+fn required_count(
+    obj: &DefaultDicomObject,
+    tag: dicom_core::Tag,
+    attribute: &'static str,
+    file: &str,
+) -> Result<usize, DicomError> {
+    numbers::<1>(obj, tag, attribute, file)?
+        .map(|[v]| v as usize)
+        .ok_or_else(|| DicomError::MissingAttribute {
+            file: file.into(),
+            attribute,
+        })
 }
 
 /// Modality LUT: stored value × RescaleSlope + RescaleIntercept.
@@ -272,14 +277,7 @@ pub fn read_stored_frames(path: &std::path::Path, name: &str) -> Result<StoredFr
         message: e.to_string(),
     })?;
     check_monochrome(&obj, name)?;
-    let count = |tag, attribute| -> Result<usize, DicomError> {
-        numbers::<1>(&obj, tag, attribute, name)?
-            .map(|[v]| v as usize)
-            .ok_or_else(|| DicomError::MissingAttribute {
-                file: name.into(),
-                attribute,
-            })
-    };
+    let count = |tag, attribute| required_count(&obj, tag, attribute, name);
     let rows = count(tags::ROWS, "Rows")?;
     let columns = count(tags::COLUMNS, "Columns")?;
     let frames = numbers::<1>(&obj, tags::NUMBER_OF_FRAMES, "NumberOfFrames", name)?.map_or(1, |[v]| v as usize);
