@@ -6,11 +6,9 @@
 //! Ligtenberg & Moschytz 1989, 13 fractional bits), which libjpeg-turbo, GDCM and DCMTK use by
 //! default, so decoded samples equal theirs exactly.
 
-/// One decoded frame: `width × height` samples, row by row.
+/// One decoded frame: Rows × Columns samples, row by row.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JpegFrame {
-    pub width: usize,
-    pub height: usize,
     /// Sample precision P of the frame header (8 or 12).
     pub precision: u8,
     pub samples: Vec<u16>,
@@ -173,8 +171,9 @@ struct Component {
     quant_table: usize,
 }
 
-/// Decodes one JPEG stream (SOI … EOI) holding a single-component sequential DCT image.
-pub(crate) fn decode_frame(data: &[u8]) -> Result<JpegFrame, String> {
+/// Decodes one JPEG stream (SOI … EOI) holding a single-component sequential DCT image of `rows` ×
+/// `columns` samples (checked against the frame header before anything is allocated).
+pub(crate) fn decode_frame(data: &[u8], rows: usize, columns: usize) -> Result<JpegFrame, String> {
     if data.get(..2) != Some(&[0xFF, 0xD8]) {
         return Err("not a JPEG stream (no SOI marker)".into());
     }
@@ -191,7 +190,14 @@ pub(crate) fn decode_frame(data: &[u8]) -> Result<JpegFrame, String> {
                 if frame.is_some() {
                     return Err("more than one frame header".into());
                 }
-                frame = Some(frame_header(segment)?);
+                let header = frame_header(segment)?;
+                if (header.2, header.1) != (rows, columns) {
+                    return Err(format!(
+                        "the JPEG stream is {} × {} but Rows × Columns is {rows} × {columns}",
+                        header.2, header.1
+                    ));
+                }
+                frame = Some(header);
             }
             0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
                 return Err(format!(
@@ -408,8 +414,6 @@ impl Scan<'_> {
             }
         }
         Ok(JpegFrame {
-            width: self.width,
-            height: self.height,
             precision: self.precision,
             samples,
         })
@@ -419,7 +423,8 @@ impl Scan<'_> {
     fn decode_block(&self, reader: &mut BitReader, predictor: &mut i32, block: &mut [i32; 64]) -> Result<(), String> {
         block.fill(0);
         let size = reader.decode(self.dc)?;
-        *predictor += reader.receive_extend(size)?;
+        // Bounded far beyond any valid DC value so that a corrupt stream cannot overflow the IDCT.
+        *predictor = (*predictor + reader.receive_extend(size)?).clamp(-(1 << 20), 1 << 20);
         block[0] = *predictor;
         let mut k = 1;
         while k < 64 {
@@ -600,12 +605,16 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(folder.join("libjpeg_turbo.json")).unwrap()).unwrap();
         for (stream, precision) in [("grey8_restart.jpg", 8), ("grey12.jpg", 12), ("grey12_q100.jpg", 12)] {
             let expected = &fixture["cases"][stream];
-            let frame = decode_frame(&std::fs::read(folder.join(stream)).unwrap()).unwrap_or_else(|e| panic!("{e}"));
+            let [rows, columns] = [0, 1].map(|i| expected["shape"][i].as_u64().unwrap() as usize);
+            let data = std::fs::read(folder.join(stream)).unwrap();
+            let frame = decode_frame(&data, rows, columns).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(frame.precision, precision, "{stream}");
             assert_eq!(
-                [frame.height, frame.width],
-                [0, 1].map(|i| expected["shape"][i].as_u64().unwrap() as usize),
-                "{stream}"
+                decode_frame(&data, rows, columns + 1).unwrap_err(),
+                format!(
+                    "the JPEG stream is {rows} × {columns} but Rows × Columns is {rows} × {}",
+                    columns + 1
+                )
             );
             assert_eq!(sha256_of_samples(&frame.samples), expected["sha256"], "{stream}");
         }
@@ -617,7 +626,7 @@ mod tests {
         let stream = std::fs::read(folder.join("grey8_restart.jpg")).unwrap();
         let cut = &stream[..stream.len() - 200];
         assert!(
-            decode_frame(cut)
+            decode_frame(cut, 29, 37)
                 .unwrap_err()
                 .contains("entropy-coded data is cut short")
         );
@@ -625,27 +634,53 @@ mod tests {
         let rst0 = renumbered.windows(2).position(|w| w == [0xFF, 0xD0]).unwrap();
         renumbered[rst0 + 1] = 0xD3;
         assert_eq!(
-            decode_frame(&renumbered).unwrap_err(),
+            decode_frame(&renumbered, 29, 37).unwrap_err(),
             "block 3: found marker 0xFFD3 where RST0 belongs"
         );
+    }
+
+    #[test]
+    fn corrupted_and_truncated_streams_give_errors_or_samples_never_a_panic() {
+        let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dicom/jpeg");
+        let mut state = 99u64;
+        let mut next = |bound: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % bound
+        };
+        for (stream, rows, columns) in [("grey8_restart.jpg", 29, 37), ("grey12.jpg", 23, 45)] {
+            let original = std::fs::read(folder.join(stream)).unwrap();
+            for _ in 0..2000 {
+                let mut data = original.clone();
+                for _ in 0..1 + next(4) {
+                    let at = next(data.len());
+                    data[at] = next(256) as u8;
+                }
+                data.truncate(data.len() - next(data.len() / 4));
+                if let Ok(frame) = decode_frame(&data, rows, columns) {
+                    assert_eq!(frame.samples.len(), rows * columns);
+                }
+            }
+        }
     }
 
     #[test]
     fn streams_that_are_not_sequential_greyscale_dct_are_refused_with_the_reason() {
         let progressive = [0xFF, 0xD8, 0xFF, 0xC2, 0x00, 0x0B, 12, 0, 8, 0, 8, 1, 1, 0x11, 0];
         assert_eq!(
-            decode_frame(&progressive).unwrap_err(),
+            decode_frame(&progressive, 8, 8).unwrap_err(),
             "progressive JPEG (SOF marker 0xFFC2) is not sequential DCT with Huffman coding"
         );
         let colour = [
             0xFF, 0xD8, 0xFF, 0xC1, 0x00, 0x11, 8, 0, 8, 0, 8, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0,
         ];
         assert_eq!(
-            decode_frame(&colour).unwrap_err(),
+            decode_frame(&colour, 8, 8).unwrap_err(),
             "3 components (only single-component greyscale frames are supported)"
         );
         assert_eq!(
-            decode_frame(b"GIF89a").unwrap_err(),
+            decode_frame(b"GIF89a", 8, 8).unwrap_err(),
             "not a JPEG stream (no SOI marker)"
         );
     }

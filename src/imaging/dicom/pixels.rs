@@ -176,17 +176,10 @@ fn sequential_dct_jpeg(obj: &DefaultDicomObject, layout: SampleLayout, file: &st
     let (rows, columns) = (count(tags::ROWS, "Rows")?, count(tags::COLUMNS, "Columns")?);
     let frames = count(tags::NUMBER_OF_FRAMES, "NumberOfFrames").unwrap_or(1);
     let width = usize::from(layout.bits_allocated / 8);
-    let mut bytes = Vec::with_capacity(frames * rows * columns * width);
+    // Grows frame by frame: header counts alone never size an allocation.
+    let mut bytes = Vec::new();
     for (frame, data) in frame_fragments(obj, frames)?.iter().enumerate() {
-        let decoded = jpeg::decode_frame(data).map_err(|e| format!("frame {}: {e}", frame + 1))?;
-        if (decoded.height, decoded.width) != (rows, columns) {
-            return Err(format!(
-                "frame {}: the JPEG stream is {} × {} but Rows × Columns is {rows} × {columns}",
-                frame + 1,
-                decoded.height,
-                decoded.width
-            ));
-        }
+        let decoded = jpeg::decode_frame(data, rows, columns).map_err(|e| format!("frame {}: {e}", frame + 1))?;
         if u16::from(decoded.precision) > layout.bits_allocated {
             return Err(format!(
                 "frame {}: {}-bit JPEG samples do not fit BitsAllocated {}",
