@@ -14,18 +14,24 @@ pub fn model_params(artifact: &Artifact) -> Result<Params, FeatureError> {
     Params::from_document(&artifact.radiomics_params)
 }
 
-/// Extracts every feature the model's parameters enable, for the region with `label`.
+/// The model's parameters for a request's region `label`: the request's label wins over the
+/// document's, so one model serves masks labelled either way.
+pub fn request_params(artifact: &Artifact, label: i32) -> Result<Params, Error> {
+    let mut params = model_params(artifact)
+        .map_err(|e| Error::Internal(format!("model {} has unusable radiomics_params: {e}", artifact.name)))?;
+    params
+        .set_label(i64::from(label))
+        .map_err(|e| Error::field("label", e.to_string()))?;
+    Ok(params)
+}
+
+/// Extracts every feature `params` enable.
 pub fn extract_features(
     image: &Volume<f64>,
     mask: &Volume<i32>,
-    artifact: &Artifact,
-    label: i32,
+    params: &Params,
 ) -> Result<BTreeMap<String, f64>, Error> {
-    let mut params = model_params(artifact)
-        .map_err(|e| Error::Internal(format!("model {} has unusable radiomics_params: {e}", artifact.name)))?;
-    // The request's label wins over the document's: one model serves masks labelled either way.
-    params.settings.label = label;
-    let features = features::extract(image, mask, &params).map_err(feature_error)?;
+    let features = features::extract(image, mask, params).map_err(feature_error)?;
     Ok(features.into_iter().collect())
 }
 

@@ -18,12 +18,15 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use super::error::imaging_error;
+use super::extraction;
 use super::privacy::uid_hash;
-use super::uploads::{ImageChoice, lay_out_image, read_uploaded_image, read_uploaded_mask, relative_to};
+use super::uploads::{ImageChoice, lay_out_image, open_uploaded_image, read_uploaded_mask, relative_to};
 use super::{AppState, Error, Route};
-use crate::imaging::MaskSelection;
+use crate::features;
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesIdentity;
+use crate::imaging::{MaskSelection, crop};
 use crate::model::{ClinicalValue, FieldError, LoadedModel, Prediction, RiskGroup};
 use crate::store::{PredictionRecord, Timings};
 
@@ -431,13 +434,21 @@ fn score_upload(
     clinical: &BTreeMap<String, ClinicalValue>,
 ) -> Result<Scored, Error> {
     let input = lay_out_image(dir, &request.image_parts, &request.zip_limits)?;
-    let image = read_uploaded_image(&input, &request.choice, &request.zip_limits)?;
+    let opened = open_uploaded_image(&input, &request.choice, &request.zip_limits)?;
     let select = MaskSelection {
         label: request.label,
         roi: request.roi.clone(),
     };
-    let mask = read_uploaded_mask(&dir.join("mask"), &image, &select)?;
-    let features = super::extraction::extract_features(&image.volume, &mask, &model.artifact, request.label)?;
+    let mask = read_uploaded_mask(&dir.join("mask"), &opened, &select)?;
+    let params = extraction::request_params(&model.artifact, request.label)?;
+    // Only the mask's box of the image is read when the model's settings use nothing else.
+    let region = features::region_to_read(&params, opened.geometry(), &mask);
+    let image = opened.read(region.as_ref()).map_err(|e| imaging_error("image", e))?;
+    let mask = match &region {
+        Some(region) => crop(&mask, region),
+        None => mask,
+    };
+    let features = extraction::extract_features(&image.volume, &mask, &params)?;
     let scoring_started = Instant::now();
     let prediction = model.artifact.predict(&features, clinical)?;
     Ok(Scored {

@@ -11,7 +11,7 @@ use super::Error;
 use super::error::imaging_error;
 use crate::imaging::archive::{ZipLimits, extract_zip, is_zip};
 use crate::imaging::dicom::{SeriesSelection, is_dicom_file};
-use crate::imaging::{ImageInput, MaskSelection, Volume, read_image_any, read_mask};
+use crate::imaging::{MaskSelection, OpenedImage, Volume, open_image, read_mask};
 
 /// How the caller chose within the image input.
 #[derive(Debug, Default)]
@@ -54,21 +54,24 @@ pub(super) fn lay_out_image(dir: &Path, parts: &[PathBuf], limits: &ZipLimits) -
     Ok(input)
 }
 
-/// Reads the laid-out image input and, for DICOM, the identity of the series read.
-pub(super) fn read_uploaded_image(input: &Path, choice: &ImageChoice, limits: &ZipLimits) -> Result<ImageInput, Error> {
+/// Opens the laid-out image input, headers only: its grid and, for DICOM, the series' identity.
+pub(super) fn open_uploaded_image(
+    input: &Path,
+    choice: &ImageChoice,
+    limits: &ZipLimits,
+) -> Result<OpenedImage, Error> {
     let select = SeriesSelection {
         series_uid: choice.series_uid.clone(),
         volume: choice.volume,
     };
-    let image = read_image_any(input, &select, limits).map_err(|e| imaging_error("image", e))?;
-    Ok(image)
+    open_image(input, &select, limits).map_err(|e| imaging_error("image", e))
 }
 
 /// Reads the mask part onto the image's grid: a NIfTI/NRRD label volume, a DICOM SEG (segment
 /// `roi`, or number `label`) or an RTSTRUCT (ROI `roi`, rasterised on the image grid).
 pub(super) fn read_uploaded_mask(
     path: &Path,
-    image: &ImageInput,
+    image: &OpenedImage,
     select: &MaskSelection,
 ) -> Result<Volume<i32>, Error> {
     let field = if select.roi.is_some() && !is_dicom_file(path).unwrap_or(false) {
@@ -76,7 +79,7 @@ pub(super) fn read_uploaded_mask(
     } else {
         "mask"
     };
-    read_mask(&image.volume.geometry, image.series.as_ref(), path, "mask", select).map_err(|e| imaging_error(field, e))
+    read_mask(image.geometry(), image.series(), path, "mask", select).map_err(|e| imaging_error(field, e))
 }
 
 /// Rewrites the messages of `error` to name files relative to the request folder `dir`.

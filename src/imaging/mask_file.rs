@@ -6,8 +6,7 @@ use std::path::Path;
 
 use super::archive::ZipLimits;
 use super::dicom::{self, SeriesIdentity, SeriesSelection};
-use super::read::{read_image_geometry, read_image_region};
-use super::{Geometry, ImagingError, Volume, is_dicom_input, read_image_any, read_image_volume, read_labels};
+use super::{Geometry, ImagingError, Volume, open_image, read_labels};
 
 /// The image and mask of one case, as `extract`, a batch row and a cohort row read them: the image of
 /// any kind ([`read_image_any`]) and the mask placed on its grid ([`read_mask`]); errors name the paths.
@@ -18,21 +17,13 @@ pub fn read_case(
     select: &MaskSelection,
     limits: &ZipLimits,
 ) -> Result<(Volume<f64>, Volume<i32>), ImagingError> {
-    let image = read_image_any(image, series, limits)?;
-    let mask = read_mask(
-        &image.volume.geometry,
-        image.series.as_ref(),
-        mask,
-        &mask.display().to_string(),
-        select,
-    )?;
-    Ok((image.volume, mask))
+    read_case_region(image, mask, series, select, limits, |_, _| None)
 }
 
 /// [`read_case`] holding only the block of voxels `region_of(image grid, mask)` asks for, image and
-/// mask cropped alike (`None`: all of them). A NIfTI/NRRD image's header is read first, then the
-/// mask, then only the block of the image is kept ([`read_image_region`]); a DICOM series is read
-/// whole and cropped.
+/// mask cropped alike (`None`: all of them). The image's headers are read first, then the mask,
+/// then only the block of the image: a NIfTI/NRRD file keeps only the block while it is decoded
+/// ([`read_image_region`](super::read_image_region)), a DICOM series decodes only the block's slices.
 pub fn read_case_region(
     image: &Path,
     mask: &Path,
@@ -41,23 +32,20 @@ pub fn read_case_region(
     limits: &ZipLimits,
     region_of: impl FnOnce(&Geometry, &Volume<i32>) -> Option<[Range<usize>; 3]>,
 ) -> Result<(Volume<f64>, Volume<i32>), ImagingError> {
-    if is_dicom_input(image)? || series.series_uid.is_some() {
-        let (image, mask) = read_case(image, mask, series, select, limits)?;
-        return Ok(match region_of(&image.geometry, &mask) {
-            Some(region) => (crop(&image, &region), crop(&mask, &region)),
-            None => (image, mask),
-        });
-    }
-    let name = image.display().to_string();
-    let geometry = read_image_geometry(image, &name)?;
-    let mask = read_mask(&geometry, None, mask, &mask.display().to_string(), select)?;
-    match region_of(&geometry, &mask) {
-        Some(region) => Ok((
-            read_image_region(image, &name, series.volume, &region)?,
-            crop(&mask, &region),
-        )),
-        None => Ok((read_image_volume(image, &name, series.volume)?, mask)),
-    }
+    let opened = open_image(image, series, limits)?;
+    let mask = read_mask(
+        opened.geometry(),
+        opened.series(),
+        mask,
+        &mask.display().to_string(),
+        select,
+    )?;
+    let region = region_of(opened.geometry(), &mask);
+    let image = opened.read(region.as_ref())?;
+    Ok(match region {
+        Some(region) => (image.volume, crop(&mask, &region)),
+        None => (image.volume, mask),
+    })
 }
 
 /// The block `region` (`[z, y, x]` ranges) of `volume`, its origin moved to the block's first voxel.

@@ -20,8 +20,8 @@ pub use mask::{bounding_box, check_same_grid, label_region};
 pub use mask_file::{MaskSelection, crop, read_case, read_case_region, read_mask};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{
-    ImageInput, Voxel, is_dicom_input, read_image, read_image_any, read_image_geometry, read_image_region,
-    read_image_volume, read_labels,
+    ImageInput, OpenedImage, Voxel, is_dicom_input, open_image, read_image, read_image_any, read_image_geometry,
+    read_image_region, read_image_volume, read_labels,
 };
 pub use resample::{
     Interpolator, OutputCast, check_region_inside, resample_image, resample_labels, resample_mask_onto,

@@ -3,12 +3,12 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ndarray::Array3;
 
 use super::archive::{ZipLimits, is_zip};
-use super::dicom::{SeriesIdentity, SeriesSelection, is_dicom_file, read_dicom_series};
+use super::dicom::{SeriesIdentity, SeriesLayout, SeriesSelection, is_dicom_file, open_dicom_series};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
 use super::samples::{FrameLayout, SampleType, decode_samples};
@@ -70,13 +70,32 @@ pub struct ImageInput {
 /// `select.volume` the volume of a 4-D file or a multi-volume series. Errors name the input by its
 /// path.
 pub fn read_image_any(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<ImageInput, ImagingError> {
+    open_image(path, select, limits)?.read(None)
+}
+
+/// An image input whose grid is known and whose voxels are not read yet ([`open_image`]), so that
+/// a mask can be placed on the grid before choosing which voxels to read.
+pub enum OpenedImage {
+    /// A NIfTI/NRRD file, its header read.
+    File {
+        /// Where it is.
+        path: PathBuf,
+        /// How errors name it.
+        name: String,
+        /// The volume of a 4-D file to read.
+        volume: Option<usize>,
+        /// Its grid.
+        geometry: Geometry,
+    },
+    /// A DICOM series, its headers read and slices stacked.
+    Dicom(SeriesLayout),
+}
+
+/// Opens an image as [`read_image_any`] reads it, reading headers only.
+pub fn open_image(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<OpenedImage, ImagingError> {
     let name = path.display().to_string();
     if is_dicom_input(path)? {
-        let series = read_dicom_series(path, select, limits)?;
-        return Ok(ImageInput {
-            volume: series.volume,
-            series: Some(series.identity),
-        });
+        return Ok(OpenedImage::Dicom(open_dicom_series(path, select, limits)?));
     }
     if select.series_uid.is_some() {
         return Err(ImagingError::Unsupported {
@@ -84,10 +103,52 @@ pub fn read_image_any(path: &Path, select: &SeriesSelection, limits: &ZipLimits)
             what: "series_uid on a NIfTI/NRRD volume (it selects a DICOM series)".into(),
         });
     }
-    Ok(ImageInput {
-        volume: read_image_volume(path, &name, select.volume)?,
-        series: None,
+    Ok(OpenedImage::File {
+        geometry: read_image_geometry(path, &name)?,
+        path: path.into(),
+        name,
+        volume: select.volume,
     })
+}
+
+impl OpenedImage {
+    /// The image's grid.
+    pub fn geometry(&self) -> &Geometry {
+        match self {
+            OpenedImage::File { geometry, .. } => geometry,
+            OpenedImage::Dicom(layout) => layout.geometry(),
+        }
+    }
+
+    /// The DICOM series' identifiers; `None` for NIfTI/NRRD.
+    pub fn series(&self) -> Option<&SeriesIdentity> {
+        match self {
+            OpenedImage::File { .. } => None,
+            OpenedImage::Dicom(layout) => Some(layout.identity()),
+        }
+    }
+
+    /// Reads the voxels, or only the block `region` (`[z, y, x]` index ranges) with its origin
+    /// moved to the block's first voxel ([`read_image_region`]; for DICOM only the block's slices
+    /// are decoded).
+    pub fn read(self, region: Option<&[Range<usize>; 3]>) -> Result<ImageInput, ImagingError> {
+        match self {
+            OpenedImage::File { path, name, volume, .. } => Ok(ImageInput {
+                volume: match region {
+                    Some(region) => read_image_region(&path, &name, volume, region)?,
+                    None => read_image_volume(&path, &name, volume)?,
+                },
+                series: None,
+            }),
+            OpenedImage::Dicom(layout) => {
+                let series = layout.read(region)?;
+                Ok(ImageInput {
+                    volume: series.volume,
+                    series: Some(series.identity),
+                })
+            }
+        }
+    }
 }
 
 /// True when `path` is read as DICOM: a folder, a zip archive or a DICOM Part 10 file.

@@ -89,6 +89,32 @@ fn dicom_series_geometry_and_voxels_match_simpleitk_and_the_nifti_twin() {
     }
 }
 
+/// Decoding only a block of a series (what extraction asks for when the mask's box is enough)
+/// equals cropping the whole series: same voxels, same geometry, same pixel type.
+#[test]
+fn a_series_block_decodes_to_the_same_block_of_the_whole_series() {
+    use radscore::imaging::crop;
+    use radscore::imaging::dicom::open_dicom_series;
+    let Some(dir) = reference_dir() else { return };
+    for series in ["brain1", "brain1_rescaled", "prostate_phantom"] {
+        let path = dir.join("dicom").join(series);
+        let open = || open_dicom_series(&path, &SeriesSelection::default(), &ZipLimits::default()).unwrap();
+        let whole = open().read(None).unwrap().volume;
+        let [nx, ny, nz] = whole.geometry.size;
+        for region in [
+            [0..nz, 0..ny, 0..nx],
+            [2..nz - 3, 5..ny / 2, 1..nx - 7],
+            [nz - 1..nz, 0..1, 0..1],
+        ] {
+            let block = open().read(Some(&region)).unwrap().volume;
+            let want = crop(&whole, &region);
+            assert_eq!(block.geometry, want.geometry, "{series} {region:?}");
+            assert_eq!(block.voxels, want.voxels, "{series} {region:?}");
+            assert_eq!(block.pixel_type, want.pixel_type, "{series} {region:?}");
+        }
+    }
+}
+
 #[test]
 fn inspect_prints_the_dicom_series_geometry_of_a_folder() {
     let Some(dir) = reference_dir() else { return };

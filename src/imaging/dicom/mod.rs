@@ -20,6 +20,7 @@ mod seg;
 mod stacks;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use dicom_dictionary_std::tags;
@@ -122,7 +123,9 @@ pub fn read_series(files: &[PathBuf], select: &SeriesSelection) -> Result<Volume
             name: path.display().to_string(),
         })
         .collect();
-    read_named_series(&named, select).map(|series| series.volume)
+    SeriesLayout::new(&named, select, None)?
+        .read(None)
+        .map(|series| series.volume)
 }
 
 /// Reads one image series from a folder, a zip archive or a single DICOM file.
@@ -135,9 +138,29 @@ pub fn read_dicom_input(path: &Path, select: &SeriesSelection, limits: &ZipLimit
 
 /// [`read_dicom_input`], keeping the series' identifiers for checking a SEG or RTSTRUCT mask.
 pub fn read_dicom_series(path: &Path, select: &SeriesSelection, limits: &ZipLimits) -> Result<DicomSeries, DicomError> {
+    open_dicom_series(path, select, limits)?.read(None)
+}
+
+/// A chosen series whose headers are read and slices stacked, its pixel data not yet decoded: the
+/// grid and identifiers are known, so a mask can be placed before deciding which voxels to decode.
+pub struct SeriesLayout {
+    slices: Vec<SliceHeader>,
+    geometry: Geometry,
+    identity: SeriesIdentity,
+    /// The extracted zip, kept until the pixels are read.
+    _extracted: Option<tempfile::TempDir>,
+}
+
+/// Opens the series of `path` (a folder, a zip extracted within `limits`, or one file) chosen by
+/// `select`, reading headers only; see [`read_dicom_input`].
+pub fn open_dicom_series(
+    path: &Path,
+    select: &SeriesSelection,
+    limits: &ZipLimits,
+) -> Result<SeriesLayout, DicomError> {
     let name = path.display().to_string();
     if path.is_dir() {
-        return read_named_series(&find_dicom_files(path, &name)?, select);
+        return SeriesLayout::new(&find_dicom_files(path, &name)?, select, None);
     }
     if is_zip(path).map_err(|source| DicomError::Io {
         file: name.clone(),
@@ -149,15 +172,93 @@ pub fn read_dicom_series(path: &Path, select: &SeriesSelection, limits: &ZipLimi
         })?;
         extract_zip(path, &name, temp.path(), limits)?;
         let files = find_dicom_files(temp.path(), &name)?;
-        return read_named_series(&files, select);
+        return SeriesLayout::new(&files, select, Some(temp));
     }
-    read_named_series(
+    SeriesLayout::new(
         &[DicomFile {
             path: path.into(),
             name,
         }],
         select,
+        None,
     )
+}
+
+impl SeriesLayout {
+    fn new(
+        files: &[DicomFile],
+        select: &SeriesSelection,
+        extracted: Option<tempfile::TempDir>,
+    ) -> Result<Self, DicomError> {
+        let slices = choose_series(files, select)?;
+        if let Some(multi) = slices.iter().find(|s| s.frames > 1) {
+            return Err(DicomError::Unsupported {
+                file: multi.name.clone(),
+                what: format!(
+                    "a multi-frame image without functional groups ({} frames, no per-frame positions)",
+                    multi.frames
+                ),
+            });
+        }
+        let mut slices = stacks::choose_stack(slices, select.volume)?;
+        let geometry = geometry::stack_slices(&mut slices)?;
+        let first = &slices[0];
+        let identity = SeriesIdentity {
+            study_uid: first.study_uid.clone(),
+            series_uid: first.series_uid.clone(),
+            frame_of_reference_uid: first.frame_of_reference_uid.clone(),
+        };
+        Ok(SeriesLayout {
+            slices,
+            geometry,
+            identity,
+            _extracted: extracted,
+        })
+    }
+
+    /// The series' grid.
+    pub fn geometry(&self) -> &Geometry {
+        &self.geometry
+    }
+
+    /// The series' identifiers.
+    pub fn identity(&self) -> &SeriesIdentity {
+        &self.identity
+    }
+
+    /// Decodes the series, or only the block `region` (`[z, y, x]` index ranges: only its slices
+    /// are decoded), into a volume whose origin is the block's first voxel.
+    pub fn read(self, region: Option<&[Range<usize>; 3]>) -> Result<DicomSeries, DicomError> {
+        let [nx, ny, nz] = self.geometry.size;
+        let [zs, ys, xs] = match region {
+            Some(r) if r[0].end <= nz && r[1].end <= ny && r[2].end <= nx => r.clone(),
+            Some(r) => {
+                return Err(DicomError::Unsupported {
+                    file: self.slices[0].name.clone(),
+                    what: format!("a region {r:?} outside the series' [z, y, x] size {:?}", [nz, ny, nx]),
+                });
+            }
+            None => [0..nz, 0..ny, 0..nx],
+        };
+        let (values, pixel_type) = slice_values(&self.slices, [nx, ny], [zs.clone(), ys.clone(), xs.clone()])?;
+        let voxels = Array3::from_shape_vec((zs.len(), ys.len(), xs.len()), values)
+            .map_err(|e| unreadable(&self.slices[0].name, e))?;
+        let geometry = Geometry {
+            size: [xs.len(), ys.len(), zs.len()],
+            origin: self
+                .geometry
+                .index_to_physical([xs.start as f64, ys.start as f64, zs.start as f64]),
+            ..self.geometry
+        };
+        Ok(DicomSeries {
+            volume: Volume {
+                geometry,
+                voxels,
+                pixel_type,
+            },
+            identity: self.identity,
+        })
+    }
 }
 
 /// Reads a DICOM SEG or RTSTRUCT `path` (named `name` in errors) as a label mask on `image`'s grid.
@@ -298,54 +399,35 @@ fn choose_series(files: &[DicomFile], select: &SeriesSelection) -> Result<Vec<Sl
     }
 }
 
-fn read_named_series(files: &[DicomFile], select: &SeriesSelection) -> Result<DicomSeries, DicomError> {
-    let slices = choose_series(files, select)?;
-    if let Some(multi) = slices.iter().find(|s| s.frames > 1) {
-        return Err(DicomError::Unsupported {
-            file: multi.name.clone(),
-            what: format!(
-                "a multi-frame image without functional groups ({} frames, no per-frame positions)",
-                multi.frames
-            ),
-        });
-    }
-    let mut slices = stacks::choose_stack(slices, select.volume)?;
-    let geometry = geometry::stack_slices(&mut slices)?;
-    let (values, pixel_type) = slice_values(&slices, geometry.size)?;
-    let [nx, ny, nz] = geometry.size;
-    let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| unreadable(&slices[0].name, e))?;
-    let first = &slices[0];
-    Ok(DicomSeries {
-        volume: Volume {
-            geometry,
-            voxels,
-            pixel_type,
-        },
-        identity: SeriesIdentity {
-            study_uid: first.study_uid.clone(),
-            series_uid: first.series_uid.clone(),
-            frame_of_reference_uid: first.frame_of_reference_uid.clone(),
-        },
-    })
-}
-
-/// Rescaled values of the sorted slices, one after another, and the pixel type of the first.
-/// Each file is decoded once for all its frames as long as its frames are neighbours in the stack
+/// Rescaled values of the block `region` (`[z, y, x]`) of the sorted slices of `size` = [columns,
+/// rows], slice after slice, and the pixel type of the first slice. Only the region's slices are
+/// decoded, each file once for all its frames as long as its frames are neighbours in the stack
 /// (always so for a single enhanced file).
-fn slice_values(slices: &[SliceHeader], size: [usize; 3]) -> Result<(Vec<f64>, PixelType), DicomError> {
-    let [nx, ny, nz] = size;
+fn slice_values(
+    slices: &[SliceHeader],
+    size: [usize; 2],
+    region: [Range<usize>; 3],
+) -> Result<(Vec<f64>, PixelType), DicomError> {
+    let [nx, ny] = size;
     let per_slice = nx * ny;
-    let mut values = Vec::with_capacity(per_slice * nz);
-    let mut pixel_type = PixelType::F64;
+    let [zs, ys, xs] = region;
+    let mut values = Vec::with_capacity(zs.len() * ys.len() * xs.len());
+    let pixel_type = match slices.first() {
+        Some(first) => {
+            let obj = OpenFileOptions::new()
+                .read_until(tags::PIXEL_DATA)
+                .open_file(&first.file.path)
+                .map_err(|e| unreadable(&first.name, e))?;
+            pixels::pixel_type(&obj, first.rescale, &first.name)?
+        }
+        None => PixelType::F64,
+    };
     let mut decoded: Option<(&Path, Vec<f64>)> = None;
-    for (index, slice) in slices.iter().enumerate() {
+    for slice in &slices[zs] {
         let name = &slice.file.name;
         if decoded.as_ref().is_none_or(|(path, _)| *path != slice.file.path) {
             let obj = dicom_object::open_file(&slice.file.path).map_err(|e| unreadable(name, e))?;
             pixels::check_monochrome(&obj, name)?;
-            if index == 0 {
-                pixel_type = pixels::pixel_type(&obj, slice.rescale, name)?;
-            }
             decoded = Some((slice.file.path.as_path(), pixels::stored_values(&obj, name)?));
         }
         let stored = decoded.as_ref().map(|(_, v)| v.as_slice()).unwrap_or_default();
@@ -361,7 +443,9 @@ fn slice_values(slices: &[SliceHeader], size: [usize; 3]) -> Result<(Vec<f64>, P
                     (slice.frame + 1) * per_slice
                 ),
             })?;
-        values.extend(pixels::rescaled(frame, slice.rescale));
+        for row in frame.chunks_exact(nx).skip(ys.start).take(ys.len()) {
+            values.extend(pixels::rescaled(&row[xs.clone()], slice.rescale));
+        }
     }
     Ok((values, pixel_type))
 }
