@@ -18,8 +18,8 @@ use super::filters::{
     lbp3d_images, log_image,
 };
 use crate::imaging::{
-    Geometry, ImagingError, OutputCast, Volume, check_region_inside, check_same_grid, crop, label_region,
-    resample_image, resample_labels, resample_mask_onto, roi_resampling_grid,
+    Geometry, ImagingError, OutputCast, Volume, bounding_box_where, check_region_inside, check_same_grid, crop,
+    label_region, resample_image, resample_labels, resample_mask_onto, roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -189,11 +189,12 @@ fn crop_to_padded_region(
 
 /// `[z, y, x]` bounds of the region's voxels widened by `pad` voxels, clipped to the grid.
 fn padded_bounding_box(region: &Array3<bool>, pad: usize) -> Option<[Range<usize>; 3]> {
-    let bounds = bounding_box(region)?;
-    let shape = region.shape();
-    Some(std::array::from_fn(|a| {
-        bounds[a].start.saturating_sub(pad)..(bounds[a].end + pad).min(shape[a])
-    }))
+    Some(padded(bounding_box(region)?, region.shape(), pad))
+}
+
+/// `bounds` widened by `pad` voxels on every side, clipped to `shape`.
+fn padded(bounds: [Range<usize>; 3], shape: &[usize], pad: usize) -> [Range<usize>; 3] {
+    std::array::from_fn(|a| bounds[a].start.saturating_sub(pad)..(bounds[a].end + pad).min(shape[a]))
 }
 
 /// The block of an image on grid `image` that extraction with `params` reads, given the mask, when
@@ -223,7 +224,9 @@ pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> 
         .iter()
         .map(|t| t.settings.pad_distance)
         .fold(settings.pad_distance, usize::max);
-    padded_bounding_box(&label_region(mask, settings.label).ok()?, pad)
+    // Straight from the labels: on a whole CT mask a boolean copy costs more than the scan.
+    let bounds = bounding_box_where(&mask.voxels, |&v| v == settings.label)?;
+    Some(padded(bounds, mask.voxels.shape(), pad))
 }
 
 /// PyRadiomics `checkMask`'s first step: the mask as it is when it lies on the image grid (within

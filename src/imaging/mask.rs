@@ -53,18 +53,23 @@ pub fn label_region(mask: &Volume<i32>, label: i32) -> Result<Array3<bool>, Imag
 }
 
 /// Inclusive-exclusive `[z, y, x]` bounds of the `true` voxels, or `None` for an empty mask.
+pub fn bounding_box(mask: &Array3<bool>) -> Option<[std::ops::Range<usize>; 3]> {
+    bounding_box_where(mask, |&inside| inside)
+}
+
+/// Inclusive-exclusive `[z, y, x]` bounds of the voxels for which `inside` holds, or `None`.
 ///
 /// Scans row by row (a row is one x line): on a whole CT volume with a small region this runs on
 /// every reading, so it must cost a few instructions per voxel, not an index triple each.
-pub fn bounding_box(mask: &Array3<bool>) -> Option<[std::ops::Range<usize>; 3]> {
-    let ny = mask.dim().1;
+pub fn bounding_box_where<T>(voxels: &Array3<T>, inside: impl Fn(&T) -> bool) -> Option<[std::ops::Range<usize>; 3]> {
+    let ny = voxels.dim().1;
     let mut lo = [usize::MAX; 3];
     let mut hi = [0usize; 3];
-    for (r, row) in mask.rows().into_iter().enumerate() {
-        let Some(first) = row.iter().position(|&inside| inside) else {
+    for (r, row) in voxels.rows().into_iter().enumerate() {
+        let Some(first) = row.iter().position(&inside) else {
             continue;
         };
-        let last = row.iter().rposition(|&inside| inside).unwrap_or(first);
+        let last = row.iter().rposition(&inside).unwrap_or(first);
         for (axis, (low, high)) in [(r / ny, r / ny + 1), (r % ny, r % ny + 1), (first, last + 1)]
             .into_iter()
             .enumerate()

@@ -16,7 +16,7 @@ mod samples;
 mod volume;
 
 pub use error::ImagingError;
-pub use mask::{bounding_box, check_same_grid, label_region};
+pub use mask::{bounding_box, bounding_box_where, check_same_grid, label_region};
 pub use mask_file::{MaskSelection, crop, read_case, read_case_region, read_mask};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{
