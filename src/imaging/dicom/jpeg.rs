@@ -150,13 +150,19 @@ impl<'a> BitReader<'a> {
         let expected = 0xD0 + (index % 8) as u8;
         let found = match self.marker.take() {
             Some(m) => m,
-            None => match self.data.get(self.pos..self.pos + 2) {
-                Some([0xFF, m]) => {
-                    self.pos += 2;
-                    *m
+            None => {
+                // A marker may be preceded by 0xFF fill bytes (T.81 B.1.1.2).
+                while self.data.get(self.pos..self.pos + 2) == Some(&[0xFF, 0xFF]) {
+                    self.pos += 1;
                 }
-                _ => return Err(format!("restart marker RST{} is missing", index % 8)),
-            },
+                match self.data.get(self.pos..self.pos + 2) {
+                    Some([0xFF, m]) => {
+                        self.pos += 2;
+                        *m
+                    }
+                    _ => return Err(format!("restart marker RST{} is missing", index % 8)),
+                }
+            }
         };
         if found != expected {
             return Err(format!("found marker 0xFF{found:02X} where RST{} belongs", index % 8));
@@ -630,8 +636,12 @@ mod tests {
                 .unwrap_err()
                 .contains("entropy-coded data is cut short")
         );
+        let rst0 = stream.windows(2).position(|w| w == [0xFF, 0xD0]).unwrap();
+        // Fill bytes before a restart marker change nothing.
+        let mut filled = stream.clone();
+        filled.splice(rst0..rst0, [0xFF, 0xFF, 0xFF]);
+        assert_eq!(decode_frame(&filled, 29, 37), decode_frame(&stream, 29, 37));
         let mut renumbered = stream.clone();
-        let rst0 = renumbered.windows(2).position(|w| w == [0xFF, 0xD0]).unwrap();
         renumbered[rst0 + 1] = 0xD3;
         assert_eq!(
             decode_frame(&renumbered, 29, 37).unwrap_err(),
