@@ -282,7 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 Vec::new()
             };
-            let features = radscore::features::extract(&image, &mask, &params)?;
+            let features = radscore::features::extract_owned(image, mask, &params)?;
             let cells = diagnostics
                 .iter()
                 .map(|(name, value)| (name.as_str(), Cell::Diagnostic(value)))

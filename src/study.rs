@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::cohort::{Cohort, CohortError, FeatureCache, FeatureTable, Segmentation, extract_cohort, read_cohort};
-use crate::features::{Params, extract, region_to_read};
+use crate::features::{Params, extract_owned, region_to_read};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
 use crate::imaging::{MaskSelection, read_case_region};
@@ -97,7 +97,7 @@ pub fn cohort_features(
                 |grid, mask| region_to_read(&params, grid, mask),
             )
             .map_err(|e| e.to_string())?;
-            extract(&image, &mask, &params).map_err(|e| e.to_string())
+            extract_owned(image, mask, &params).map_err(|e| e.to_string())
         })?;
         eprintln!(
             "radscore: {extracted} extracted, {} from the cache",
@@ -440,7 +440,7 @@ mod tests {
         let direct_image =
             crate::imaging::read_image_any(&series, &SeriesSelection::default(), &ZipLimits::default()).unwrap();
         let direct_mask = crate::imaging::read_labels(&mask, "mask").unwrap();
-        let expected = extract(
+        let expected = crate::features::extract(
             &direct_image.volume,
             &direct_mask,
             &Params::from_document(&params()).unwrap(),

@@ -25,13 +25,13 @@ pub fn request_params(artifact: &Artifact, label: i32) -> Result<Params, Error> 
     Ok(params)
 }
 
-/// Extracts every feature `params` enable.
+/// Extracts every feature `params` enable (taking the volumes, so each is freed once replaced).
 pub fn extract_features(
-    image: &Volume<f64>,
-    mask: &Volume<i32>,
+    image: Volume<f64>,
+    mask: Volume<i32>,
     params: &Params,
 ) -> Result<BTreeMap<String, f64>, Error> {
-    let features = features::extract(image, mask, params).map_err(feature_error)?;
+    let features = features::extract_owned(image, mask, params).map_err(feature_error)?;
     Ok(features.into_iter().collect())
 }
 

@@ -448,7 +448,7 @@ fn score_upload(
         Some(region) => crop(&mask, region),
         None => mask,
     };
-    let features = extraction::extract_features(&image.volume, &mask, &params)?;
+    let features = extraction::extract_features(image.volume, mask, &params)?;
     let scoring_started = Instant::now();
     let prediction = model.artifact.predict(&features, clinical)?;
     Ok(Scored {

@@ -26,7 +26,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use serde_yaml::Value;
 
 use super::output::{Cell, json_object};
-use super::{Diagnostics, FeatureVector, Params, diagnostics, extract, region_to_read};
+use super::{Diagnostics, FeatureVector, Params, diagnostics, extract_owned, region_to_read};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
 use crate::imaging::{MaskSelection, read_case_region};
@@ -333,7 +333,7 @@ fn extract_case(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'
     } else {
         Vec::new()
     };
-    let features = extract(&image_volume, &mask_volume, &params).map_err(context)?;
+    let features = extract_owned(image_volume, mask_volume, &params).map_err(context)?;
     Ok((diagnostics, features))
 }
 

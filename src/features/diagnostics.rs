@@ -7,6 +7,8 @@
 //! CSV text is PyRadiomics' under numpy < 2 (numpy 2 would print tuples as `(np.float64(1.5), …)`);
 //! `Dimensionality` is always `3D`, as radscore reads every volume as 3-D.
 
+use std::borrow::Cow;
+
 use ndarray::Array3;
 use serde_yaml::{Mapping, Value};
 use sha1::{Digest, Sha1};
@@ -77,7 +79,7 @@ pub fn diagnostics(
     out.push((key("Mask-original_Hash"), DiagnosticValue::Text(mask_hash)));
     out.extend(mask_elements(None, mask, label, "original")?);
     if params.settings.resampled_pixel_spacing.is_some() {
-        let (image, mask) = load(image, mask, &params.settings)?;
+        let (image, mask) = load(Cow::Borrowed(image), Cow::Borrowed(mask), &params.settings)?;
         out.extend(image_elements(&image, "interpolated"));
         out.extend(mask_elements(Some(&image), &mask, label, "interpolated")?);
     }

@@ -66,12 +66,30 @@ struct EnabledClass<'p> {
 /// then each image type's classes on the final region. Shape features come first, then the other
 /// classes in document order, each class's features in PyRadiomics' order (or the document's).
 pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
+    extract_from(Cow::Borrowed(image), Cow::Borrowed(mask), params)
+}
+
+/// [`extract`] taking the volumes, so that each is freed as soon as normalisation or resampling has
+/// replaced it rather than held through every image type.
+pub fn extract_owned(image: Volume<f64>, mask: Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
+    extract_from(Cow::Owned(image), Cow::Owned(mask), params)
+}
+
+fn extract_from(
+    image: Cow<'_, Volume<f64>>,
+    mask: Cow<'_, Volume<i32>>,
+    params: &Params,
+) -> Result<FeatureVector, FeatureError> {
     let settings = &params.settings;
     let classes = enabled_classes(params)?;
-    let normalized = settings
-        .normalize
-        .then(|| normalize_image(image, settings.normalize_scale, settings.remove_outliers));
-    let (image, mask) = load(normalized.as_ref().unwrap_or(image), mask, settings)?;
+    let image = if settings.normalize {
+        let normalized = normalize_image(&image, settings.normalize_scale, settings.remove_outliers);
+        drop(image);
+        Cow::Owned(normalized)
+    } else {
+        image
+    };
+    let (image, mask) = load(image, mask, settings)?;
     let region = label_region(&mask, settings.label)?;
     drop(mask);
     check_region(&region, settings)?;
@@ -135,31 +153,33 @@ type LoadedImageAndMask<'a> = (Cow<'a, Volume<f64>>, Cow<'a, Volume<i32>>);
 /// mask onto the padded region's grid when `resampledPixelSpacing` is set (that grid is tied to the
 /// mask, so the mask need only lie inside the image); otherwise put the mask on the image grid and,
 /// with `preCrop`, crop both to the padded region.
+///
+/// Inputs replaced by resampling or cropping are dropped on return (freed when owned).
 pub(super) fn load<'a>(
-    image: &'a Volume<f64>,
-    mask: &'a Volume<i32>,
+    image: Cow<'a, Volume<f64>>,
+    mask: Cow<'a, Volume<i32>>,
     settings: &Settings,
 ) -> Result<LoadedImageAndMask<'a>, FeatureError> {
     if let Some(spacing) = settings.resampled_pixel_spacing {
-        check_region_inside(&image.geometry, mask, settings.label)?;
-        let grid = roi_resampling_grid(mask, settings.label, spacing, settings.pad_distance as f64)?;
+        check_region_inside(&image.geometry, &mask, settings.label)?;
+        let grid = roi_resampling_grid(&mask, settings.label, spacing, settings.pad_distance as f64)?;
         let (image, mask) = if spacing_unchanged(image.geometry.spacing, grid.spacing) {
             // PyRadiomics then interpolates nothing: it moves the mask onto the image grid and
             // crops both to the padded region.
-            crop_to_padded_region(image, &resample_labels(mask, &image.geometry), settings)?
+            crop_to_padded_region(&image, &resample_labels(&mask, &image.geometry), settings)?
         } else {
             (
-                resample_image(image, &grid, settings.interpolator),
-                resample_labels(mask, &grid),
+                resample_image(&image, &grid, settings.interpolator),
+                resample_labels(&mask, &grid),
             )
         };
         return Ok((Cow::Owned(image), Cow::Owned(mask)));
     }
     let mask = mask_on_image_grid(&image.geometry, mask, settings)?;
     if !settings.pre_crop {
-        return Ok((Cow::Borrowed(image), mask));
+        return Ok((image, mask));
     }
-    let (image, mask) = crop_to_padded_region(image, &mask, settings)?;
+    let (image, mask) = crop_to_padded_region(&image, &mask, settings)?;
     Ok((Cow::Owned(image), Cow::Owned(mask)))
 }
 
@@ -233,12 +253,12 @@ pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> 
 /// `geometryTolerance`), resampled onto it when it does not and `correctMask` is set, else an error.
 fn mask_on_image_grid<'m>(
     image: &Geometry,
-    mask: &'m Volume<i32>,
+    mask: Cow<'m, Volume<i32>>,
     settings: &Settings,
 ) -> Result<Cow<'m, Volume<i32>>, FeatureError> {
     match check_same_grid(image, &mask.geometry, settings.geometry_tolerance) {
-        Ok(()) => Ok(Cow::Borrowed(mask)),
-        Err(_) if settings.correct_mask => resample_mask_onto(image, mask, settings.label)
+        Ok(()) => Ok(mask),
+        Err(_) if settings.correct_mask => resample_mask_onto(image, &mask, settings.label)
             .map(Cow::Owned)
             .map_err(|source| FeatureError::MaskCorrection { source }),
         Err(e) => Err(e.into()),
