@@ -181,11 +181,15 @@ pub fn resample_mask_onto(image: &Geometry, mask: &Volume<i32>, label: i32) -> R
 }
 
 fn label_bounding_box(mask: &Volume<i32>, label: i32) -> Result<([usize; 3], [usize; 3]), ImagingError> {
-    let region = super::label_region(mask, label)?;
-    let [z, y, x] = super::bounding_box(&region).ok_or(ImagingError::LabelNotFound {
-        label,
-        present: Vec::new(),
-    })?;
+    let Some([z, y, x]) = super::bounding_box_where(&mask.voxels, |&v| v == label) else {
+        // The error lists the labels present.
+        return Err(super::label_region(mask, label)
+            .err()
+            .unwrap_or(ImagingError::LabelNotFound {
+                label,
+                present: Vec::new(),
+            }));
+    };
     Ok(([x.start, y.start, z.start], [x.len(), y.len(), z.len()]))
 }
 
