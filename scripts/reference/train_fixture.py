@@ -33,19 +33,10 @@ from scipy.stats import mannwhitneyu, norm
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from stats_fixtures import icc_2_1  # the same ICC(2,1) the statistics fixtures use
+
 OUT = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "model" / "train.json"
 Z95 = norm.ppf(0.975)
-
-
-def icc_2_1(ratings):
-    n, k = ratings.shape
-    grand = ratings.mean()
-    ss_rows = k * ((ratings.mean(axis=1) - grand) ** 2).sum()
-    ss_cols = n * ((ratings.mean(axis=0) - grand) ** 2).sum()
-    ss_err = ((ratings - grand) ** 2).sum() - ss_rows - ss_cols
-    ms_r, ms_c = ss_rows / (n - 1), ss_cols / (k - 1)
-    ms_e = ss_err / ((n - 1) * (k - 1))
-    return float((ms_r - ms_e) / (ms_r + (k - 1) * ms_e + k * (ms_c - ms_e) / n))
 
 
 def cohort(seed):

@@ -19,9 +19,7 @@ pub fn model_params(artifact: &Artifact) -> Result<Params, FeatureError> {
 pub fn request_params(artifact: &Artifact, label: i32) -> Result<Params, Error> {
     let mut params = model_params(artifact)
         .map_err(|e| Error::Internal(format!("model {} has unusable radiomics_params: {e}", artifact.name)))?;
-    params
-        .set_label(i64::from(label))
-        .map_err(|e| Error::field("label", e.to_string()))?;
+    params.use_label(label);
     Ok(params)
 }
 

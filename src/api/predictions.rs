@@ -24,9 +24,9 @@ use super::privacy::uid_hash;
 use super::uploads::{ImageChoice, lay_out_image, open_uploaded_image, read_uploaded_mask, relative_to};
 use super::{AppState, Error, Route};
 use crate::features;
+use crate::imaging::MaskSelection;
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesIdentity;
-use crate::imaging::{MaskSelection, crop};
 use crate::model::{ClinicalValue, FieldError, LoadedModel, Prediction, RiskGroup};
 use crate::store::{PredictionRecord, Timings};
 
@@ -445,7 +445,7 @@ fn score_upload(
     let region = features::region_to_read(&params, opened.geometry(), &mask);
     let image = opened.read(region.as_ref()).map_err(|e| imaging_error("image", e))?;
     let mask = match &region {
-        Some(region) => crop(&mask, region),
+        Some(region) => mask.cropped(region),
         None => mask,
     };
     let features = extraction::extract_features(image.volume, mask, &params)?;

@@ -18,8 +18,8 @@ use super::filters::{
     lbp3d_images, log_image,
 };
 use crate::imaging::{
-    Geometry, ImagingError, OutputCast, Volume, bounding_box_where, check_region_inside, check_same_grid, crop,
-    label_region, resample_image, resample_labels, resample_mask_onto, roi_resampling_grid,
+    Geometry, ImagingError, OutputCast, Volume, bounding_box_where, check_region_inside, check_same_grid, label_region,
+    resample_image, resample_labels, resample_mask_onto, roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -204,7 +204,7 @@ fn crop_to_padded_region(
         label: settings.label,
         present: Vec::new(),
     })?;
-    Ok((crop(image, &bounds), crop(mask, &bounds)))
+    Ok((image.cropped(&bounds), mask.cropped(&bounds)))
 }
 
 /// `[z, y, x]` bounds of the region's voxels widened by `pad` voxels, clipped to the grid.

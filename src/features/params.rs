@@ -404,12 +404,17 @@ impl Params {
     /// Overrides `label` (the command line's `--label`, the API's `label` field) with the same
     /// rule as the document's: a positive integer.
     pub fn set_label(&mut self, label: i64) -> Result<(), FeatureError> {
-        let label = positive_label(label)?;
+        self.use_label(positive_label(label)?);
+        Ok(())
+    }
+
+    /// Sets `label` in the settings and every image type's settings, as validated by the caller (the
+    /// API accepts any non-zero label).
+    pub fn use_label(&mut self, label: i32) {
         self.settings.label = label;
         for image_type in &mut self.image_types {
             image_type.settings.label = label;
         }
-        Ok(())
     }
 
     fn from_yaml_value(document: &Value) -> Result<Params, FeatureError> {

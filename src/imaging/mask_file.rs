@@ -43,24 +43,9 @@ pub fn read_case_region(
     let region = region_of(opened.geometry(), &mask);
     let image = opened.read(region.as_ref())?;
     Ok(match region {
-        Some(region) => (image.volume, crop(&mask, &region)),
+        Some(region) => (image.volume, mask.cropped(&region)),
         None => (image.volume, mask),
     })
-}
-
-/// The block `region` (`[z, y, x]` ranges) of `volume`, its origin moved to the block's first voxel.
-pub fn crop<T: Clone>(volume: &Volume<T>, region: &[Range<usize>; 3]) -> Volume<T> {
-    let [z, y, x] = region.clone();
-    let corner = [x.start as f64, y.start as f64, z.start as f64];
-    Volume {
-        geometry: Geometry {
-            size: [x.len(), y.len(), z.len()],
-            origin: volume.geometry.index_to_physical(corner),
-            ..volume.geometry.clone()
-        },
-        voxels: volume.voxels.slice(ndarray::s![z, y, x]).to_owned(),
-        pixel_type: volume.pixel_type,
-    }
 }
 
 /// Which region of a mask file to use.

@@ -17,7 +17,7 @@ mod volume;
 
 pub use error::ImagingError;
 pub use mask::{bounding_box, bounding_box_where, check_same_grid, label_region};
-pub use mask_file::{MaskSelection, crop, read_case, read_case_region, read_mask};
+pub use mask_file::{MaskSelection, read_case, read_case_region, read_mask};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{
     ImageInput, OpenedImage, Voxel, is_dicom_input, open_image, read_image, read_image_any, read_image_geometry,

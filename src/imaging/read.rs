@@ -271,17 +271,12 @@ fn read_volume<T: Voxel>(
     let chosen = chosen_volume(frames, volume, name)?;
     let count = geometry.voxel_count();
     let [nx, ny, nz] = geometry.size;
-    let [zs, ys, xs] = match region {
-        Some(r) if r[0].end <= nz && r[1].end <= ny && r[2].end <= nx => r.clone(),
-        Some(r) => {
-            return Err(ImagingError::RegionOutsideGrid {
-                file: name.into(),
-                region: r.clone(),
-                size: [nz, ny, nx],
-            });
-        }
-        None => [0..nz, 0..ny, 0..nx],
-    };
+    let block = geometry.block(region).ok_or_else(|| ImagingError::RegionOutsideGrid {
+        file: name.into(),
+        region: region.cloned().unwrap_or_default(),
+        size: [nz, ny, nx],
+    })?;
+    let [zs, ys, xs] = block.clone();
     let kept = zs.len() * ys.len() * xs.len();
     // Grow as data arrives instead of trusting the header's size: a lying header cannot make us
     // allocate more than the file really holds.
@@ -349,11 +344,7 @@ fn read_volume<T: Voxel>(
             file: name.into(),
             message: e.to_string(),
         })?;
-    let geometry = Geometry {
-        size: [xs.len(), ys.len(), zs.len()],
-        origin: geometry.index_to_physical([xs.start as f64, ys.start as f64, zs.start as f64]),
-        ..geometry
-    };
+    let geometry = geometry.cropped(&block);
     // ITK reads a scaled NIfTI (scl_slope/scl_inter) as floating point.
     let pixel_type = match (sample.kind, scaling == Scaling::IDENTITY) {
         (kind, true) => kind,

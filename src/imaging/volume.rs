@@ -1,5 +1,7 @@
 //! The one in-memory volume type every layer shares.
 
+use std::ops::Range;
+
 use ndarray::Array3;
 use serde::Serialize;
 
@@ -36,6 +38,26 @@ impl Geometry {
     pub fn voxel_count(&self) -> usize {
         self.size.iter().product()
     }
+
+    /// `region` (`[z, y, x]` index ranges) when it lies inside the grid; the whole grid for `None`.
+    pub fn block(&self, region: Option<&[Range<usize>; 3]>) -> Option<[Range<usize>; 3]> {
+        let [nx, ny, nz] = self.size;
+        match region {
+            Some(r) => (r[0].end <= nz && r[1].end <= ny && r[2].end <= nx).then(|| r.clone()),
+            None => Some([0..nz, 0..ny, 0..nx]),
+        }
+    }
+
+    /// The grid of the block `region` (`[z, y, x]`) of this grid: its origin moved to the block's
+    /// first voxel.
+    pub fn cropped(&self, region: &[Range<usize>; 3]) -> Geometry {
+        let [z, y, x] = region;
+        Geometry {
+            size: [x.len(), y.len(), z.len()],
+            origin: self.index_to_physical([x.start as f64, y.start as f64, z.start as f64]),
+            ..self.clone()
+        }
+    }
 }
 
 /// A 3-D voxel array with its geometry. Images are `Volume<f64>`, label masks `Volume<i32>`.
@@ -58,6 +80,20 @@ impl<T> Volume<T> {
             geometry,
             voxels,
             pixel_type: PixelType::F64,
+        }
+    }
+
+    /// The block `region` (`[z, y, x]` ranges) of this volume, its origin moved to the block's first
+    /// voxel.
+    pub fn cropped(&self, region: &[Range<usize>; 3]) -> Volume<T>
+    where
+        T: Clone,
+    {
+        let [z, y, x] = region.clone();
+        Volume {
+            geometry: self.geometry.cropped(region),
+            voxels: self.voxels.slice(ndarray::s![z, y, x]).to_owned(),
+            pixel_type: self.pixel_type,
         }
     }
 }

@@ -88,6 +88,17 @@ pub struct TrainingData {
     pub survival: Option<Vec<SurvivalTimes>>,
 }
 
+impl TrainingData {
+    /// Patient `i`'s features by name, as [`Artifact::predict`] takes them.
+    pub fn patient_features(&self, i: usize) -> BTreeMap<String, f64> {
+        self.feature_names
+            .iter()
+            .cloned()
+            .zip(self.features.row(i).iter().copied())
+            .collect()
+    }
+}
+
 /// How each model's cutoff is chosen on training predictions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -921,13 +932,7 @@ mod tests {
         );
         let auc = artifact.training["auc"]["combined"]["validation"].as_f64().unwrap();
         assert!(auc > 0.8, "validation AUC {auc}");
-        let features: BTreeMap<String, f64> = data
-            .feature_names
-            .iter()
-            .cloned()
-            .zip(data.features.row(0).iter().copied())
-            .collect();
-        let prediction = artifact.predict(&features, &data.clinical[0]).unwrap();
+        let prediction = artifact.predict(&data.patient_features(0), &data.clinical[0]).unwrap();
         assert!(prediction.probability > 0.0 && prediction.probability < 1.0);
         let json = serde_json::to_vec(&artifact).unwrap();
         assert_eq!(
@@ -980,13 +985,10 @@ mod tests {
         let y: Vec<bool> = rows.iter().map(|&i| data.response[i]).collect();
         let rad_score: Vec<f64> = (0..data.patient_ids.len())
             .map(|i| {
-                let features: BTreeMap<String, f64> = data
-                    .feature_names
-                    .iter()
-                    .cloned()
-                    .zip(data.features.row(i).iter().copied())
-                    .collect();
-                artifact.predict(&features, &data.clinical[i]).unwrap().rad_score
+                artifact
+                    .predict(&data.patient_features(i), &data.clinical[i])
+                    .unwrap()
+                    .rad_score
             })
             .collect();
         for m in [clinical, &models.radiomic, &models.combined] {
@@ -1021,13 +1023,10 @@ mod tests {
         let survival = data.survival.as_ref().unwrap();
         let (mut high, mut low) = (Vec::new(), Vec::new());
         for i in train_rows(&data) {
-            let features: BTreeMap<String, f64> = data
-                .feature_names
-                .iter()
-                .cloned()
-                .zip(data.features.row(i).iter().copied())
-                .collect();
-            let p = artifact.predict(&features, &data.clinical[i]).unwrap().probability;
+            let p = artifact
+                .predict(&data.patient_features(i), &data.clinical[i])
+                .unwrap()
+                .probability;
             let group = if p < artifact.cutoff { &mut high } else { &mut low };
             group.push(survival[i]);
         }

@@ -126,13 +126,10 @@ fn training_matches_scikit_learn_scipy_and_lifelines_on_the_fixture_cohort() {
     let models = StudyModels::from_training(&artifact.training).unwrap();
     let rad_score: Vec<f64> = (0..data.patient_ids.len())
         .map(|i| {
-            let features = data
-                .feature_names
-                .iter()
-                .cloned()
-                .zip(data.features.row(i).iter().copied())
-                .collect();
-            artifact.predict(&features, &data.clinical[i]).unwrap().rad_score
+            artifact
+                .predict(&data.patient_features(i), &data.clinical[i])
+                .unwrap()
+                .rad_score
         })
         .collect();
     let e = &f["expected"];

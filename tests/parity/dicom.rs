@@ -93,7 +93,6 @@ fn dicom_series_geometry_and_voxels_match_simpleitk_and_the_nifti_twin() {
 /// equals cropping the whole series: same voxels, same geometry, same pixel type.
 #[test]
 fn a_series_block_decodes_to_the_same_block_of_the_whole_series() {
-    use radscore::imaging::crop;
     use radscore::imaging::dicom::open_dicom_series;
     let Some(dir) = reference_dir() else { return };
     for series in ["brain1", "brain1_rescaled", "prostate_phantom"] {
@@ -107,7 +106,7 @@ fn a_series_block_decodes_to_the_same_block_of_the_whole_series() {
             [nz - 1..nz, 0..1, 0..1],
         ] {
             let block = open().read(Some(&region)).unwrap().volume;
-            let want = crop(&whole, &region);
+            let want = whole.cropped(&region);
             assert_eq!(block.geometry, want.geometry, "{series} {region:?}");
             assert_eq!(block.voxels, want.voxels, "{series} {region:?}");
             assert_eq!(block.pixel_type, want.pixel_type, "{series} {region:?}");

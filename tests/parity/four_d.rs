@@ -92,7 +92,7 @@ fn extract_and_inspect_take_a_volume_index() {
 /// voxel) and for the 3-D files; a block beyond the grid is refused.
 #[test]
 fn a_region_read_equals_the_same_block_cropped_from_the_whole_volume() {
-    use radscore::imaging::{crop, read_image_region};
+    use radscore::imaging::read_image_region;
     for (file, volumes) in [
         ("series.nii.gz", 3),
         ("series_last.nrrd", 3),
@@ -110,7 +110,7 @@ fn a_region_read_equals_the_same_block_cropped_from_the_whole_volume() {
                 [nz - 1..nz, 0..1, nx - 1..nx],
             ] {
                 let got = read_image_region(&fixture(file), file, volume(k), &region).unwrap();
-                let want = crop(&whole, &region);
+                let want = whole.cropped(&region);
                 assert_eq!(got.geometry, want.geometry, "{file} volume {k} region {region:?}");
                 assert_eq!(got.voxels, want.voxels, "{file} volume {k} region {region:?}");
                 assert_eq!(got.pixel_type, want.pixel_type, "{file} volume {k}");

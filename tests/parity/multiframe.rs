@@ -173,7 +173,6 @@ fn pydicom_enhanced_mr_without_functional_groups_is_refused_with_the_reason() {
 /// series) decodes to the same block of the whole series.
 #[test]
 fn a_block_of_an_enhanced_series_equals_the_same_block_of_the_whole_series() {
-    use radscore::imaging::crop;
     use radscore::imaging::dicom::open_dicom_series;
     for (file, volume) in [("enhanced_brain1_crop.dcm", None), ("enhanced_dynamic.dcm", Some(1))] {
         let path = fixture(file);
@@ -187,7 +186,7 @@ fn a_block_of_an_enhanced_series_equals_the_same_block_of_the_whole_series() {
         assert!(nz > 2 && ny > 2 && nx > 2, "{file}: {:?}", whole.geometry.size);
         let region = [1..nz - 1, 1..ny - 1, 0..nx / 2];
         let block = open().read(Some(&region)).unwrap().volume;
-        let want = crop(&whole, &region);
+        let want = whole.cropped(&region);
         assert_eq!(block.geometry, want.geometry, "{file}");
         assert_eq!(block.voxels, want.voxels, "{file}");
     }

@@ -230,26 +230,18 @@ impl SeriesLayout {
     /// are decoded), into a volume whose origin is the block's first voxel.
     pub fn read(self, region: Option<&[Range<usize>; 3]>) -> Result<DicomSeries, DicomError> {
         let [nx, ny, nz] = self.geometry.size;
-        let [zs, ys, xs] = match region {
-            Some(r) if r[0].end <= nz && r[1].end <= ny && r[2].end <= nx => r.clone(),
-            Some(r) => {
-                return Err(DicomError::Unsupported {
-                    file: self.slices[0].name.clone(),
-                    what: format!("a region {r:?} outside the series' [z, y, x] size {:?}", [nz, ny, nx]),
-                });
-            }
-            None => [0..nz, 0..ny, 0..nx],
-        };
-        let (values, pixel_type) = slice_values(&self.slices, [nx, ny], [zs.clone(), ys.clone(), xs.clone()])?;
+        let block = self.geometry.block(region).ok_or_else(|| DicomError::Unsupported {
+            file: self.slices[0].name.clone(),
+            what: format!(
+                "a region {region:?} outside the series' [z, y, x] size {:?}",
+                [nz, ny, nx]
+            ),
+        })?;
+        let [zs, ys, xs] = block.clone();
+        let (values, pixel_type) = slice_values(&self.slices, [nx, ny], block.clone())?;
         let voxels = Array3::from_shape_vec((zs.len(), ys.len(), xs.len()), values)
             .map_err(|e| unreadable(&self.slices[0].name, e))?;
-        let geometry = Geometry {
-            size: [xs.len(), ys.len(), zs.len()],
-            origin: self
-                .geometry
-                .index_to_physical([xs.start as f64, ys.start as f64, zs.start as f64]),
-            ..self.geometry
-        };
+        let geometry = self.geometry.cropped(&block);
         Ok(DicomSeries {
             volume: Volume {
                 geometry,
