@@ -268,8 +268,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 label: params.settings.label,
                 roi,
             };
-            // Diagnostics describe the whole image; features alone may need only the mask's box.
-            let (image, mask) = radscore::imaging::read_case_region(
+            // Diagnostics describe the whole image; features alone may need only part of it.
+            let case = radscore::imaging::read_case_region(
                 &image,
                 &mask,
                 &series(None, volume),
@@ -278,11 +278,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 |grid, mask| (!diagnostics).then(|| radscore::features::region_to_read(&params, grid, mask))?,
             )?;
             let diagnostics = if diagnostics {
-                radscore::features::diagnostics(&image, &mask, &params, &document)?
+                radscore::features::diagnostics(&case.image, &case.mask, &params, &document)?
             } else {
                 Vec::new()
             };
-            let features = radscore::features::extract_owned(image, mask, &params)?;
+            let features = radscore::features::extract_case(case, &params)?;
             let cells = diagnostics
                 .iter()
                 .map(|(name, value)| (name.as_str(), Cell::Diagnostic(value)))

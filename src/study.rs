@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::cohort::{Cohort, CohortError, FeatureCache, FeatureTable, Segmentation, extract_cohort, read_cohort};
-use crate::features::{Params, extract_owned, region_to_read};
+use crate::features::{Params, extract_case, region_to_read};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
 use crate::imaging::{MaskSelection, read_case_region};
@@ -88,7 +88,7 @@ pub fn cohort_features(
                 label: params.settings.label,
                 roi: None,
             };
-            let (image, mask) = read_case_region(
+            let case = read_case_region(
                 image,
                 mask,
                 &SeriesSelection::default(),
@@ -97,7 +97,7 @@ pub fn cohort_features(
                 |grid, mask| region_to_read(&params, grid, mask),
             )
             .map_err(|e| e.to_string())?;
-            extract_owned(image, mask, &params).map_err(|e| e.to_string())
+            extract_case(case, &params).map_err(|e| e.to_string())
         })?;
         eprintln!(
             "radscore: {extracted} extracted, {} from the cache",

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::Error;
 use super::error::imaging_error;
 use crate::features::{self, FeatureError, Params};
-use crate::imaging::Volume;
+use crate::imaging::CaseVolumes;
 use crate::model::Artifact;
 
 /// The validated parameters of a model's `radiomics_params` document; checked for every model at
@@ -24,12 +24,8 @@ pub fn request_params(artifact: &Artifact, label: i32) -> Result<Params, Error> 
 }
 
 /// Extracts every feature `params` enable (taking the volumes, so each is freed once replaced).
-pub fn extract_features(
-    image: Volume<f64>,
-    mask: Volume<i32>,
-    params: &Params,
-) -> Result<BTreeMap<String, f64>, Error> {
-    let features = features::extract_owned(image, mask, params).map_err(feature_error)?;
+pub fn extract_features(case: CaseVolumes, params: &Params) -> Result<BTreeMap<String, f64>, Error> {
+    let features = features::extract_case(case, params).map_err(feature_error)?;
     Ok(features.into_iter().collect())
 }
 

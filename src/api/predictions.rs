@@ -24,9 +24,9 @@ use super::privacy::uid_hash;
 use super::uploads::{ImageChoice, lay_out_image, open_uploaded_image, read_uploaded_mask, relative_to};
 use super::{AppState, Error, Route};
 use crate::features;
-use crate::imaging::MaskSelection;
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesIdentity;
+use crate::imaging::{MaskSelection, read_case_volumes};
 use crate::model::{ClinicalValue, FieldError, LoadedModel, Prediction, RiskGroup};
 use crate::store::{PredictionRecord, Timings};
 
@@ -441,20 +441,16 @@ fn score_upload(
     };
     let mask = read_uploaded_mask(&dir.join("mask"), &opened, &select)?;
     let params = extraction::request_params(&model.artifact, request.label)?;
-    // Only the mask's box of the image is read when the model's settings use nothing else.
+    // Only the part of the image the model's settings use is read (the mask's box, or what resampling reads).
     let region = features::region_to_read(&params, opened.geometry(), &mask);
-    let image = opened.read(region.as_ref()).map_err(|e| imaging_error("image", e))?;
-    let mask = match &region {
-        Some(region) => mask.cropped(region),
-        None => mask,
-    };
-    let features = extraction::extract_features(image.volume, mask, &params)?;
+    let (case, identity) = read_case_volumes(opened, mask, region.as_ref()).map_err(|e| imaging_error("image", e))?;
+    let features = extraction::extract_features(case, &params)?;
     let scoring_started = Instant::now();
     let prediction = model.artifact.predict(&features, clinical)?;
     Ok(Scored {
         features: features.len(),
         prediction,
-        identity: image.series,
+        identity,
         scoring_ms: millis(scoring_started),
     })
 }

@@ -26,7 +26,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use serde_yaml::Value;
 
 use super::output::{Cell, json_object};
-use super::{Diagnostics, FeatureVector, Params, diagnostics, extract_owned, region_to_read};
+use super::{Diagnostics, FeatureVector, Params, diagnostics, extract_case, region_to_read};
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesSelection;
 use crate::imaging::{MaskSelection, read_case_region};
@@ -283,7 +283,7 @@ fn run_case(case: &Case, options: &BatchOptions<'_>) -> CaseResult {
         return Err(format!("line {}: {column} is empty", case.line));
     };
     let context = || format!("image {}, mask {}", image.display(), mask.display());
-    catch_unwind(AssertUnwindSafe(|| extract_case(case, image, mask, options)))
+    catch_unwind(AssertUnwindSafe(|| extract_row(case, image, mask, options)))
         .unwrap_or_else(|panic| {
             let message = panic
                 .downcast_ref::<String>()
@@ -295,7 +295,7 @@ fn run_case(case: &Case, options: &BatchOptions<'_>) -> CaseResult {
         .map_err(|message| message.replace(['\n', '\r'], " "))
 }
 
-fn extract_case(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'_>) -> CaseResult {
+fn extract_row(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'_>) -> CaseResult {
     let mut params = options.params.clone();
     if let Some(channel) = &case.label_channel
         && channel != "0"
@@ -317,8 +317,8 @@ fn extract_case(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'
         label: params.settings.label,
         roi: None,
     };
-    // Diagnostics describe the whole image; features alone may need only the mask's box.
-    let (image_volume, mask_volume) = read_case_region(
+    // Diagnostics describe the whole image; features alone may need only part of it.
+    let volumes = read_case_region(
         image,
         mask,
         &SeriesSelection::default(),
@@ -329,11 +329,11 @@ fn extract_case(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'
     .map_err(|e| e.to_string())?;
     let context = |e: super::FeatureError| format!("image {}, mask {}: {e}", image.display(), mask.display());
     let diagnostics = if options.diagnostics {
-        diagnostics(&image_volume, &mask_volume, &params, options.document).map_err(context)?
+        diagnostics(&volumes.image, &volumes.mask, &params, options.document).map_err(context)?
     } else {
         Vec::new()
     };
-    let features = extract_owned(image_volume, mask_volume, &params).map_err(context)?;
+    let features = extract_case(volumes, &params).map_err(context)?;
     Ok((diagnostics, features))
 }
 

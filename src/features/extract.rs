@@ -18,8 +18,9 @@ use super::filters::{
     lbp3d_images, log_image,
 };
 use crate::imaging::{
-    Geometry, ImagingError, OutputCast, Volume, bounding_box_where, check_region_inside, check_same_grid, label_region,
-    resample_image, resample_labels, resample_mask_onto, roi_resampling_grid,
+    BlockPlacement, CaseRegion, CaseVolumes, Geometry, ImagingError, OutputCast, Volume, bounding_box_where,
+    check_same_grid, label_region, resample_image, resample_labels, resample_mask_onto, resampling_support,
+    roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -66,17 +67,24 @@ struct EnabledClass<'p> {
 /// then each image type's classes on the final region. Shape features come first, then the other
 /// classes in document order, each class's features in PyRadiomics' order (or the document's).
 pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
-    extract_from(Cow::Borrowed(image), Cow::Borrowed(mask), params)
+    extract_from(Cow::Borrowed(image), None, Cow::Borrowed(mask), params)
 }
 
-/// [`extract`] taking the volumes, so that each is freed as soon as normalisation or resampling has
-/// replaced it rather than held through every image type.
-pub fn extract_owned(image: Volume<f64>, mask: Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
-    extract_from(Cow::Owned(image), Cow::Owned(mask), params)
+/// [`extract`] on a case as [`read_case_region`](crate::imaging::read_case_region) read it (a block
+/// of the image only, when [`region_to_read`] allowed it), taking the volumes, so that each is freed
+/// as soon as normalisation or resampling has replaced it rather than held through every image type.
+pub fn extract_case(case: CaseVolumes, params: &Params) -> Result<FeatureVector, FeatureError> {
+    extract_from(
+        Cow::Owned(case.image),
+        case.image_block.as_ref(),
+        Cow::Owned(case.mask),
+        params,
+    )
 }
 
 fn extract_from(
     image: Cow<'_, Volume<f64>>,
+    image_block: Option<&BlockPlacement>,
     mask: Cow<'_, Volume<i32>>,
     params: &Params,
 ) -> Result<FeatureVector, FeatureError> {
@@ -89,7 +97,7 @@ fn extract_from(
     } else {
         image
     };
-    let (image, mask) = load(image, mask, settings)?;
+    let (image, mask) = load(image, image_block, mask, settings)?;
     let region = label_region(&mask, settings.label)?;
     drop(mask);
     check_region(&region, settings)?;
@@ -154,27 +162,32 @@ type LoadedImageAndMask<'a> = (Cow<'a, Volume<f64>>, Cow<'a, Volume<i32>>);
 /// mask, so the mask need only lie inside the image); otherwise put the mask on the image grid and,
 /// with `preCrop`, crop both to the padded region.
 ///
-/// Inputs replaced by resampling or cropping are dropped on return (freed when owned).
+/// `image_block` places `image` in the whole image when only the block resampling reads was read
+/// ([`region_to_read`]). Inputs replaced by resampling or cropping are dropped on return (freed when
+/// owned).
 pub(super) fn load<'a>(
     image: Cow<'a, Volume<f64>>,
+    image_block: Option<&BlockPlacement>,
     mask: Cow<'a, Volume<i32>>,
     settings: &Settings,
 ) -> Result<LoadedImageAndMask<'a>, FeatureError> {
+    let image_grid = image_block.map_or(&image.geometry, |b| &b.whole);
     if let Some(spacing) = settings.resampled_pixel_spacing {
-        check_region_inside(&image.geometry, &mask, settings.label)?;
-        let grid = roi_resampling_grid(&mask, settings.label, spacing, settings.pad_distance as f64)?;
-        let (image, mask) = if spacing_unchanged(image.geometry.spacing, grid.spacing) {
+        let grid = roi_resampling_grid(image_grid, &mask, settings.label, spacing, settings.pad_distance as f64)?;
+        let (image, mask) = if spacing_unchanged(image_grid.spacing, grid.spacing) {
             // PyRadiomics then interpolates nothing: it moves the mask onto the image grid and
-            // crops both to the padded region.
+            // crops both to the padded region. (`region_to_read` reads the whole image here.)
+            debug_assert!(image_block.is_none(), "a block read for settings that do not resample");
             crop_to_padded_region(&image, &resample_labels(&mask, &image.geometry), settings)?
         } else {
             (
-                resample_image(&image, &grid, settings.interpolator),
+                resample_image(&image, image_block, &grid, settings.interpolator),
                 resample_labels(&mask, &grid),
             )
         };
         return Ok((Cow::Owned(image), Cow::Owned(mask)));
     }
+    debug_assert!(image_block.is_none(), "a block read for settings that do not resample");
     let mask = mask_on_image_grid(&image.geometry, mask, settings)?;
     if !settings.pre_crop {
         return Ok((image, mask));
@@ -217,20 +230,31 @@ fn padded(bounds: [Range<usize>; 3], shape: &[usize], pad: usize) -> [Range<usiz
     std::array::from_fn(|a| bounds[a].start.saturating_sub(pad)..(bounds[a].end + pad).min(shape[a]))
 }
 
-/// The block of an image on grid `image` that extraction with `params` reads, given the mask, when
-/// less than the whole image gives the same features (`[z, y, x]` ranges for
-/// [`read_case_region`](crate::imaging::read_case_region)): PyRadiomics computes features of an
-/// image on the mask's bounding box, so without resampling, normalisation (whole-image statistics)
-/// or filters run on the uncropped image (no `preCrop`), the padded bounding box is all it uses.
-/// `None` when the whole image is needed, the mask is off the image grid or lacks the label
-/// (extraction then reports it as usual).
-pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> Option<[Range<usize>; 3]> {
-    let cropped_first = |settings: &Settings, image_type: &ImageType| {
-        !settings.normalize
-            && settings.resampled_pixel_spacing.is_none()
-            && (settings.pre_crop || *image_type == ImageType::Original)
-    };
+/// The part of an image on grid `image` that extraction with `params` reads, given the mask, when
+/// less than the whole image gives the same features (for
+/// [`read_case_region`](crate::imaging::read_case_region)). With resampling and no normalisation
+/// (whole-image statistics), PyRadiomics resamples onto a grid around the mask and filters the
+/// result, so only the block the interpolator reads is needed
+/// ([`CaseRegion::ImageBlock`]); resampling maps points through the whole image's grid, so the values
+/// are the whole image's. Without resampling it computes features on the mask's bounding box, so
+/// without normalisation or filters run on the uncropped image (no `preCrop`), the padded bounding
+/// box is all it uses ([`CaseRegion::Crop`]). `None` when the whole image is needed, the mask does
+/// not fit the image or lacks the label (extraction then reports it as usual).
+pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> Option<CaseRegion> {
     let settings = &params.settings;
+    if settings.normalize {
+        return None;
+    }
+    if let Some(spacing) = settings.resampled_pixel_spacing {
+        let grid = roi_resampling_grid(image, mask, settings.label, spacing, settings.pad_distance as f64).ok()?;
+        // Unchanged spacing moves the mask onto the image grid instead (see `load`).
+        if spacing_unchanged(image.spacing, grid.spacing) {
+            return None;
+        }
+        return resampling_support(image, &grid).map(CaseRegion::ImageBlock);
+    }
+    let cropped_first =
+        |settings: &Settings, image_type: &ImageType| settings.pre_crop || *image_type == ImageType::Original;
     if !params
         .image_types
         .iter()
@@ -246,7 +270,7 @@ pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> 
         .fold(settings.pad_distance, usize::max);
     // Straight from the labels: on a whole CT mask a boolean copy costs more than the scan.
     let bounds = bounding_box_where(&mask.voxels, |&v| v == settings.label)?;
-    Some(padded(bounds, mask.voxels.shape(), pad))
+    Some(CaseRegion::Crop(padded(bounds, mask.voxels.shape(), pad)))
 }
 
 /// PyRadiomics `checkMask`'s first step: the mask as it is when it lies on the image grid (within

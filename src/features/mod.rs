@@ -29,7 +29,7 @@ use ndarray::Array3;
 
 pub use diagnostics::{DiagnosticValue, Diagnostics, diagnostics};
 pub use error::FeatureError;
-pub use extract::{FeatureVector, extract, extract_owned, implemented_classes, region_to_read};
+pub use extract::{FeatureVector, extract, extract_case, implemented_classes, region_to_read};
 pub use output::{Cell, csv_header_and_row, feature_cells, json_object, to_csv, to_json};
 pub use params::{ImageType, Params, Settings, WeightingNorm};
 pub use roi::{bounding_box, discretise};

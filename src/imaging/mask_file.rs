@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::archive::ZipLimits;
 use super::dicom::{self, SeriesIdentity, SeriesSelection};
-use super::{Geometry, ImagingError, Volume, open_image, read_labels};
+use super::{BlockPlacement, Geometry, ImagingError, OpenedImage, Volume, open_image, read_labels};
 
 /// The image and mask of one case, as `extract`, a batch row and a cohort row read them: the image of
 /// any kind ([`read_image_any`]) and the mask placed on its grid ([`read_mask`]); errors name the paths.
@@ -17,12 +17,35 @@ pub fn read_case(
     select: &MaskSelection,
     limits: &ZipLimits,
 ) -> Result<(Volume<f64>, Volume<i32>), ImagingError> {
-    read_case_region(image, mask, series, select, limits, |_, _| None)
+    let case = read_case_region(image, mask, series, select, limits, |_, _| None)?;
+    Ok((case.image, case.mask))
 }
 
-/// [`read_case`] holding only the block of voxels `region_of(image grid, mask)` asks for, image and
-/// mask cropped alike (`None`: all of them). The image's headers are read first, then the mask,
-/// then only the block of the image: a NIfTI/NRRD file keeps only the block while it is decoded
+/// A case's volumes as read: the image (whole, or the block a [`CaseRegion`] asked for) and its mask.
+#[derive(Debug, Clone)]
+pub struct CaseVolumes {
+    /// The image's voxels read.
+    pub image: Volume<f64>,
+    /// Where `image` lies in the whole image when only [`CaseRegion::ImageBlock`] was read.
+    pub image_block: Option<BlockPlacement>,
+    /// The mask, cropped like the image for [`CaseRegion::Crop`], else whole.
+    pub mask: Volume<i32>,
+}
+
+/// The part of a case to read, `[z, y, x]` index ranges on the image's grid.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CaseRegion {
+    /// Image and mask cropped alike: extraction uses nothing outside this block.
+    Crop([Range<usize>; 3]),
+    /// Only this block of the image, the one resampling reads
+    /// ([`resampling_support`](super::resampling_support)); the mask whole, since the resampling
+    /// grid is placed from it.
+    ImageBlock([Range<usize>; 3]),
+}
+
+/// [`read_case`] holding only the voxels `region_of(image grid, mask)` asks for (`None`: all of
+/// them). The image's headers are read first, then the mask, then only the block of the image: a
+/// NIfTI/NRRD file keeps only the block while it is decoded
 /// ([`read_image_region`](super::read_image_region)), a DICOM series decodes only the block's slices.
 pub fn read_case_region(
     image: &Path,
@@ -30,8 +53,8 @@ pub fn read_case_region(
     series: &SeriesSelection,
     select: &MaskSelection,
     limits: &ZipLimits,
-    region_of: impl FnOnce(&Geometry, &Volume<i32>) -> Option<[Range<usize>; 3]>,
-) -> Result<(Volume<f64>, Volume<i32>), ImagingError> {
+    region_of: impl FnOnce(&Geometry, &Volume<i32>) -> Option<CaseRegion>,
+) -> Result<CaseVolumes, ImagingError> {
     let opened = open_image(image, series, limits)?;
     let mask = read_mask(
         opened.geometry(),
@@ -41,11 +64,43 @@ pub fn read_case_region(
         select,
     )?;
     let region = region_of(opened.geometry(), &mask);
-    let image = opened.read(region.as_ref())?;
-    Ok(match region {
-        Some(region) => (image.volume, mask.cropped(&region)),
-        None => (image.volume, mask),
-    })
+    Ok(read_case_volumes(opened, mask, region.as_ref())?.0)
+}
+
+/// Reads `region` of `opened` (all of it for `None`) and cuts `mask`, already on its grid, to match;
+/// with the image's DICOM series identity, if any.
+pub fn read_case_volumes(
+    opened: OpenedImage,
+    mask: Volume<i32>,
+    region: Option<&CaseRegion>,
+) -> Result<(CaseVolumes, Option<SeriesIdentity>), ImagingError> {
+    let whole = opened.geometry().clone();
+    let block = match region {
+        Some(CaseRegion::Crop(block) | CaseRegion::ImageBlock(block)) => Some(block),
+        None => None,
+    };
+    let image = opened.read(block)?;
+    let case = match region {
+        Some(CaseRegion::Crop(block)) => CaseVolumes {
+            image: image.volume,
+            image_block: None,
+            mask: mask.cropped(block),
+        },
+        Some(CaseRegion::ImageBlock(block)) => CaseVolumes {
+            image: image.volume,
+            image_block: Some(BlockPlacement {
+                whole,
+                start: block.clone().map(|r| r.start),
+            }),
+            mask,
+        },
+        None => CaseVolumes {
+            image: image.volume,
+            image_block: None,
+            mask,
+        },
+    };
+    Ok((case, image.series))
 }
 
 /// Which region of a mask file to use.

@@ -17,7 +17,9 @@ mod volume;
 
 pub use error::ImagingError;
 pub use mask::{bounding_box, bounding_box_where, check_same_grid, label_region};
-pub use mask_file::{MaskSelection, read_case, read_case_region, read_mask};
+pub use mask_file::{
+    CaseRegion, CaseVolumes, MaskSelection, read_case, read_case_region, read_case_volumes, read_mask,
+};
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{
     ImageInput, OpenedImage, Voxel, is_dicom_input, open_image, read_image, read_image_any, read_image_geometry,
@@ -25,6 +27,6 @@ pub use read::{
 };
 pub use resample::{
     Interpolator, OutputCast, check_region_inside, resample_image, resample_labels, resample_mask_onto,
-    roi_resampling_grid,
+    resampling_support, roi_resampling_grid,
 };
-pub use volume::{Geometry, PixelType, Volume};
+pub use volume::{BlockPlacement, Geometry, PixelType, Volume};

@@ -60,6 +60,17 @@ impl Geometry {
     }
 }
 
+/// Where a block of an image, read on its own, lies in the whole image: what resampling needs to map
+/// points into the whole image's index space, so that the block gives exactly the whole image's
+/// values (a block's own origin is the whole image's moved by a rounded product).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockPlacement {
+    /// The whole image's grid.
+    pub whole: Geometry,
+    /// `[z, y, x]` index of the block's first voxel in the whole image.
+    pub start: [usize; 3],
+}
+
 /// A 3-D voxel array with its geometry. Images are `Volume<f64>`, label masks `Volume<i32>`.
 #[derive(Debug, Clone)]
 pub struct Volume<T> {

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use radscore::features::{FeatureError, FeatureVector, Params, extract, region_to_read};
+use radscore::features::{self, FeatureError, FeatureVector, Params, extract, region_to_read};
 use radscore::imaging::archive::ZipLimits;
 use radscore::imaging::dicom::SeriesSelection;
-use radscore::imaging::{MaskSelection, read_case_region, read_image, read_labels};
+use radscore::imaging::{CaseRegion, MaskSelection, read_case_region, read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
 
@@ -100,7 +100,7 @@ fn extract_case(
         label: params.settings.label,
         roi: None,
     };
-    let (image, mask) = read_case_region(
+    let volumes = read_case_region(
         &path("image"),
         &path("mask"),
         &SeriesSelection::default(),
@@ -109,49 +109,89 @@ fn extract_case(
         |grid, mask| region_to_read(params, grid, mask),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    extract(&image, &mask, params).map_err(|e| e.to_string())
+    features::extract_case(volumes, params).map_err(|e| e.to_string())
 }
 
-/// Reading only the mask's padded box (what `radscore extract` does when the settings allow it)
-/// gives bit-for-bit the features of reading the whole image, on every reference case, for setting
-/// a and for a preCrop variant with filters; settings that need the whole image read all of it.
+/// Reading only part of the image (what `radscore extract` does when the settings allow it) gives
+/// bit-for-bit the features of reading the whole image, on every reference case and DICOM series:
+/// the mask's padded box for setting a and a preCrop variant with filters, the block the
+/// interpolator reads for resampled settings (B-spline with LoG, linear, nearest neighbour);
+/// normalisation reads it all.
 #[test]
-fn reading_only_the_masks_box_gives_the_features_of_reading_the_whole_image() {
+fn reading_only_the_part_the_settings_use_gives_the_features_of_reading_the_whole_image() {
     let Some(dir) = reference_dir() else { return };
     let manifest = read_json(&dir, "cases/manifest.json");
     let setting_a = std::fs::read_to_string(dir.join("params/params_a_original.yaml")).unwrap();
-    let setting_b = std::fs::read_to_string(dir.join("params/params_b_resampled_log_wavelet.yaml")).unwrap();
     let pre_cropped =
         "imageType: {Original: {}, LoG: {sigma: [2.0]}, Square: {}}\nsetting: {preCrop: true, binWidth: 25}\n";
     let normalized = "setting: {normalize: true, binWidth: 0.5}\n";
+    let resampled = |interpolator: &str, image_types: &str| {
+        format!(
+            "imageType: {image_types}\nsetting: {{resampledPixelSpacing: [1, 1, 1], interpolator: {interpolator}, binWidth: 25}}\n"
+        )
+    };
+    let bspline = resampled("sitkBSpline", "{Original: {}, LoG: {sigma: [2.0]}}");
+    let linear = resampled("sitkLinear", "{Original: {}}");
+    let nearest = resampled("sitkNearestNeighbor", "{Original: {}}");
     for case in reference_cases(&dir, "a_original") {
         let entry = &manifest[case.as_str()];
         let image = dir.join(entry["image"].as_str().unwrap());
         let mask = dir.join(entry["mask"].as_str().unwrap());
         let whole_image = read_image(&image, &case).unwrap();
         let whole_mask = read_labels(&mask, &case).unwrap();
-        for (yaml, cropped) in [
-            (&setting_a[..], true),
-            (pre_cropped, true),
-            (&setting_b[..], false),
-            (normalized, false),
+        for (yaml, part) in [
+            (&setting_a[..], Some("crop")),
+            (pre_cropped, Some("crop")),
+            (&bspline[..], Some("block")),
+            (&linear[..], Some("block")),
+            (&nearest[..], Some("block")),
+            (normalized, None),
         ] {
             let params = Params::from_yaml_str(yaml).unwrap();
             let region = region_to_read(&params, &whole_image.geometry, &whole_mask);
-            assert_eq!(region.is_some(), cropped, "{case}: region {region:?} for {yaml:.40}");
-            if !cropped {
+            let kind = region.as_ref().map(|r| match r {
+                CaseRegion::Crop(_) => "crop",
+                CaseRegion::ImageBlock(_) => "block",
+            });
+            assert_eq!(kind, part, "{case}: region {region:?} for {yaml:.60}");
+            if part.is_none() {
                 continue; // the same whole-image path either way
             }
             let got = extract_case(&dir, &manifest, &case, &params).unwrap();
             let want = extract(&whole_image, &whole_mask, &params).unwrap();
-            assert_eq!(got.len(), want.len(), "{case}");
-            for ((name, a), (_, b)) in got.iter().zip(&want) {
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "{case} {name}: {a} vs {b}"
-                );
-            }
+            assert_same_bits(&case, &got, &want);
         }
+    }
+    // A DICOM series decodes only the block's slices, placed by the series' stacked geometry.
+    let params = Params::from_yaml_str(&bspline).unwrap();
+    for series in ["brain1", "brain1_rescaled", "prostate_phantom"] {
+        let read = |region: bool| {
+            read_case_region(
+                &dir.join("dicom").join(series),
+                &dir.join(format!("dicom/{series}_label.nii.gz")),
+                &SeriesSelection::default(),
+                &MaskSelection { label: 1, roi: None },
+                &ZipLimits::default(),
+                |grid, mask| region.then(|| region_to_read(&params, grid, mask))?,
+            )
+            .unwrap()
+        };
+        let block = read(true);
+        assert!(block.image_block.is_some(), "{series}: read whole");
+        let got = features::extract_case(block, &params).unwrap();
+        let want = features::extract_case(read(false), &params).unwrap();
+        assert_same_bits(series, &got, &want);
+    }
+}
+
+/// `got` and `want` name the same features with the same bits (NaN equal to NaN).
+fn assert_same_bits(case: &str, got: &FeatureVector, want: &FeatureVector) {
+    assert_eq!(got.len(), want.len(), "{case}");
+    for ((name, a), (_, b)) in got.iter().zip(want) {
+        assert!(
+            a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
+            "{case} {name}: {a} vs {b}"
+        );
     }
 }
 
@@ -548,7 +588,7 @@ fn dicom_series_give_pyradiomics_features_in_settings_a_and_b() {
                 |grid, mask| region_to_read(&params, grid, mask),
             )
             .map_err(|e| e.to_string())
-            .and_then(|(image, mask)| extract(&image, &mask, &params).map_err(|e| e.to_string()));
+            .and_then(|volumes| features::extract_case(volumes, &params).map_err(|e| e.to_string()));
             let is_wavelet = |n: &str| n.starts_with("wavelet");
             let part = |w: bool| {
                 let want: Vec<_> = all.iter().filter(|(n, _)| is_wavelet(n) == w).cloned().collect();
