@@ -74,31 +74,26 @@ pub fn read_case_volumes(
     mask: Volume<i32>,
     region: Option<&CaseRegion>,
 ) -> Result<(CaseVolumes, Option<SeriesIdentity>), ImagingError> {
-    let whole = opened.geometry().clone();
-    let block = match region {
-        Some(CaseRegion::Crop(block) | CaseRegion::ImageBlock(block)) => Some(block),
-        None => None,
-    };
-    let image = opened.read(block)?;
-    let case = match region {
-        Some(CaseRegion::Crop(block)) => CaseVolumes {
-            image: image.volume,
-            image_block: None,
-            mask: mask.cropped(block),
-        },
-        Some(CaseRegion::ImageBlock(block)) => CaseVolumes {
-            image: image.volume,
-            image_block: Some(BlockPlacement {
-                whole,
+    let (block, image_block) = match region {
+        Some(CaseRegion::Crop(block)) => (Some(block), None),
+        Some(CaseRegion::ImageBlock(block)) => (
+            Some(block),
+            Some(BlockPlacement {
+                whole: opened.geometry().clone(),
                 start: block.clone().map(|r| r.start),
             }),
-            mask,
-        },
-        None => CaseVolumes {
-            image: image.volume,
-            image_block: None,
-            mask,
-        },
+        ),
+        None => (None, None),
+    };
+    let image = opened.read(block)?;
+    let mask = match region {
+        Some(CaseRegion::Crop(block)) => mask.cropped(block),
+        _ => mask,
+    };
+    let case = CaseVolumes {
+        image: image.volume,
+        image_block,
+        mask,
     };
     Ok((case, image.series))
 }
