@@ -75,7 +75,11 @@ fn is_forward(angle: Angle) -> bool {
 /// A region's grey levels on a grid padded by the largest offset of the angles on every side, so
 /// every neighbour of a region voxel has a valid index. Padding and voxels outside the region hold
 /// level 0, so "non-zero" is exactly PyRadiomics' "inside the image and in the mask" test and the
-/// neighbour walk needs no bounds checks.
+/// neighbour walk needs no bounds checks. The texture classes visit only the region's voxels.
+///
+/// Also the grey levels present, ascending (PyRadiomics `grayLevels`): texture matrices are
+/// indexed by present levels only, as PyRadiomics deletes the rows and columns of absent levels,
+/// so their size follows the number of distinct levels, not the highest level.
 #[derive(Debug, Clone)]
 pub struct PaddedRegion {
     levels: Vec<u32>,
@@ -83,6 +87,16 @@ pub struct PaddedRegion {
     voxels: Vec<usize>,
     /// Padded-index step of each angle, in angle order.
     steps: Vec<isize>,
+    /// The region's (unpadded) `[z, y, x]` size.
+    shape: [usize; 3],
+    /// Padding on each side of each axis.
+    margin: [usize; 3],
+    /// Padded-index strides of the axes.
+    strides: [usize; 3],
+    /// The levels present in the region, ascending.
+    present: Vec<u32>,
+    /// Position of each level value in `present` (unused for absent levels).
+    row_of_level: Vec<usize>,
 }
 
 impl PaddedRegion {
@@ -100,22 +114,47 @@ impl PaddedRegion {
         let strides = [padded[1] * padded[2], padded[2], 1];
         let mut levels = vec![0u32; padded.iter().product()];
         let mut voxels = Vec::new();
-        // Row by row (one x line each): an index triple per voxel costs more than the padding itself.
-        for (r, (levels_row, mask_row)) in roi.grey_levels.rows().into_iter().zip(roi.mask.rows()).enumerate() {
+        let grey_levels = roi.grey_levels.as_standard_layout();
+        let mask = roi.mask.as_standard_layout();
+        let rows = grey_levels
+            .as_slice()
+            .expect("standard layout")
+            .chunks_exact(shape[2].max(1))
+            .zip(mask.as_slice().expect("standard layout").chunks_exact(shape[2].max(1)));
+        // Row by row (one x line each), the copy without branches: an index triple per voxel
+        // costs more than the padding itself.
+        for (r, (levels_row, mask_row)) in rows.enumerate() {
             let (z, y) = (r / shape[1], r % shape[1]);
             let start = (z + margin[0]) * strides[0] + (y + margin[1]) * strides[1] + margin[2];
-            for (x, (&level, &inside)) in levels_row.iter().zip(mask_row).enumerate() {
-                if inside {
-                    levels[start + x] = level;
-                    voxels.push(start + x);
-                }
+            let padded_row = &mut levels[start..start + shape[2]];
+            for ((out, &level), &inside) in padded_row.iter_mut().zip(levels_row).zip(mask_row) {
+                *out = if inside { level } else { 0 };
             }
+            voxels.extend((0..shape[2]).filter(|&x| mask_row[x]).map(|x| start + x));
         }
         let steps = angles
             .iter()
             .map(|a| a.iter().zip(strides).map(|(&o, s)| o as isize * s as isize).sum())
             .collect();
-        PaddedRegion { levels, voxels, steps }
+        let top = voxels.iter().map(|&v| levels[v]).max().unwrap_or(0) as usize;
+        let mut row_of_level = vec![0; top + 1];
+        for &v in &voxels {
+            row_of_level[levels[v] as usize] = 1;
+        }
+        let present: Vec<u32> = (0..=top as u32).filter(|&l| row_of_level[l as usize] == 1).collect();
+        for (row, &level) in present.iter().enumerate() {
+            row_of_level[level as usize] = row;
+        }
+        PaddedRegion {
+            levels,
+            voxels,
+            steps,
+            shape,
+            margin,
+            strides,
+            present,
+            row_of_level,
+        }
     }
 
     /// Padded indices of the region's voxels, in PyRadiomics' (z, y, x) order.
@@ -123,22 +162,36 @@ impl PaddedRegion {
         &self.voxels
     }
 
-    /// Number of voxels of the padded grid (padded indices run below this).
-    pub fn grid_size(&self) -> usize {
-        self.levels.len()
+    /// Grey levels by padded index (0 outside the region).
+    pub fn levels(&self) -> &[u32] {
+        &self.levels
     }
 
-    /// Grey level at a padded index (0 outside the region).
-    pub fn level(&self, index: usize) -> u32 {
-        self.levels[index]
+    /// Padded-index step of each angle, in angle order: `index + step` is the neighbour along it.
+    pub fn steps(&self) -> &[isize] {
+        &self.steps
     }
 
-    /// Padded indices of the neighbours of `index` that lie in the region, in angle order.
-    pub fn neighbours(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
-        self.steps
-            .iter()
-            .map(move |&step| index.wrapping_add_signed(step))
-            .filter(|&n| self.levels[n] != 0)
+    /// The region's (unpadded) `[z, y, x]` size, PyRadiomics' cropped bounding box.
+    pub fn shape(&self) -> [usize; 3] {
+        self.shape
+    }
+
+    /// The `[z, y, x]` position in the unpadded region of a padded index inside it.
+    pub fn position(&self, index: usize) -> [usize; 3] {
+        let [sz, sy, _] = self.strides;
+        let padded = [index / sz, index % sz / sy, index % sy];
+        std::array::from_fn(|axis| padded[axis] - self.margin[axis])
+    }
+
+    /// The grey levels present in the region, ascending: the texture matrices' rows.
+    pub fn present_levels(&self) -> &[u32] {
+        &self.present
+    }
+
+    /// The row of a present level in [`present_levels`](Self::present_levels).
+    pub fn row_of_level(&self, level: u32) -> usize {
+        self.row_of_level[level as usize]
     }
 }
 
@@ -245,12 +298,22 @@ mod tests {
             grey_levels: grey_levels.clone(),
         };
         let region = PaddedRegion::new(&full, &angles);
+        // The levels of the region's neighbours of a padded index, in angle order.
+        let neighbours = |region: &PaddedRegion, index: usize| -> Vec<u32> {
+            let levels = region.levels();
+            region
+                .steps()
+                .iter()
+                .map(|&step| levels[index.wrapping_add_signed(step)])
+                .filter(|&level| level != 0)
+                .collect()
+        };
         assert_eq!(region.voxels().len(), 24);
         // Corner (0, 0, 0): 7 neighbours in a 2×3×4 grid; (1, 1, 1): the 3×3×2 block minus itself.
-        assert_eq!(region.neighbours(region.voxels()[0]).count(), 7);
+        assert_eq!(neighbours(&region, region.voxels()[0]).len(), 7);
         let centre = region.voxels()[12 + 4 + 1];
-        assert_eq!(region.level(centre), 4);
-        let mut levels: Vec<u32> = region.neighbours(centre).map(|n| region.level(n)).collect();
+        assert_eq!(region.levels()[centre], 4);
+        let mut levels = neighbours(&region, centre);
         levels.sort_unstable();
         assert_eq!(levels, vec![1, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 6]);
         // Dropping (0, 0, 0) from the mask removes it from the region and from the corner's walk.
@@ -258,7 +321,25 @@ mod tests {
         let partial = Roi { mask, ..full };
         let region = PaddedRegion::new(&partial, &angles);
         assert_eq!(region.voxels().len(), 23);
-        assert_eq!(region.neighbours(centre).count(), 16);
-        assert_eq!(region.level(region.voxels()[0]), 2);
+        assert_eq!(neighbours(&region, centre).len(), 16);
+        assert_eq!(region.levels()[region.voxels()[0]], 2);
+    }
+
+    #[test]
+    fn absent_levels_get_no_row_but_keep_their_values_and_positions_map_back() {
+        use ndarray::Array3;
+        let grey_levels = Array3::from_shape_vec((1, 2, 3), vec![3, 7, 3, 0, 7, 9]).unwrap();
+        let roi = Roi {
+            image: grey_levels.mapv(f64::from),
+            mask: grey_levels.mapv(|l| l != 0),
+            spacing: [1.0; 3],
+            grey_levels,
+        };
+        let region = PaddedRegion::new(&roi, &neighbour_angles([1, 2, 3], &[1], true, None));
+        assert_eq!(region.present_levels(), &[3, 7, 9]);
+        assert_eq!([3, 7, 9].map(|l| region.row_of_level(l)), [0, 1, 2]);
+        assert_eq!(region.shape(), [1, 2, 3]);
+        let positions: Vec<[usize; 3]> = region.voxels().iter().map(|&v| region.position(v)).collect();
+        assert_eq!(positions, vec![[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 1, 1], [0, 1, 2]]);
     }
 }

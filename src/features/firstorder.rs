@@ -15,8 +15,7 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
         .zip(roi.mask.iter())
         .filter_map(|(&v, &inside)| inside.then_some(v))
         .collect();
-    let mut sorted = values.clone();
-    sorted.sort_unstable_by(f64::total_cmp);
+    let sorted = Ranked::new(values.clone(), &[10.0, 25.0, 50.0, 75.0, 90.0]);
     let stats = Intensities::new(&values, &sorted);
     let histogram = grey_level_probabilities(roi);
     let shift = settings.voxel_array_shift;
@@ -58,7 +57,7 @@ struct Intensities {
 }
 
 impl Intensities {
-    fn new(values: &[f64], sorted: &[f64]) -> Intensities {
+    fn new(values: &[f64], sorted: &Ranked) -> Intensities {
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
         let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
@@ -71,8 +70,8 @@ impl Intensities {
         }
         Intensities {
             mean,
-            minimum: sorted[0],
-            maximum: sorted[sorted.len() - 1],
+            minimum: sorted.at(0),
+            maximum: sorted.at(sorted.len - 1),
             m2: m2 / n,
             m3: m3 / n,
             m4: m4 / n,
@@ -115,21 +114,73 @@ fn root_mean_squared(energy: f64, count: usize) -> f64 {
     (energy / count as f64).sqrt()
 }
 
+/// The values a sorted copy of the region's intensities would hold at the ranks the features read
+/// (the extremes and both neighbours of each percentile's virtual index), found by successive
+/// selection: linear time per rank, where a full sort of a large region cost more than every
+/// other first-order feature together. Ranks follow `f64::total_cmp`, as the sort did.
+struct Ranked {
+    /// Number of values ranked.
+    len: usize,
+    /// Ranks, ascending, without repeats.
+    ranks: Vec<usize>,
+    /// `values[k]` is the value at `ranks[k]`.
+    values: Vec<f64>,
+}
+
+impl Ranked {
+    /// Ranks for `percentiles` (in %) of `values`, which must not be empty.
+    fn new(mut values: Vec<f64>, percentiles: &[f64]) -> Ranked {
+        let last = values.len() - 1;
+        let mut ranks = vec![0, last];
+        for &q in percentiles {
+            let below = virtual_index(values.len(), q).floor() as usize;
+            ranks.extend([below, (below + 1).min(last)]);
+        }
+        ranks.sort_unstable();
+        ranks.dedup();
+        let mut found = Vec::with_capacity(ranks.len());
+        let mut start = 0;
+        for &rank in &ranks {
+            // Everything below `start` is already at most the values left in `values[start..]`.
+            let (_, value, _) = values[start..].select_nth_unstable_by(rank - start, f64::total_cmp);
+            found.push(*value);
+            start = rank + 1;
+        }
+        Ranked {
+            len: last + 1,
+            ranks,
+            values: found,
+        }
+    }
+
+    /// The value at `rank`, which must be one of the ranks found.
+    fn at(&self, rank: usize) -> f64 {
+        let k = self.ranks.binary_search(&rank).expect("a rank selected in Ranked::new");
+        self.values[k]
+    }
+}
+
+/// numpy's virtual index `(n − 1)·q/100` of percentile `q` among `n` values.
+fn virtual_index(n: usize, q: f64) -> f64 {
+    (n - 1) as f64 * (q / 100.0)
+}
+
 /// `numpy.percentile(values, q)` with the default linear method: virtual index (n − 1)·q/100 and
 /// numpy's two-sided `_lerp`, so results agree to the last bit.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let virtual_index = (sorted.len() - 1) as f64 * (q / 100.0);
+fn percentile(sorted: &Ranked, q: f64) -> f64 {
+    let n = sorted.len;
+    let virtual_index = virtual_index(n, q);
     let below = virtual_index.floor();
     let i = below as usize;
-    let a = sorted[i];
-    let b = sorted[(i + 1).min(sorted.len() - 1)];
+    let a = sorted.at(i);
+    let b = sorted.at((i + 1).min(n - 1));
     let t = virtual_index - below;
     let diff = b - a;
     if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
 }
 
 /// Interquartile range = P₇₅ − P₂₅ (PyRadiomics `getInterquartileRangeFeatureValue`).
-fn interquartile_range(sorted: &[f64]) -> f64 {
+fn interquartile_range(sorted: &Ranked) -> f64 {
     percentile(sorted, 75.0) - percentile(sorted, 25.0)
 }
 
@@ -140,7 +191,7 @@ fn mean_absolute_deviation(values: &[f64], mean: f64) -> f64 {
 
 /// rMAD: the MAD of the intensities between the 10th and 90th percentile, both included
 /// (PyRadiomics `getRobustMeanAbsoluteDeviationFeatureValue`).
-fn robust_mean_absolute_deviation(values: &[f64], sorted: &[f64]) -> f64 {
+fn robust_mean_absolute_deviation(values: &[f64], sorted: &Ranked) -> f64 {
     let (p10, p90) = (percentile(sorted, 10.0), percentile(sorted, 90.0));
     let kept: Vec<f64> = values.iter().copied().filter(|&v| v >= p10 && v <= p90).collect();
     let mean = kept.iter().sum::<f64>() / kept.len() as f64;
@@ -298,8 +349,35 @@ mod tests {
     #[test]
     fn percentile_interpolates_like_numpy() {
         // numpy.percentile([0, 10], 30) = 3.0 and [1, 2, 3, 4] at 90 = 3.7 (index 2.7).
+        let percentile = |values: &[f64], q| percentile(&Ranked::new(values.to_vec(), &[q]), q);
         assert_close(percentile(&[0.0, 10.0], 30.0), 3.0);
         assert_close(percentile(&[1.0, 2.0, 3.0, 4.0], 90.0), 3.7);
         assert_eq!(percentile(&[5.0], 90.0), 5.0);
+    }
+
+    #[test]
+    fn selected_ranks_hold_the_values_of_a_full_sort() {
+        // Pseudo-random values with many ties, both zeros and a spread of magnitudes.
+        let mut state = 12345u64;
+        let values: Vec<f64> = (0..5001)
+            .map(|k| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                match k % 7 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => ((state >> 40) % 300) as f64 * 0.5 - 40.0,
+                }
+            })
+            .collect();
+        let mut sorted = values.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let percentiles = [10.0, 25.0, 50.0, 75.0, 90.0, 33.3];
+        let ranked = Ranked::new(values, &percentiles);
+        assert_eq!(ranked.ranks.len(), 2 + 2 * percentiles.len());
+        for (&rank, &value) in ranked.ranks.iter().zip(&ranked.values) {
+            assert_eq!(value.to_bits(), sorted[rank].to_bits(), "rank {rank}");
+        }
     }
 }

@@ -13,8 +13,8 @@ use rayon::prelude::*;
 
 mod eigen;
 
-use super::angles::{Angle, settings_angles, step_length};
-use super::texture::{EPS, LevelIndex, NamedFeature, OUTSIDE, average_over_angles};
+use super::angles::{PaddedRegion, settings_angles, step_length};
+use super::texture::{EPS, NamedFeature, average_over_angles};
 use super::{ClassFeatures, Roi, Settings};
 
 /// PyRadiomics' GLCM features, in its output order.
@@ -47,31 +47,31 @@ const FEATURES: [NamedFeature<Glcm>; 24] = [
 
 /// All GLCM features of `roi` (PyRadiomics `RadiomicsGLCM`), in PyRadiomics' order.
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let index = LevelIndex::new(roi);
-    let levels = index.level_values();
-    let ng = f64::from(index.max_level());
-    let glcms: Vec<Glcm> = glcm_matrices(&index, roi.spacing, settings)
-        .into_par_iter()
-        .map(|p| Glcm::new(p, &levels, ng))
-        .collect();
+    let (present, matrices) = glcm_matrices(roi, settings);
+    let levels: Vec<f64> = present.iter().map(|&l| f64::from(l)).collect();
+    // PyRadiomics `Ng`: the highest level present (not the number of levels).
+    let ng = levels.last().copied().unwrap_or(0.0);
+    let glcms: Vec<Glcm> = matrices.into_par_iter().map(|p| Glcm::new(p, &levels, ng)).collect();
     average_over_angles(&FEATURES, &glcms)
 }
 
-/// The normalised matrices features are computed on: one per non-empty angle, or a single
-/// distance-weighted sum when `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
-/// `spacing` is the voxel spacing in (x, y, z) order.
-pub fn glcm_matrices(index: &LevelIndex, spacing: [f64; 3], settings: &Settings) -> Vec<Array2<f64>> {
-    let angles = settings_angles(index.shape, &settings.distances, false, settings);
-    let mut matrices: Vec<Array2<f64>> = angles
-        .par_iter()
-        .map(|&angle| glcm_matrix(index, angle, settings.symmetrical_glcm))
+/// The grey levels present in `roi` (rows and columns, ascending) and the normalised matrices
+/// features are computed on: one per non-empty angle, or a single distance-weighted sum when
+/// `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
+pub fn glcm_matrices(roi: &Roi, settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
+    let shape: [usize; 3] = roi.grey_levels.dim().into();
+    let angles = settings_angles(shape, &settings.distances, false, settings);
+    let region = PaddedRegion::new(roi, &angles);
+    let mut matrices: Vec<Array2<f64>> = (0..angles.len())
+        .into_par_iter()
+        .map(|k| glcm_matrix(&region, k, settings.symmetrical_glcm))
         .collect();
     if let Some(norm) = settings.weighting_norm {
-        let n = index.levels.len();
+        let n = region.present_levels().len();
         let mut weighted = Array2::zeros((n, n));
         for (matrix, &angle) in matrices.iter().zip(&angles) {
             // PyRadiomics' GLCM weight exp(−‖d‖²), d in mm.
-            let weight = step_length(norm, angle, spacing).map_or(1.0, |d| (-d * d).exp());
+            let weight = step_length(norm, angle, roi.spacing).map_or(1.0, |d| (-d * d).exp());
             weighted.scaled_add(weight, matrix);
         }
         matrices = vec![weighted];
@@ -80,47 +80,31 @@ pub fn glcm_matrices(index: &LevelIndex, spacing: [f64; 3], settings: &Settings)
         matrices.retain(|m| m.sum() > 0.0);
     }
     // A lone empty matrix becomes NaN (0 / 0), as PyRadiomics marks it.
-    matrices
+    let matrices = matrices
         .into_iter()
         .map(|m| {
             let total = m.sum();
             m / total
         })
-        .collect()
+        .collect();
+    (region.present_levels().to_vec(), matrices)
 }
 
-/// Co-occurrence counts for one angle: `P[i, j]` counts region voxels of the `i`-th present level
-/// whose neighbour at `+angle` is in the region with the `j`-th level (`cmatrices.c`
-/// `calculate_glcm`); `symmetrical` adds the transpose (the opposite direction).
-pub fn glcm_matrix(index: &LevelIndex, angle: Angle, symmetrical: bool) -> Array2<f64> {
-    let n = index.levels.len();
+/// Co-occurrence counts for the region's `k`-th angle: `P[i, j]` counts region voxels of the
+/// `i`-th present level whose neighbour at `+angle` is in the region with the `j`-th level
+/// (`cmatrices.c` `calculate_glcm`); `symmetrical` adds the transpose (the opposite direction).
+fn glcm_matrix(region: &PaddedRegion, k: usize, symmetrical: bool) -> Array2<f64> {
+    let n = region.present_levels().len();
     let mut counts = vec![0.0; n * n];
-    let [nz, ny, nx] = index.shape;
-    let step = (angle[0] as isize * ny as isize + angle[1] as isize) * nx as isize + angle[2] as isize;
-    for z in in_range(nz, angle[0]) {
-        for y in in_range(ny, angle[1]) {
-            let row = index.offset(z, y, 0);
-            for x in in_range(nx, angle[2]) {
-                let centre = index.voxels[row + x];
-                if centre == OUTSIDE {
-                    continue;
-                }
-                let neighbour = index.voxels[(row + x).wrapping_add_signed(step)];
-                if neighbour != OUTSIDE {
-                    counts[centre as usize * n + neighbour as usize] += 1.0;
-                }
-            }
+    let (levels, step) = (region.levels(), region.steps()[k]);
+    for &centre in region.voxels() {
+        let neighbour = levels[centre.wrapping_add_signed(step)];
+        if neighbour != 0 {
+            counts[region.row_of_level(levels[centre]) * n + region.row_of_level(neighbour)] += 1.0;
         }
     }
     let matrix = Array2::from_shape_vec((n, n), counts).expect("n × n counts");
     if symmetrical { &matrix + &matrix.t() } else { matrix }
-}
-
-/// Positions `p` along an axis of `size` voxels whose neighbour `p + offset` is inside.
-fn in_range(size: usize, offset: i32) -> std::ops::Range<usize> {
-    let low = (-offset).max(0) as usize;
-    let high = size.saturating_sub(offset.max(0) as usize);
-    low..high.max(low)
 }
 
 /// One normalised matrix with the coefficients PyRadiomics derives from it
@@ -164,7 +148,9 @@ impl Glcm {
             difference_distribution: vec![0.0; ng_len],
             hxy: 0.0,
         };
-        for ((a, b), &v) in p.indexed_iter() {
+        // Empty cells add +0 to every sum here and −0 to the entropy's: nothing, so they (most of a
+        // matrix over many levels) are skipped, with their logarithms.
+        for ((a, b), &v) in p.indexed_iter().filter(|(_, v)| **v != 0.0) {
             let (i, j) = (levels[a], levels[b]);
             glcm.px[a] += v;
             glcm.py[b] += v;
@@ -301,8 +287,10 @@ fn inverse_difference_normalized(g: &Glcm) -> f64 {
 /// IMC1 `(HXY − HXY1) / max(HX, HY)`, 0 when both marginal entropies are 0, with
 /// `HXY1 = −Σ p(i,j)·log₂(p_x(i)p_y(j) + ε)` (PyRadiomics GLCM feature 13).
 fn informational_measure_of_correlation_1(g: &Glcm) -> f64 {
+    // An empty cell's term is −0 (0 times a negative logarithm), which leaves a sum unchanged.
     let hxy1 =
         -g.p.indexed_iter()
+            .filter(|(_, v)| **v != 0.0)
             .map(|((a, b), &v)| v * (g.px[a] * g.py[b] + EPS).log2())
             .sum::<f64>();
     let div = entropy(&g.px).max(entropy(&g.py));
@@ -313,10 +301,13 @@ fn informational_measure_of_correlation_1(g: &Glcm) -> f64 {
 /// rounding makes `HXY > HXY2`; `HXY2 = −Σ p_x(i)p_y(j)·log₂(p_x(i)p_y(j) + ε)` (PyRadiomics GLCM
 /// feature 14).
 fn informational_measure_of_correlation_2(g: &Glcm) -> f64 {
+    // Products of 0 give terms of −0, which leave the sum unchanged.
     let hxy2 = -g
         .px
         .iter()
+        .filter(|&&x| x != 0.0)
         .flat_map(|&x| g.py.iter().map(move |&y| x * y))
+        .filter(|&q| q != 0.0)
         .map(|q| q * (q + EPS).log2())
         .sum::<f64>();
     if hxy2 == g.hxy {
@@ -443,7 +434,7 @@ mod tests {
     use ndarray::{Array3, array};
 
     /// PyRadiomics' GLCM documentation example: a 5×5 image with 5 levels.
-    fn docs_example() -> LevelIndex {
+    fn docs_example() -> Roi {
         let image = array![
             [1, 2, 5, 2, 3],
             [3, 2, 1, 3, 1],
@@ -451,23 +442,27 @@ mod tests {
             [1, 1, 1, 1, 2],
             [1, 2, 4, 3, 5]
         ];
-        let grey_levels = image.insert_axis(ndarray::Axis(0));
-        index_of(grey_levels)
+        roi_of(image.insert_axis(ndarray::Axis(0)))
     }
 
-    fn index_of(grey_levels: Array3<u32>) -> LevelIndex {
-        let mask = grey_levels.mapv(|l| l != 0);
-        LevelIndex::new(&Roi {
+    /// A region of `grey_levels` (0 outside the mask).
+    fn roi_of(grey_levels: Array3<u32>) -> Roi {
+        Roi {
             image: grey_levels.mapv(f64::from),
-            mask,
+            mask: grey_levels.mapv(|l| l != 0),
             spacing: [1.0; 3],
             grey_levels,
-        })
+        }
+    }
+
+    /// The co-occurrence counts of `roi` along `angle` alone.
+    fn matrix_along(roi: &Roi, angle: [i32; 3], symmetrical: bool) -> Array2<f64> {
+        glcm_matrix(&PaddedRegion::new(roi, &[angle]), 0, symmetrical)
     }
 
     #[test]
     fn horizontal_symmetrical_glcm_matches_the_pyradiomics_docs_example() {
-        let p = glcm_matrix(&docs_example(), [0, 0, 1], true);
+        let p = matrix_along(&docs_example(), [0, 0, 1], true);
         let expected = array![
             [6.0, 4.0, 3.0, 0.0, 0.0],
             [4.0, 0.0, 2.0, 1.0, 3.0],
@@ -481,29 +476,27 @@ mod tests {
     #[test]
     fn asymmetrical_glcm_counts_one_direction_only() {
         // Row 0 of the docs image, left to right: (1,2), (2,5), (5,2), (2,3), ...
-        let p = glcm_matrix(&docs_example(), [0, 0, 1], false);
+        let p = matrix_along(&docs_example(), [0, 0, 1], false);
         assert_eq!(p.sum(), 20.0);
         assert_eq!(p[[0, 1]], 3.0); // 1→2: rows 0, 3 and 4
         assert_eq!(p[[1, 0]], 1.0); // 2→1: row 1
-        assert_eq!(&p + &p.t(), glcm_matrix(&docs_example(), [0, 0, 1], true));
+        assert_eq!(&p + &p.t(), matrix_along(&docs_example(), [0, 0, 1], true));
     }
 
     #[test]
     fn absent_levels_get_no_row_and_voxels_outside_the_mask_no_pairs() {
         // Levels 2 and 7 with a hole: [2, 7, 0, 7] along x.
-        let index = index_of(Array3::from_shape_vec((1, 1, 4), vec![2, 7, 0, 7]).unwrap());
-        let p = glcm_matrix(&index, [0, 0, 1], true);
+        let roi = roi_of(Array3::from_shape_vec((1, 1, 4), vec![2, 7, 0, 7]).unwrap());
+        let p = matrix_along(&roi, [0, 0, 1], true);
         assert_eq!(p, array![[0.0, 1.0], [1.0, 0.0]]);
     }
 
     #[test]
     fn flat_region_gives_pyradiomics_conventions() {
-        let index = index_of(Array3::from_elem((2, 2, 2), 3));
-        let roi_settings = Settings::default();
-        let p = glcm_matrices(&index, [1.0; 3], &roi_settings);
-        assert_eq!(p.len(), 13);
-        let levels = index.level_values();
-        let g = Glcm::new(p[0].clone(), &levels, 3.0);
+        let roi = roi_of(Array3::from_elem((2, 2, 2), 3));
+        let (present, p) = glcm_matrices(&roi, &Settings::default());
+        assert_eq!((present, p.len()), (vec![3], 13));
+        let g = Glcm::new(p[0].clone(), &[3.0], 3.0);
         assert_eq!(correlation(&g), 1.0);
         assert_eq!(informational_measure_of_correlation_1(&g), 0.0);
         assert_eq!(informational_measure_of_correlation_2(&g), 0.0);
@@ -518,14 +511,14 @@ mod tests {
             weighting_norm: Some(WeightingNorm::NoWeighting),
             ..Settings::default()
         };
-        let index = docs_example();
-        let matrices = glcm_matrices(&index, [1.0; 3], &settings);
+        let roi = docs_example();
+        let (_, matrices) = glcm_matrices(&roi, &settings);
         assert_eq!(matrices.len(), 1);
-        let angles = settings_angles(index.shape, &[1], false, &settings);
+        let angles = settings_angles([1, 5, 5], &[1], false, &settings);
         assert_eq!(angles.len(), 4);
         let total = angles
             .iter()
-            .map(|&angle| glcm_matrix(&index, angle, true))
+            .map(|&angle| matrix_along(&roi, angle, true))
             .fold(Array2::<f64>::zeros((5, 5)), |sum, m| sum + m);
         let expected = &total / total.sum();
         assert!(matrices[0].iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15));

@@ -13,8 +13,8 @@
 use ndarray::Array2;
 use rayon::prelude::*;
 
-use super::angles::{Angle, settings_angles, step_length};
-use super::texture::{EPS, LevelIndex, NamedFeature, OUTSIDE, average_over_angles};
+use super::angles::{Angle, PaddedRegion, settings_angles, step_length};
+use super::texture::{EPS, NamedFeature, average_over_angles};
 use super::{ClassFeatures, Roi, Settings};
 
 /// PyRadiomics' GLRLM features, in its output order.
@@ -39,99 +39,97 @@ const FEATURES: [NamedFeature<Glrlm>; 16] = [
 
 /// All GLRLM features of `roi` (PyRadiomics `RadiomicsGLRLM`), in PyRadiomics' order.
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let index = LevelIndex::new(roi);
-    let levels = index.level_values();
-    let glrlms: Vec<Glrlm> = glrlm_matrices(&index, roi.spacing, settings)
-        .into_par_iter()
-        .map(|p| Glrlm::new(p, &levels))
-        .collect();
+    let (levels, matrices) = glrlm_matrices(roi, settings);
+    let levels: Vec<f64> = levels.into_iter().map(f64::from).collect();
+    let glrlms: Vec<Glrlm> = matrices.into_par_iter().map(|p| Glrlm::new(p, &levels)).collect();
     average_over_angles(&FEATURES, &glrlms)
 }
 
-/// The run-length count matrices features are computed on: one per non-empty angle, or a single
-/// distance-weighted sum when `weightingNorm` is set (PyRadiomics `_calculateMatrix`). `spacing`
-/// is the voxel spacing in (x, y, z) order.
-pub fn glrlm_matrices(index: &LevelIndex, spacing: [f64; 3], settings: &Settings) -> Vec<Array2<f64>> {
-    let angles = settings_angles(index.shape, &[1], false, settings);
-    let mut matrices: Vec<Array2<f64>> = angles.par_iter().map(|&angle| glrlm_matrix(index, angle)).collect();
+/// The grey levels present in `roi` (the matrices' rows, ascending) and the run-length count
+/// matrices features are computed on: one per non-empty angle, or a single distance-weighted sum
+/// when `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
+pub fn glrlm_matrices(roi: &Roi, settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
+    let shape: [usize; 3] = roi.grey_levels.dim().into();
+    let angles = settings_angles(shape, &[1], false, settings);
+    let region = PaddedRegion::new(roi, &angles);
+    let mut matrices: Vec<Array2<f64>> = (0..angles.len())
+        .into_par_iter()
+        .map(|k| glrlm_matrix(&region, angles[k], k))
+        .collect();
     if let Some(norm) = settings.weighting_norm {
-        let mut weighted = Array2::zeros((index.levels.len(), max_run_length(index)));
+        let mut weighted = Array2::zeros((region.present_levels().len(), max_run_length(&region)));
         for (matrix, &angle) in matrices.iter().zip(&angles) {
             // PyRadiomics' GLRLM weight is the step length itself (not GLCM's exponential).
-            weighted.scaled_add(step_length(norm, angle, spacing).unwrap_or(1.0), matrix);
+            weighted.scaled_add(step_length(norm, angle, roi.spacing).unwrap_or(1.0), matrix);
         }
         matrices = vec![weighted];
     }
     if matrices.len() > 1 {
         matrices.retain(|m| m.sum() > 0.0);
     }
-    matrices
+    (region.present_levels().to_vec(), matrices)
 }
 
-/// PyRadiomics' `Nr` bound: the longest possible run, the largest region dimension.
-fn max_run_length(index: &LevelIndex) -> usize {
-    index.shape.into_iter().max().unwrap_or(0)
+/// PyRadiomics' `Nr` bound on run lengths, the matrices' columns: the largest region dimension.
+fn max_run_length(region: &PaddedRegion) -> usize {
+    region.shape().into_iter().max().unwrap_or(0)
 }
 
-/// Run counts for one angle: `P[i, j − 1]` counts maximal runs of region voxels with the `i`-th
-/// present level and length `j` along lines in direction `angle` (`cmatrices.c` `calculate_glrlm`).
-/// A voxel outside the region ends a run. When no line holds two region voxels the matrix is all
-/// zero, as PyRadiomics removes such an angle.
-pub fn glrlm_matrix(index: &LevelIndex, angle: Angle) -> Array2<f64> {
-    let n_runs = max_run_length(index);
-    let mut counts = vec![0.0; index.levels.len() * n_runs];
-    let [nz, ny, nx] = index.shape;
-    let step = (angle[0] as isize * ny as isize + angle[1] as isize) * nx as isize + angle[2] as isize;
-    let mut crosses_two_voxels = false;
-    let mut count_run = |level: u32, length: usize| counts[level as usize * n_runs + length - 1] += 1.0;
-    // Each line is walked once, from its first voxel: a voxel on a face the angle leaves from.
-    let first = |p: usize, n: usize, d: i32| (d == 1 && p == 0) || (d == -1 && p + 1 == n);
-    let remaining = |p: usize, n: usize, d: i32| match d {
-        1 => n - p,
-        -1 => p + 1,
-        _ => usize::MAX,
-    };
-    for z in 0..nz {
-        for y in 0..ny {
-            let xs = if first(z, nz, angle[0]) || first(y, ny, angle[1]) {
-                0..nx
-            } else {
-                match angle[2] {
-                    1 => 0..nx.min(1),
-                    -1 => nx.saturating_sub(1)..nx,
-                    _ => 0..0,
-                }
-            };
-            for x in xs {
-                let length = remaining(z, nz, angle[0])
-                    .min(remaining(y, ny, angle[1]))
-                    .min(remaining(x, nx, angle[2]));
-                let (mut level, mut run, mut elements) = (OUTSIDE, 0usize, 0usize);
-                let mut offset = index.offset(z, y, x);
-                for _ in 0..length {
-                    let here = index.voxels[offset];
-                    if here != level && run > 0 {
-                        count_run(level, run);
-                        run = 0;
-                    }
-                    if here != OUTSIDE {
-                        elements += 1;
-                        run += 1;
-                    }
-                    level = here;
-                    offset = offset.wrapping_add_signed(step);
-                }
-                if run > 0 {
-                    count_run(level, run);
-                }
-                crosses_two_voxels |= elements > 1;
-            }
+/// Run counts for `angle`, the `k`-th of the region's angles: `P[i, j − 1]` counts maximal runs of
+/// region voxels with the `i`-th present level and length `j` along lines in direction `angle`
+/// (`cmatrices.c` `calculate_glrlm`). A voxel outside the region ends a run. When no line holds
+/// two region voxels the matrix is all zero, as PyRadiomics removes such an angle.
+fn glrlm_matrix(region: &PaddedRegion, angle: Angle, k: usize) -> Array2<f64> {
+    let levels = region.levels();
+    let step = region.steps()[k];
+    let (rows, columns) = (region.present_levels().len(), max_run_length(region));
+    let mut counts = vec![0.0; rows * columns];
+    let mut longest = 0;
+    // Only region voxels are visited: a run is counted from its first voxel, the one whose
+    // predecessor along the angle has another level (or is outside, level 0).
+    for &start in region.voxels() {
+        let level = levels[start];
+        if levels[start.wrapping_add_signed(-step)] == level {
+            continue;
         }
+        let mut length = 1;
+        let mut next = start.wrapping_add_signed(step);
+        while levels[next] == level {
+            length += 1;
+            next = next.wrapping_add_signed(step);
+        }
+        longest = longest.max(length);
+        counts[region.row_of_level(level) * columns + length - 1] += 1.0;
     }
-    if !crosses_two_voxels {
+    if longest < 2 && !line_holds_two_voxels(region, angle) {
         counts.fill(0.0);
     }
-    Array2::from_shape_vec((index.levels.len(), n_runs), counts).expect("levels × run lengths")
+    Array2::from_shape_vec((rows, columns), counts).expect("levels × run lengths")
+}
+
+/// Whether some line along `angle` crosses two voxels of the region (not necessarily adjacent).
+/// Each voxel is traced back to the voxel where its line enters the region's box; two voxels that
+/// share it share the line.
+fn line_holds_two_voxels(region: &PaddedRegion, angle: Angle) -> bool {
+    let shape = region.shape();
+    let mut entries: Vec<[usize; 3]> = region
+        .voxels()
+        .iter()
+        .map(|&v| {
+            let p = region.position(v);
+            let back = (0..3)
+                .map(|axis| match angle[axis] {
+                    1 => p[axis],
+                    -1 => shape[axis] - 1 - p[axis],
+                    _ => usize::MAX,
+                })
+                .min()
+                .unwrap_or(0);
+            std::array::from_fn(|axis| p[axis].wrapping_add_signed(-(angle[axis] as isize) * back as isize))
+        })
+        .collect();
+    entries.sort_unstable();
+    entries.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// One angle's run counts with the sums PyRadiomics derives from it (`_calculateCoefficients`).
@@ -175,10 +173,12 @@ impl Glrlm {
             / self.runs
     }
 
-    /// `Σ_i Σ_j P(i, j|θ)·w(i, j) / N_r`.
+    /// `Σ_i Σ_j P(i, j|θ)·w(i, j) / N_r`. Empty cells (most of a matrix whose columns run to the
+    /// largest region dimension) add +0 and are skipped.
     fn weighted(&self, w: impl Fn(f64, f64) -> f64) -> f64 {
         self.p
             .indexed_iter()
+            .filter(|(_, v)| **v != 0.0)
             .map(|((a, j), &v)| v * w(self.levels[a], (j + 1) as f64))
             .sum::<f64>()
             / self.runs
@@ -229,7 +229,9 @@ fn low_grey_level_run_emphasis(g: &Glrlm) -> f64 {
 
 /// Run Entropy `−Σ_i Σ_j p(i,j|θ)·log₂(p(i,j|θ) + ε)`, `p = P/N_r` (PyRadiomics GLRLM feature 10).
 fn run_entropy(g: &Glrlm) -> f64 {
+    // An empty cell's term is −0 (0 times log₂ ε), which leaves the sum unchanged: skipped.
     -g.p.iter()
+        .filter(|&&v| v != 0.0)
         .map(|&v| {
             let q = v / g.runs;
             q * (q + EPS).log2()
@@ -280,18 +282,23 @@ mod tests {
     use super::*;
     use ndarray::{Array3, array};
 
-    fn index_of(grey_levels: Array3<u32>) -> LevelIndex {
-        let mask = grey_levels.mapv(|l| l != 0);
-        LevelIndex::new(&Roi {
+    /// A region of `grey_levels` (0 outside the mask).
+    fn roi_of(grey_levels: Array3<u32>) -> Roi {
+        Roi {
             image: grey_levels.mapv(f64::from),
-            mask,
+            mask: grey_levels.mapv(|l| l != 0),
             spacing: [1.0; 3],
             grey_levels,
-        })
+        }
+    }
+
+    /// The run counts of `roi` along `angle` alone.
+    fn matrix_along(roi: &Roi, angle: Angle) -> Array2<f64> {
+        glrlm_matrix(&PaddedRegion::new(roi, &[angle]), angle, 0)
     }
 
     /// PyRadiomics' GLRLM documentation example: a 5×5 image with 5 levels.
-    fn docs_example() -> LevelIndex {
+    fn docs_example() -> Roi {
         let image = array![
             [5, 2, 5, 4, 4],
             [3, 3, 3, 1, 3],
@@ -299,13 +306,13 @@ mod tests {
             [4, 2, 2, 2, 3],
             [3, 5, 3, 3, 2]
         ];
-        index_of(image.insert_axis(ndarray::Axis(0)))
+        roi_of(image.insert_axis(ndarray::Axis(0)))
     }
 
     #[test]
     fn horizontal_glrlm_matches_the_pyradiomics_docs_example() {
         // PyRadiomics docs, θ = 0°: rows are levels 1…5, columns run lengths 1…5.
-        let p = glrlm_matrix(&docs_example(), [0, 0, 1]);
+        let p = matrix_along(&docs_example(), [0, 0, 1]);
         let expected = array![
             [1.0, 0.0, 1.0, 0.0, 0.0],
             [3.0, 0.0, 1.0, 0.0, 0.0],
@@ -319,8 +326,8 @@ mod tests {
     #[test]
     fn runs_stop_at_voxels_outside_the_region() {
         // Along x: 4 4 _ 4 9 9 → runs (4, 2), (4, 1), (9, 2).
-        let index = index_of(Array3::from_shape_vec((1, 1, 6), vec![4, 4, 0, 4, 9, 9]).unwrap());
-        let p = glrlm_matrix(&index, [0, 0, 1]);
+        let roi = roi_of(Array3::from_shape_vec((1, 1, 6), vec![4, 4, 0, 4, 9, 9]).unwrap());
+        let p = matrix_along(&roi, [0, 0, 1]);
         assert_eq!(p.row(0).to_vec(), vec![1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
         assert_eq!(p.row(1).to_vec(), vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
     }
@@ -329,27 +336,45 @@ mod tests {
     fn an_angle_that_sees_only_single_voxels_is_empty() {
         // A single slice seen along z would give one run per voxel; PyRadiomics drops it, and no
         // z-moving angle is generated for a one-slice region in the first place.
-        let index = index_of(Array3::from_elem((1, 3, 3), 2));
-        assert_eq!(glrlm_matrix(&index, [1, 0, 0]).sum(), 0.0);
-        let matrices = glrlm_matrices(&index, [1.0; 3], &Settings::default());
-        assert_eq!(matrices.len(), 4);
+        let roi = roi_of(Array3::from_elem((1, 3, 3), 2));
+        assert_eq!(matrix_along(&roi, [1, 0, 0]).sum(), 0.0);
+        let (levels, matrices) = glrlm_matrices(&roi, &Settings::default());
+        assert_eq!((levels, matrices.len()), (vec![2], 4));
+    }
+
+    #[test]
+    fn single_voxel_runs_count_when_a_line_holds_two_region_voxels() {
+        // Runs of length 1 only, but the x line crosses two voxels (2 _ 2, and 2 3 2): kept.
+        let gap = roi_of(Array3::from_shape_vec((1, 1, 3), vec![2, 0, 2]).unwrap());
+        assert_eq!(matrix_along(&gap, [0, 0, 1]), array![[2.0, 0.0, 0.0]]);
+        let alternating = roi_of(Array3::from_shape_vec((1, 1, 3), vec![2, 3, 2]).unwrap());
+        assert_eq!(
+            matrix_along(&alternating, [0, 0, 1]),
+            array![[2.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+        );
+        // Two voxels on one diagonal with a gap between them, then on two different diagonals.
+        let mut corners = Array3::zeros((1, 3, 3));
+        corners[[0, 0, 0]] = 5;
+        corners[[0, 2, 2]] = 5;
+        assert_eq!(matrix_along(&roi_of(corners.clone()), [0, 1, 1]).sum(), 2.0);
+        corners[[0, 2, 2]] = 0;
+        corners[[0, 2, 1]] = 5;
+        assert_eq!(matrix_along(&roi_of(corners.clone()), [0, 1, 1]).sum(), 0.0);
+        // Along the other diagonal (0, 0) and (2, 1) share no line either; (0, 2) and (2, 0) do.
+        assert_eq!(matrix_along(&roi_of(corners), [0, 1, -1]).sum(), 0.0);
+        let mut anti = Array3::zeros((1, 3, 3));
+        anti[[0, 0, 2]] = 5;
+        anti[[0, 2, 0]] = 5;
+        assert_eq!(matrix_along(&roi_of(anti), [0, 1, -1]).sum(), 2.0);
     }
 
     #[test]
     fn uniform_runs_give_textbook_values() {
         // A 1×1×4 line of one level: a single run of length 4 along x; other angles are empty.
-        let index = index_of(Array3::from_elem((1, 1, 4), 3));
-        let features = compute(
-            &Roi {
-                image: Array3::from_elem((1, 1, 4), 3.0),
-                mask: Array3::from_elem((1, 1, 4), true),
-                spacing: [1.0; 3],
-                grey_levels: Array3::from_elem((1, 1, 4), 3),
-            },
-            &Settings::default(),
-        );
+        let roi = roi_of(Array3::from_elem((1, 1, 4), 3));
+        let features = compute(&roi, &Settings::default());
         let value = |name: &str| features.iter().find(|(n, _)| *n == name).unwrap().1;
-        assert_eq!(glrlm_matrices(&index, [1.0; 3], &Settings::default()).len(), 1);
+        assert_eq!(glrlm_matrices(&roi, &Settings::default()).1.len(), 1);
         assert_eq!(value("ShortRunEmphasis"), 1.0 / 16.0);
         assert_eq!(value("LongRunEmphasis"), 16.0);
         assert_eq!(value("RunPercentage"), 0.25);

@@ -61,23 +61,27 @@ pub fn glszm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
 
 /// (grey level, size) of every zone: one depth-first flood fill over the region.
 fn zones(region: &PaddedRegion) -> Vec<(u32, u32)> {
-    let mut visited = vec![false; region.grid_size()];
+    // Visited voxels are cleared to 0 (outside) in a copy of the levels, so "unvisited, in the
+    // region and of the zone's level" is a single comparison per neighbour.
+    let mut unvisited = region.levels().to_vec();
+    let steps = region.steps();
     let mut stack = Vec::new();
     let mut out = Vec::new();
     for &seed in region.voxels() {
-        if visited[seed] {
+        let level = unvisited[seed];
+        if level == 0 {
             continue;
         }
-        let level = region.level(seed);
-        visited[seed] = true;
+        unvisited[seed] = 0;
         stack.push(seed);
         let mut size = 0u32;
         while let Some(voxel) = stack.pop() {
             size += 1;
-            for n in region.neighbours(voxel) {
-                if !visited[n] && region.level(n) == level {
-                    visited[n] = true;
-                    stack.push(n);
+            for &step in steps {
+                let neighbour = voxel.wrapping_add_signed(step);
+                if unvisited[neighbour] == level {
+                    unvisited[neighbour] = 0;
+                    stack.push(neighbour);
                 }
             }
         }
@@ -102,12 +106,27 @@ pub struct LevelSizeMatrix {
 impl LevelSizeMatrix {
     /// Counts `(level, size)` entries into a matrix.
     pub fn from_entries(mut entries: Vec<(u32, u32)>) -> LevelSizeMatrix {
-        entries.sort_unstable();
+        let (rows, columns) = entries.iter().fold((0, 0), |(i, j), &(level, size)| {
+            (i.max(level as usize + 1), j.max(size as usize + 1))
+        });
         let mut cells: Vec<(u32, u32, f64)> = Vec::new();
-        for (i, j) in entries {
-            match cells.last_mut() {
-                Some(last) if (last.0, last.1) == (i, j) => last.2 += 1.0,
-                _ => cells.push((i, j, 1.0)),
+        // GLDM gives an entry per voxel with few distinct sizes: a dense table counts them in one
+        // pass; zone sizes can reach the region's size, so sparse GLSZMs are sorted instead.
+        if rows.saturating_mul(columns) <= 2 * entries.len() + 4096 {
+            let mut table = vec![0u32; rows * columns];
+            for &(i, j) in &entries {
+                table[i as usize * columns + j as usize] += 1;
+            }
+            for (k, &n) in table.iter().enumerate().filter(|(_, n)| **n > 0) {
+                cells.push(((k / columns) as u32, (k % columns) as u32, f64::from(n)));
+            }
+        } else {
+            entries.sort_unstable();
+            for (i, j) in entries {
+                match cells.last_mut() {
+                    Some(last) if (last.0, last.1) == (i, j) => last.2 += 1.0,
+                    _ => cells.push((i, j, 1.0)),
+                }
             }
         }
         let total = cells.iter().map(|c| c.2).sum();

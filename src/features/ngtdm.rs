@@ -45,19 +45,23 @@ pub struct Ngtdm {
 pub fn ngtdm_matrix(roi: &Roi, settings: &Settings) -> Ngtdm {
     let shape: [usize; 3] = roi.grey_levels.dim().into();
     let region = PaddedRegion::new(roi, &settings_angles(shape, &settings.distances, true, settings));
-    let top = region.voxels().iter().map(|&v| region.level(v)).max().unwrap_or(0) as usize;
+    let (levels, steps) = (region.levels(), region.steps());
+    let top = region.voxels().iter().map(|&v| levels[v]).max().unwrap_or(0) as usize;
     let mut counts = vec![0.0f64; top + 1];
     let mut differences = vec![0.0f64; top + 1];
     for &v in region.voxels() {
-        let (mut n, mut sum) = (0.0f64, 0.0f64);
-        for neighbour in region.neighbours(v) {
-            n += 1.0;
-            sum += f64::from(region.level(neighbour));
+        // Integer sums: the same values as PyRadiomics' double sums of integer levels (exact below
+        // 2⁵³), without a branch per neighbour.
+        let (mut n, mut sum) = (0u32, 0u64);
+        for &step in steps {
+            let neighbour = levels[v.wrapping_add_signed(step)];
+            n += u32::from(neighbour != 0);
+            sum += u64::from(neighbour);
         }
-        let level = region.level(v) as usize;
+        let level = levels[v] as usize;
         counts[level] += 1.0;
-        if n > 0.0 {
-            differences[level] += (level as f64 - sum / n).abs();
+        if n > 0 {
+            differences[level] += (level as f64 - sum as f64 / f64::from(n)).abs();
         }
     }
     let rows: Vec<ToneRow> = (0..=top)

@@ -11,6 +11,8 @@ use std::fmt;
 
 use ndarray::{Array3, Axis, Zip};
 
+use super::lines::map_lines_along;
+
 /// A LoG `sigma` as the params file wrote it. PyRadiomics names the image after Python's
 /// `str(sigma)`, so `1` gives `log-sigma-1-mm-3D` and `1.0` gives `log-sigma-1-0-mm-3D`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -284,53 +286,28 @@ fn n_coefficients(sigmad: f64, [a1, b1, a2, b2]: [f64; 4]) -> ([f64; 4], f64, f6
     ([n0, n1, n2, n3], sn, dn, en)
 }
 
-/// Parallel lines filtered together: enough to stream whole cache lines and overlap the
-/// recursions, few enough that the three f64 buffers stay in cache.
-const LINES_PER_BLOCK: usize = 64;
-
 /// One `RecursiveGaussianImageFilter` pass along `axis`, computed in f64 per line and stored as
-/// f32 like ITK's float32 intermediate images.
-///
-/// Lines are filtered in blocks of neighbouring parallel lines that advance together: the same
-/// arithmetic per voxel as line by line, but independent recursions the CPU can overlap, and
-/// cache-friendly access for the strided z and y axes.
+/// f32 like ITK's float32 intermediate images. Lines are filtered in blocks (the same arithmetic
+/// per voxel as line by line).
 fn recursive_gaussian_along<T: Copy + Into<f64>>(
     input: &Array3<T>,
     axis: Axis,
     c: &DericheCoefficients,
 ) -> Array3<f32> {
-    let input = input.as_standard_layout();
-    let (nz, ny, nx) = input.dim();
-    // Sample i of line k in slab b sits at b·ny·nx + i·along + k·across.
-    let (slabs, len, along, lines, across) = match axis.index() {
-        0 => (1, nz, ny * nx, ny * nx, 1),
-        1 => (nz, ny, nx, nx, 1),
-        _ => (nz, nx, 1, ny, nx),
-    };
-    let src = input.as_slice().expect("standard layout is contiguous");
-    let mut out = vec![0.0_f32; src.len()];
-    let width = LINES_PER_BLOCK.min(lines);
-    let mut data = vec![0.0; len * width];
-    let mut causal = vec![0.0; len * width];
-    let mut anticausal = vec![0.0; len * width];
-    for slab in 0..slabs {
-        for first in (0..lines).step_by(width) {
-            let w = width.min(lines - first);
-            let offset = |i: usize, k: usize| slab * ny * nx + i * along + (first + k) * across;
-            for i in 0..len {
-                for k in 0..w {
-                    data[i * w + k] = src[offset(i, k)].into();
-                }
+    let (mut causal, mut anticausal) = (Vec::new(), Vec::new());
+    map_lines_along(
+        input,
+        axis,
+        |v| v as f32,
+        |data, out, w| {
+            causal.resize(data.len(), 0.0);
+            anticausal.resize(data.len(), 0.0);
+            filter_lines(data, &mut causal, &mut anticausal, w, c);
+            for ((o, s), a) in out.iter_mut().zip(&causal).zip(&anticausal) {
+                *o = s + a;
             }
-            filter_lines(&data[..len * w], &mut causal, &mut anticausal, w, c);
-            for i in 0..len {
-                for k in 0..w {
-                    out[offset(i, k)] = (causal[i * w + k] + anticausal[i * w + k]) as f32;
-                }
-            }
-        }
-    }
-    Array3::from_shape_vec((nz, ny, nx), out).expect("same number of voxels")
+        },
+    )
 }
 
 /// `RecursiveSeparableImageFilter::FilterDataArray` (ITK 5.4) on `w` interleaved lines (`data[i * w + k]`

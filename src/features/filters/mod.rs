@@ -4,6 +4,7 @@
 mod gradient;
 mod lbp2d;
 mod lbp3d;
+mod lines;
 mod log;
 mod ndimage_spline;
 mod simple;

@@ -8,7 +8,9 @@
 
 use std::borrow::Cow;
 
-use ndarray::{Array3, Axis, Zip};
+use ndarray::{Array3, Axis};
+
+use super::lines::map_lines_along;
 
 use super::FilterError;
 use super::wavelet_filters::WAVELET_FILTERS;
@@ -141,24 +143,29 @@ fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
     let source: Vec<usize> = (0..n + taps - 1)
         .map(|t| (t as i64 + offset).rem_euclid(n as i64) as usize)
         .collect();
-    let mut extended = vec![0.0; n + taps - 1];
-    let mut out = Array3::zeros(data.raw_dim());
-    Zip::from(out.lanes_mut(Axis(axis)))
-        .and(data.lanes(Axis(axis)))
-        .for_each(|mut o, x| {
-            for (e, &j) in extended.iter_mut().zip(&source) {
-                *e = x[j];
+    let mut extended = Vec::new();
+    map_lines_along(
+        data,
+        Axis(axis),
+        |v| v,
+        |block, out, w| {
+            // Blocks of lines, interleaved: ext[t] of line k at extended[t * w + k].
+            extended.clear();
+            for &j in &source {
+                extended.extend_from_slice(&block[j * w..(j + 1) * w]);
             }
-            for (i, oi) in o.iter_mut().enumerate() {
-                let window = &extended[i..i + taps];
-                let mut acc = 0.0;
-                for (f, v) in filter.iter().zip(window.iter().rev()) {
-                    acc += f * v;
+            for (i, out_row) in out.chunks_exact_mut(w).enumerate() {
+                // Per line: acc = f[0]·ext[i + L − 1] + f[1]·ext[i + L − 2] + …, summed in that order.
+                out_row.fill(0.0);
+                for (k, &f) in filter.iter().enumerate() {
+                    let ext_row = &extended[(i + taps - 1 - k) * w..(i + taps - k) * w];
+                    for (o, &v) in out_row.iter_mut().zip(ext_row) {
+                        *o += f * v;
+                    }
                 }
-                *oi = acc;
             }
-        });
-    out
+        },
+    )
 }
 
 /// `numpy.pad(x, [(0, n % 2)…], 'wrap')`: an odd axis gains one sample equal to its first. Borrowed
