@@ -85,21 +85,22 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, k: usize) -> Array2<f64> {
     let (rows, columns) = (region.present_levels().len(), max_run_length(region));
     let mut counts = vec![0.0; rows * columns];
     let mut longest = 0;
-    // Only region voxels are visited: a run is counted from its first voxel, the one whose
-    // predecessor along the angle has another level (or is outside, level 0).
-    for &start in region.voxels() {
-        let level = levels[start];
-        if levels[start.wrapping_add_signed(-step)] == level {
-            continue;
+    // Region voxels in raster order, which visits a voxel's predecessor along a forward angle
+    // before it: each voxel's run length so far is its predecessor's plus one (or 1 when the
+    // predecessor has another level or is outside), and a run is counted at its last voxel. Every
+    // access streams through the grid in order, where walking each run from its start jumps a
+    // plane per step along z.
+    debug_assert!(step > 0, "forward angles step forward in the padded grid");
+    let mut run_so_far = vec![0u32; levels.len()];
+    for &voxel in region.voxels() {
+        let level = levels[voxel];
+        let previous = voxel.wrapping_add_signed(-step);
+        let length = u32::from(levels[previous] == level) * run_so_far[previous] + 1;
+        run_so_far[voxel] = length;
+        if levels[voxel.wrapping_add_signed(step)] != level {
+            longest = longest.max(length);
+            counts[region.row_of_level(level) * columns + length as usize - 1] += 1.0;
         }
-        let mut length = 1;
-        let mut next = start.wrapping_add_signed(step);
-        while levels[next] == level {
-            length += 1;
-            next = next.wrapping_add_signed(step);
-        }
-        longest = longest.max(length);
-        counts[region.row_of_level(level) * columns + length - 1] += 1.0;
     }
     if longest < 2 && !line_holds_two_voxels(region, angle) {
         counts.fill(0.0);

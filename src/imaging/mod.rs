@@ -6,6 +6,7 @@
 pub mod archive;
 pub mod dicom;
 mod error;
+mod lines;
 mod mask;
 mod mask_file;
 mod nifti;
@@ -16,6 +17,7 @@ mod samples;
 mod volume;
 
 pub use error::ImagingError;
+pub use lines::map_lines_along;
 pub use mask::{bounding_box, bounding_box_where, check_same_grid, label_region};
 pub use mask_file::{
     CaseRegion, CaseVolumes, MaskSelection, read_case, read_case_region, read_case_volumes, read_mask,

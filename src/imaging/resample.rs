@@ -5,9 +5,9 @@
 
 use std::ops::Range;
 
-use ndarray::{Array3, Axis, Zip, s};
+use ndarray::{Array3, Axis, s};
 
-use super::{BlockPlacement, Geometry, ImagingError, Volume};
+use super::{BlockPlacement, Geometry, ImagingError, Volume, map_lines_along};
 
 /// `interpolator` values PyRadiomics accepts that radscore implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -427,7 +427,7 @@ impl CubicSpline {
         let mut coefficients = samples.data.slice(s![local(0), local(1), local(2)]).to_owned();
         // ITK filters x, then y, then z.
         for axis in [2, 1, 0] {
-            prefilter_axis(&mut coefficients, Axis(axis), size[2 - axis]);
+            coefficients = prefilter_axis(coefficients, Axis(axis), size[2 - axis]);
         }
         CubicSpline {
             offset: start,
@@ -520,52 +520,74 @@ fn spline_block(points: &Array3<[f64; 3]>, size: [usize; 3]) -> Option<[Range<us
     }))
 }
 
-/// In-place cubic B-spline prefilter of every line along `axis` (Unser 1999, Box 2, as ITK codes it).
+/// Cubic B-spline prefilter of every line along `axis` (Unser 1999, Box 2, as ITK codes it), lines
+/// in interleaved blocks ([`map_lines_along`]) with each line's operations in ITK's order.
 /// `real_length` is the image's length along the axis: a block line shorter than it starts or ends
 /// inside the image, where the mirror initialisation is only an approximation that decays away.
-fn prefilter_axis(block: &mut Array3<f64>, axis: Axis, real_length: usize) {
-    if real_length == 1 {
-        return;
+fn prefilter_axis(block: Array3<f64>, axis: Axis, real_length: usize) -> Array3<f64> {
+    let n = block.len_of(axis);
+    if real_length == 1 || n < 2 {
+        return block;
     }
     let pole = pole();
     let gain = (1.0 - pole) * (1.0 - 1.0 / pole);
-    Zip::from(block.lanes_mut(axis)).for_each(|mut line| {
-        let n = line.len();
-        if n < 2 {
-            return;
-        }
-        line.mapv_inplace(|v| v * gain);
-        let horizon = (TOLERANCE.ln() / pole.abs().ln()).ceil() as usize;
-        if horizon < n {
-            let mut zn = pole;
-            let mut sum = line[0];
-            for k in 1..horizon {
-                sum += zn * line[k];
-                zn *= pole;
+    let horizon = (TOLERANCE.ln() / pole.abs().ln()).ceil() as usize;
+    map_lines_along(
+        &block,
+        axis,
+        |v| v,
+        |data, line, w| {
+            // Sample i of line k is `line[i * w + k]`: each step below runs over the block's lines.
+            for (out, &v) in line.iter_mut().zip(data) {
+                *out = v * gain;
             }
-            line[0] = sum;
-        } else {
-            let iz = 1.0 / pole;
-            let mut zn = pole;
-            let mut z2n = pole.powi(n as i32 - 1);
-            let mut sum = line[0] + z2n * line[n - 1];
-            // ITK writes `z2n *= z2n * iz`: z^(2n−3), kept in that operation order.
-            z2n = z2n * (z2n * iz);
-            for k in 1..=n - 2 {
-                sum += (zn + z2n) * line[k];
-                zn *= pole;
-                z2n *= iz;
+            let at = |i: usize| i * w..(i + 1) * w;
+            let first: Vec<f64> = (0..w)
+                .map(|k| {
+                    let x = |i: usize| line[i * w + k];
+                    if horizon < n {
+                        let mut zn = pole;
+                        let mut sum = x(0);
+                        for i in 1..horizon {
+                            sum += zn * x(i);
+                            zn *= pole;
+                        }
+                        sum
+                    } else {
+                        let iz = 1.0 / pole;
+                        let mut zn = pole;
+                        let mut z2n = pole.powi(n as i32 - 1);
+                        let mut sum = x(0) + z2n * x(n - 1);
+                        // ITK writes `z2n *= z2n * iz`: z^(2n−3), kept in that operation order.
+                        z2n = z2n * (z2n * iz);
+                        for i in 1..=n - 2 {
+                            sum += (zn + z2n) * x(i);
+                            zn *= pole;
+                            z2n *= iz;
+                        }
+                        sum / (1.0 - zn * zn)
+                    }
+                })
+                .collect();
+            line[at(0)].copy_from_slice(&first);
+            for i in 1..n {
+                let (before, rest) = line.split_at_mut(i * w);
+                for (x, &previous) in rest[..w].iter_mut().zip(&before[(i - 1) * w..]) {
+                    *x += pole * previous;
+                }
             }
-            line[0] = sum / (1.0 - zn * zn);
-        }
-        for k in 1..n {
-            line[k] += pole * line[k - 1];
-        }
-        line[n - 1] = (pole / (pole * pole - 1.0)) * (pole * line[n - 2] + line[n - 1]);
-        for k in (0..n - 1).rev() {
-            line[k] = pole * (line[k + 1] - line[k]);
-        }
-    });
+            let (before, last) = line.split_at_mut((n - 1) * w);
+            for (x, &previous) in last.iter_mut().zip(&before[(n - 2) * w..]) {
+                *x = (pole / (pole * pole - 1.0)) * (pole * previous + *x);
+            }
+            for i in (0..n - 1).rev() {
+                let (head, next) = line.split_at_mut((i + 1) * w);
+                for (x, &following) in head[i * w..].iter_mut().zip(&next[..w]) {
+                    *x = pole * (following - *x);
+                }
+            }
+        },
+    )
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::fmt;
 
 use ndarray::{Array3, Axis, Zip};
 
-use super::lines::map_lines_along;
+use crate::imaging::map_lines_along;
 
 /// A LoG `sigma` as the params file wrote it. PyRadiomics names the image after Python's
 /// `str(sigma)`, so `1` gives `log-sigma-1-mm-3D` and `1.0` gives `log-sigma-1-0-mm-3D`.

@@ -4,7 +4,6 @@
 mod gradient;
 mod lbp2d;
 mod lbp3d;
-mod lines;
 mod log;
 mod ndimage_spline;
 mod simple;

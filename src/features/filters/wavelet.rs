@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use ndarray::{Array3, Axis};
 
-use super::lines::map_lines_along;
+use crate::imaging::map_lines_along;
 
 use super::FilterError;
 use super::wavelet_filters::WAVELET_FILTERS;

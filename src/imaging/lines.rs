@@ -1,6 +1,6 @@
 //! One 1-D filter applied to every line of a volume along an axis, with lines processed in blocks
-//! of neighbours: the shared loop of the separable filters (LoG's recursive Gaussian, the wavelet
-//! transform).
+//! of neighbours: the shared loop of the separable filters (the B-spline prefilter here, LoG's
+//! recursive Gaussian and the wavelet transform in `features::filters`).
 
 use ndarray::{Array3, Axis};
 
@@ -15,7 +15,7 @@ const LINES_PER_BLOCK: usize = 64;
 /// `out[i * w + k]`. A kernel that treats each line alone, in the same order as line by line,
 /// gives the same values, while the CPU overlaps the lines' independent arithmetic (and
 /// vectorises it across `k`), and strided z and y lines are read a cache line at a time.
-pub(super) fn map_lines_along<T: Copy + Into<f64>, U: Copy + Default>(
+pub fn map_lines_along<T: Copy + Into<f64>, U: Copy + Default>(
     input: &Array3<T>,
     axis: Axis,
     store: impl Fn(f64) -> U,
