@@ -1,6 +1,6 @@
 //! Neighbour offsets ("angles") for the texture matrices, exactly as PyRadiomics generates them
 //! (`cmatrices.c`: `get_angle_count` + `build_angles`, exposed as `_cmatrices.generate_angles`), and
-//! [`PaddedRegion`], the neighbour walk GLSZM, GLDM and NGTDM share.
+//! [`PaddedRegion`], the neighbour walk every texture class (GLCM, GLRLM, GLSZM, GLDM, NGTDM) runs on.
 //!
 //! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
 //! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.

@@ -157,7 +157,7 @@ pub fn resample_image(
 /// interpolator: the B-spline's, the widest; `None` when no point of `grid` falls inside the image.
 pub fn resampling_support(image: &Geometry, grid: &Geometry) -> Option<[Range<usize>; 3]> {
     let points = continuous_indices(grid, &PhysicalToIndex::new(image));
-    let [x, y, z] = spline_block(&points, image.size)?;
+    let [x, y, z] = spline_block(&points, image.size, SPLINE_MARGIN)?;
     Some([z, y, x])
 }
 
@@ -420,17 +420,22 @@ fn pole() -> f64 {
 impl CubicSpline {
     fn covering(samples: &Samples<f64>, points: &Array3<[f64; 3]>) -> CubicSpline {
         let size = samples.grid.size;
-        let [x, y, z] = spline_block(points, size).unwrap_or_default();
+        let [x, y, z] = spline_block(points, size, SPLINE_MARGIN).unwrap_or_default();
         let block = [z, y, x];
-        let start = block.clone().map(|r| r.start);
+        let [x, y, z] = spline_block(points, size, 0).unwrap_or_default();
+        let reach = [z, y, x];
         let local = |a: usize| block[a].start - samples.start[a]..block[a].end - samples.start[a];
         let mut coefficients = samples.data.slice(s![local(0), local(1), local(2)]).to_owned();
-        // ITK filters x, then y, then z.
+        // ITK filters x, then y, then z. A line along one axis needs only its own samples, so after
+        // each pass only the part the evaluation reads along that axis is kept for the next
+        // passes: the same coefficients there, at a fraction of the work.
         for axis in [2, 1, 0] {
             coefficients = prefilter_axis(coefficients, Axis(axis), size[2 - axis]);
+            let kept = reach[axis].start - block[axis].start..reach[axis].end - block[axis].start;
+            coefficients = coefficients.slice_axis(Axis(axis), kept.into()).to_owned();
         }
         CubicSpline {
-            offset: start,
+            offset: reach.map(|r| r.start),
             size,
             coefficients,
         }
@@ -497,10 +502,11 @@ fn mirror(i: i64, n: usize) -> usize {
 }
 
 /// The `(x, y, z)` index ranges of an image of `size` that cubic B-spline interpolation at the
-/// `points` inside it reaches, widened by [`SPLINE_MARGIN`]: the mirror boundary only exists at the
-/// image's real edges, so a block edge inside the image must stay that far from any index evaluation
-/// can reach. `None` when no point is inside.
-fn spline_block(points: &Array3<[f64; 3]>, size: [usize; 3]) -> Option<[Range<usize>; 3]> {
+/// `points` inside it reads, widened by `margin`: with [`SPLINE_MARGIN`], the block the prefilter
+/// must see, since the mirror boundary only exists at the image's real edges and a block edge
+/// inside the image must stay that far from any index evaluation can reach. `None` when no point
+/// is inside.
+fn spline_block(points: &Array3<[f64; 3]>, size: [usize; 3], margin: usize) -> Option<[Range<usize>; 3]> {
     let dims = (size[2], size[1], size[0]);
     let mut lo = [f64::INFINITY; 3];
     let mut hi = [f64::NEG_INFINITY; 3];
@@ -513,9 +519,12 @@ fn spline_block(points: &Array3<[f64; 3]>, size: [usize; 3]) -> Option<[Range<us
     if !lo[0].is_finite() {
         return None;
     }
+    // Evaluation reads floor(c) − 1 … floor(c) + 2, with the floor taken in f32 (one more when
+    // rounding to f32 carries c up to the next integer); mirrored indices at the image's edges
+    // fall inside these ranges too.
     Some(std::array::from_fn(|a| {
-        let start = (lo[a].floor() as i64 - 2 - SPLINE_MARGIN as i64).max(0) as usize;
-        let end = ((hi[a].floor() as i64 + 3 + SPLINE_MARGIN as i64) as usize).min(size[a]);
+        let start = (lo[a].floor() as i64 - 2 - margin as i64).max(0) as usize;
+        let end = ((hi[a].floor() as i64 + 4 + margin as i64) as usize).min(size[a]);
         start..end
     }))
 }
