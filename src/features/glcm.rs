@@ -130,6 +130,10 @@ struct Glcm {
     difference_distribution: Vec<f64>,
     /// `HXY = −Σ p(i,j)·log₂(p(i,j) + ε)`.
     hxy: f64,
+    /// The non-zero cells `(row, column, p(i, j))` in row-major order: an empty cell adds a zero
+    /// term to every sum over `p` (+0 or −0, which leave a non-zero sum unchanged), and over many
+    /// grey levels most cells are empty.
+    cells: Vec<(usize, usize, f64)>,
 }
 
 impl Glcm {
@@ -147,10 +151,13 @@ impl Glcm {
             sum_distribution: vec![0.0; 2 * ng_len + 1],
             difference_distribution: vec![0.0; ng_len],
             hxy: 0.0,
+            cells: p
+                .indexed_iter()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|((a, b), &v)| (a, b, v))
+                .collect(),
         };
-        // Empty cells add +0 to every sum here and −0 to the entropy's: nothing, so they (most of a
-        // matrix over many levels) are skipped, with their logarithms.
-        for ((a, b), &v) in p.indexed_iter().filter(|(_, v)| **v != 0.0) {
+        for &(a, b, v) in &glcm.cells {
             let (i, j) = (levels[a], levels[b]);
             glcm.px[a] += v;
             glcm.py[b] += v;
@@ -166,9 +173,9 @@ impl Glcm {
 
     /// `Σ_i Σ_j f(p(i,j), i, j)` over level values.
     fn sum_ij(&self, f: impl Fn(f64, f64, f64) -> f64) -> f64 {
-        self.p
-            .indexed_iter()
-            .map(|((a, b), &v)| f(v, self.levels[a], self.levels[b]))
+        self.cells
+            .iter()
+            .map(|&(a, b, v)| f(v, self.levels[a], self.levels[b]))
             .sum()
     }
 
@@ -287,12 +294,11 @@ fn inverse_difference_normalized(g: &Glcm) -> f64 {
 /// IMC1 `(HXY − HXY1) / max(HX, HY)`, 0 when both marginal entropies are 0, with
 /// `HXY1 = −Σ p(i,j)·log₂(p_x(i)p_y(j) + ε)` (PyRadiomics GLCM feature 13).
 fn informational_measure_of_correlation_1(g: &Glcm) -> f64 {
-    // An empty cell's term is −0 (0 times a negative logarithm), which leaves a sum unchanged.
-    let hxy1 =
-        -g.p.indexed_iter()
-            .filter(|(_, v)| **v != 0.0)
-            .map(|((a, b), &v)| v * (g.px[a] * g.py[b] + EPS).log2())
-            .sum::<f64>();
+    let hxy1 = -g
+        .cells
+        .iter()
+        .map(|&(a, b, v)| v * (g.px[a] * g.py[b] + EPS).log2())
+        .sum::<f64>();
     let div = entropy(&g.px).max(entropy(&g.py));
     if div == 0.0 { 0.0 } else { (g.hxy - hxy1) / div }
 }
@@ -329,7 +335,7 @@ fn joint_average(g: &Glcm) -> f64 {
 
 /// Joint Energy `Σ_i Σ_j p(i,j)²` (PyRadiomics GLCM feature 11).
 fn joint_energy(g: &Glcm) -> f64 {
-    g.p.iter().map(|v| v * v).sum()
+    g.cells.iter().map(|&(_, _, v)| v * v).sum()
 }
 
 /// Joint Entropy `HXY = −Σ_i Σ_j p(i,j)·log₂(p(i,j) + ε)` (PyRadiomics GLCM feature 12).
@@ -355,17 +361,21 @@ fn maximal_correlation_coefficient(g: &Glcm) -> f64 {
     if n < 2 {
         return 1.0;
     }
-    // B in compressed rows over the levels with p_x > 0; columns index the levels directly.
-    let rows: Vec<usize> = (0..n).filter(|&a| g.px[a] > 0.0).collect();
-    let b_rows: Vec<Vec<(usize, f64)>> = rows
-        .iter()
-        .map(|&a| {
-            (0..n)
-                .filter(|&k| g.p[[a, k]] != 0.0)
-                .map(|k| (k, g.p[[a, k]] / (g.px[a] * g.py[k]).sqrt()))
-                .collect()
+    // B in compressed rows over the levels with p_x > 0 (the rows holding a non-zero cell);
+    // columns index the levels directly.
+    let (rows, b_rows): (Vec<usize>, Vec<Vec<(usize, f64)>>) = g
+        .cells
+        .chunk_by(|x, y| x.0 == y.0)
+        .map(|row| (row[0].0, row))
+        .filter(|&(a, _)| g.px[a] > 0.0)
+        .map(|(a, row)| {
+            let b = row
+                .iter()
+                .map(|&(_, k, v)| (k, v / (g.px[a] * g.py[k]).sqrt()))
+                .collect();
+            (a, b)
         })
-        .collect();
+        .unzip();
     // B·Bᵀ·√p_x = √p_x with the largest eigenvalue, 1: deflate it and find the next.
     let mut top: Vec<f64> = rows.iter().map(|&a| g.px[a].sqrt()).collect();
     let norm = top.iter().map(|v| v * v).sum::<f64>().sqrt();
