@@ -5,6 +5,8 @@
 //! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
 //! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
 
+use std::sync::OnceLock;
+
 use super::{Roi, Settings, WeightingNorm};
 
 /// One neighbour offset `[dz, dy, dx]`.
@@ -85,8 +87,6 @@ pub struct PaddedRegion {
     levels: Vec<u32>,
     /// Padded indices of the region's voxels in `[z, y, x]` order, PyRadiomics' visiting order.
     voxels: Vec<usize>,
-    /// Padded-index step of each angle, in angle order.
-    steps: Vec<isize>,
     /// The region's (unpadded) `[z, y, x]` size.
     shape: [usize; 3],
     /// Padding on each side of each axis.
@@ -100,6 +100,15 @@ pub struct PaddedRegion {
 }
 
 impl PaddedRegion {
+    /// Pads `roi`'s grey levels for every texture class under `settings`: by the largest of the
+    /// `distances` and 1 on each axis the angles move along. One image type's classes share it.
+    pub fn for_texture(roi: &Roi, settings: &Settings) -> PaddedRegion {
+        let shape: [usize; 3] = roi.grey_levels.dim().into();
+        let mut distances = settings.distances.clone();
+        distances.push(1);
+        PaddedRegion::new(roi, &settings_angles(shape, &distances, true, settings))
+    }
+
     /// Pads `roi`'s grey levels (0 outside its mask) for walking `angles`.
     pub fn new(roi: &Roi, angles: &[Angle]) -> PaddedRegion {
         let shape: [usize; 3] = roi.grey_levels.dim().into();
@@ -132,10 +141,6 @@ impl PaddedRegion {
             }
             voxels.extend((0..shape[2]).filter(|&x| mask_row[x]).map(|x| start + x));
         }
-        let steps = angles
-            .iter()
-            .map(|a| a.iter().zip(strides).map(|(&o, s)| o as isize * s as isize).sum())
-            .collect();
         let top = voxels.iter().map(|&v| levels[v]).max().unwrap_or(0) as usize;
         let mut row_of_level = vec![0; top + 1];
         for &v in &voxels {
@@ -148,7 +153,6 @@ impl PaddedRegion {
         PaddedRegion {
             levels,
             voxels,
-            steps,
             shape,
             margin,
             strides,
@@ -167,9 +171,16 @@ impl PaddedRegion {
         &self.levels
     }
 
-    /// Padded-index step of each angle, in angle order: `index + step` is the neighbour along it.
-    pub fn steps(&self) -> &[isize] {
-        &self.steps
+    /// Padded-index step of each of `angles`, in their order: `index + step` is the neighbour
+    /// along it. The padding must cover the angles.
+    pub fn steps_for(&self, angles: &[Angle]) -> Vec<isize> {
+        angles
+            .iter()
+            .map(|a| {
+                debug_assert!((0..3).all(|axis| a[axis].unsigned_abs() as usize <= self.margin[axis]));
+                a.iter().zip(self.strides).map(|(&o, s)| o as isize * s as isize).sum()
+            })
+            .collect()
     }
 
     /// The region's (unpadded) `[z, y, x]` size, PyRadiomics' cropped bounding box.
@@ -192,6 +203,18 @@ impl PaddedRegion {
     /// The row of a present level in [`present_levels`](Self::present_levels).
     pub fn row_of_level(&self, level: u32) -> usize {
         self.row_of_level[level as usize]
+    }
+}
+
+/// One image type's [`PaddedRegion`], built by the first texture class that needs it and shared
+/// by the others (the classes run in parallel).
+#[derive(Debug, Default)]
+pub struct SharedRegion(OnceLock<PaddedRegion>);
+
+impl SharedRegion {
+    /// The region of `roi` padded for `settings` ([`PaddedRegion::for_texture`]).
+    pub fn get(&self, roi: &Roi, settings: &Settings) -> &PaddedRegion {
+        self.0.get_or_init(|| PaddedRegion::for_texture(roi, settings))
     }
 }
 
@@ -302,7 +325,7 @@ mod tests {
         let neighbours = |region: &PaddedRegion, index: usize| -> Vec<u32> {
             let levels = region.levels();
             region
-                .steps()
+                .steps_for(&angles)
                 .iter()
                 .map(|&step| levels[index.wrapping_add_signed(step)])
                 .filter(|&level| level != 0)
@@ -341,5 +364,40 @@ mod tests {
         assert_eq!(region.shape(), [1, 2, 3]);
         let positions: Vec<[usize; 3]> = region.voxels().iter().map(|&v| region.position(v)).collect();
         assert_eq!(positions, vec![[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 1, 1], [0, 1, 2]]);
+    }
+
+    #[test]
+    fn one_padded_region_serves_every_texture_class_of_an_image_type() {
+        use ndarray::Array3;
+        let grey_levels = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| (1 + (z + y * x) % 3) as u32);
+        let roi = Roi {
+            image: grey_levels.mapv(f64::from),
+            mask: grey_levels.mapv(|l| l != 0),
+            spacing: [1.0; 3],
+            grey_levels,
+        };
+        // Distances [3] pad by 3 on every axis, enough for GLCM's [3] and GLSZM's [1] alike.
+        let settings = Settings {
+            distances: vec![3],
+            ..Settings::default()
+        };
+        let shared = SharedRegion::default();
+        let region = shared.get(&roi, &settings);
+        assert!(std::ptr::eq(region, shared.get(&roi, &settings)), "built once");
+        assert_eq!(region.margin, [3, 3, 3]);
+        // Every distance-3 neighbour of every voxel reads the ROI's level there, or 0 outside it.
+        let far = neighbour_angles([4, 5, 6], &[3], true, None);
+        for &voxel in region.voxels() {
+            let p = region.position(voxel);
+            for (&step, angle) in region.steps_for(&far).iter().zip(&far) {
+                let q: [i64; 3] = std::array::from_fn(|a| p[a] as i64 + i64::from(angle[a]));
+                let expected = roi
+                    .grey_levels
+                    .get(q.map(|c| c as usize))
+                    .copied()
+                    .filter(|_| q.iter().all(|&c| c >= 0));
+                assert_eq!(region.levels()[voxel.wrapping_add_signed(step)], expected.unwrap_or(0));
+            }
+        }
     }
 }

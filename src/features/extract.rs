@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::angles::SharedRegion;
 use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
 use super::preprocess::{Resegmentation, normalize_image, resegment};
@@ -26,19 +27,30 @@ use crate::imaging::{
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
 pub type FeatureVector = Vec<(String, f64)>;
 
-/// A feature class's computation on one region.
-type ClassFn = fn(&Roi, &Settings) -> Result<ClassFeatures, FeatureError>;
+/// A feature class's computation on one region; the texture classes walk its padded grid, built
+/// once per image type and shared.
+type ClassFn = fn(&Roi, &SharedRegion, &Settings) -> Result<ClassFeatures, FeatureError>;
 
 /// The feature classes radscore computes, by PyRadiomics class name.
 const REGISTRY: &[(&str, ClassFn)] = &[
-    ("firstorder", |roi, settings| Ok(firstorder::compute(roi, settings))),
-    ("shape", |roi, settings| Ok(shape::compute(roi, settings))),
-    ("shape2D", |roi, settings| Ok(shape2d::compute(roi, settings)?)),
-    ("glcm", |roi, settings| Ok(glcm::compute(roi, settings))),
-    ("glrlm", |roi, settings| Ok(glrlm::compute(roi, settings))),
-    ("glszm", |roi, settings| Ok(glszm::compute(roi, settings))),
-    ("gldm", |roi, settings| Ok(gldm::compute(roi, settings))),
-    ("ngtdm", |roi, settings| Ok(ngtdm::compute(roi, settings))),
+    ("firstorder", |roi, _, settings| Ok(firstorder::compute(roi, settings))),
+    ("shape", |roi, _, settings| Ok(shape::compute(roi, settings))),
+    ("shape2D", |roi, _, settings| Ok(shape2d::compute(roi, settings)?)),
+    ("glcm", |roi, region, settings| {
+        Ok(glcm::compute_on(region.get(roi, settings), roi.spacing, settings))
+    }),
+    ("glrlm", |roi, region, settings| {
+        Ok(glrlm::compute_on(region.get(roi, settings), roi.spacing, settings))
+    }),
+    ("glszm", |roi, region, settings| {
+        Ok(glszm::compute_on(region.get(roi, settings), settings))
+    }),
+    ("gldm", |roi, region, settings| {
+        Ok(gldm::compute_on(region.get(roi, settings), settings))
+    }),
+    ("ngtdm", |roi, region, settings| {
+        Ok(ngtdm::compute_on(region.get(roi, settings), settings))
+    }),
 ];
 
 /// The classes that depend on the mask alone: PyRadiomics computes them once, on the original image.
@@ -124,7 +136,13 @@ fn extract_from(
         if class.name == "shape2D" && !shape2d_applies(&shape_roi, settings) {
             continue;
         }
-        vector.extend(named_features("original", class, &shape_roi, settings)?);
+        vector.extend(named_features(
+            "original",
+            class,
+            &shape_roi,
+            &SharedRegion::default(),
+            settings,
+        )?);
     }
     drop(shape_roi);
     for spec in &params.image_types {
@@ -136,10 +154,11 @@ fn extract_from(
             |name, voxels| {
                 let roi = Roi::within(&voxels, texture_region, &bounds, spacing, &spec.settings);
                 drop(voxels);
+                let padded = SharedRegion::default();
                 let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
                     .par_iter()
                     .filter(|class| !SHAPE_CLASSES.contains(&class.name))
-                    .map(|class| named_features(&name, class, &roi, &spec.settings))
+                    .map(|class| named_features(&name, class, &roi, &padded, &spec.settings))
                     .collect();
                 for features in per_class {
                     vector.extend(features?);
@@ -461,9 +480,10 @@ fn named_features(
     image_name: &str,
     class: &EnabledClass<'_>,
     roi: &Roi,
+    region: &SharedRegion,
     settings: &Settings,
 ) -> Result<FeatureVector, FeatureError> {
-    let computed = (class.compute)(roi, settings)?;
+    let computed = (class.compute)(roi, region, settings)?;
     class
         .features
         .iter()
@@ -530,7 +550,8 @@ mod tests {
             };
             let roi = Roi::new(&image.voxels, region, image.geometry.spacing, &settings).unwrap();
             let info = FEATURE_CLASSES.iter().find(|c| c.name == *name).unwrap();
-            let names: Vec<&str> = compute(&roi, &settings).unwrap().iter().map(|(n, _)| *n).collect();
+            let computed = compute(&roi, &SharedRegion::default(), &settings).unwrap();
+            let names: Vec<&str> = computed.iter().map(|(n, _)| *n).collect();
             assert_eq!(names, info.features, "class {name}");
         }
         let registered: Vec<&str> = implemented_classes().collect();

@@ -47,7 +47,13 @@ const FEATURES: [NamedFeature<Glcm>; 24] = [
 
 /// All GLCM features of `roi` (PyRadiomics `RadiomicsGLCM`), in PyRadiomics' order.
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let (present, matrices) = glcm_matrices(roi, settings);
+    compute_on(&PaddedRegion::for_texture(roi, settings), roi.spacing, settings)
+}
+
+/// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]); `spacing` in (x, y, z)
+/// order, for `weightingNorm`.
+pub fn compute_on(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> ClassFeatures {
+    let (present, matrices) = glcm_matrices(region, spacing, settings);
     let levels: Vec<f64> = present.iter().map(|&l| f64::from(l)).collect();
     // PyRadiomics `Ng`: the highest level present (not the number of levels).
     let ng = levels.last().copied().unwrap_or(0.0);
@@ -58,20 +64,19 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// The grey levels present in `roi` (rows and columns, ascending) and the normalised matrices
 /// features are computed on: one per non-empty angle, or a single distance-weighted sum when
 /// `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
-pub fn glcm_matrices(roi: &Roi, settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
-    let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let angles = settings_angles(shape, &settings.distances, false, settings);
-    let region = PaddedRegion::new(roi, &angles);
-    let mut matrices: Vec<Array2<f64>> = (0..angles.len())
+pub fn glcm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
+    let angles = settings_angles(region.shape(), &settings.distances, false, settings);
+    let mut matrices: Vec<Array2<f64>> = region
+        .steps_for(&angles)
         .into_par_iter()
-        .map(|k| glcm_matrix(&region, k, settings.symmetrical_glcm))
+        .map(|step| glcm_matrix(region, step, settings.symmetrical_glcm))
         .collect();
     if let Some(norm) = settings.weighting_norm {
         let n = region.present_levels().len();
         let mut weighted = Array2::zeros((n, n));
         for (matrix, &angle) in matrices.iter().zip(&angles) {
             // PyRadiomics' GLCM weight exp(−‖d‖²), d in mm.
-            let weight = step_length(norm, angle, roi.spacing).map_or(1.0, |d| (-d * d).exp());
+            let weight = step_length(norm, angle, spacing).map_or(1.0, |d| (-d * d).exp());
             weighted.scaled_add(weight, matrix);
         }
         matrices = vec![weighted];
@@ -90,13 +95,14 @@ pub fn glcm_matrices(roi: &Roi, settings: &Settings) -> (Vec<u32>, Vec<Array2<f6
     (region.present_levels().to_vec(), matrices)
 }
 
-/// Co-occurrence counts for the region's `k`-th angle: `P[i, j]` counts region voxels of the
-/// `i`-th present level whose neighbour at `+angle` is in the region with the `j`-th level
-/// (`cmatrices.c` `calculate_glcm`); `symmetrical` adds the transpose (the opposite direction).
-fn glcm_matrix(region: &PaddedRegion, k: usize, symmetrical: bool) -> Array2<f64> {
+/// Co-occurrence counts for the angle whose padded-index step is `step`: `P[i, j]` counts region
+/// voxels of the `i`-th present level whose neighbour at `+angle` is in the region with the `j`-th
+/// level (`cmatrices.c` `calculate_glcm`); `symmetrical` adds the transpose (the opposite
+/// direction).
+fn glcm_matrix(region: &PaddedRegion, step: isize, symmetrical: bool) -> Array2<f64> {
     let n = region.present_levels().len();
     let mut counts = vec![0.0; n * n];
-    let (levels, step) = (region.levels(), region.steps()[k]);
+    let levels = region.levels();
     for &centre in region.voxels() {
         let neighbour = levels[centre.wrapping_add_signed(step)];
         if neighbour != 0 {
@@ -467,7 +473,8 @@ mod tests {
 
     /// The co-occurrence counts of `roi` along `angle` alone.
     fn matrix_along(roi: &Roi, angle: [i32; 3], symmetrical: bool) -> Array2<f64> {
-        glcm_matrix(&PaddedRegion::new(roi, &[angle]), 0, symmetrical)
+        let region = PaddedRegion::new(roi, &[angle]);
+        glcm_matrix(&region, region.steps_for(&[angle])[0], symmetrical)
     }
 
     #[test]
@@ -504,7 +511,8 @@ mod tests {
     #[test]
     fn flat_region_gives_pyradiomics_conventions() {
         let roi = roi_of(Array3::from_elem((2, 2, 2), 3));
-        let (present, p) = glcm_matrices(&roi, &Settings::default());
+        let settings = Settings::default();
+        let (present, p) = glcm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
         assert_eq!((present, p.len()), (vec![3], 13));
         let g = Glcm::new(p[0].clone(), &[3.0], 3.0);
         assert_eq!(correlation(&g), 1.0);
@@ -522,7 +530,7 @@ mod tests {
             ..Settings::default()
         };
         let roi = docs_example();
-        let (_, matrices) = glcm_matrices(&roi, &settings);
+        let (_, matrices) = glcm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
         assert_eq!(matrices.len(), 1);
         let angles = settings_angles([1, 5, 5], &[1], false, &settings);
         assert_eq!(angles.len(), 4);

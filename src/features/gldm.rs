@@ -15,7 +15,12 @@ use super::{ClassFeatures, Roi, Settings};
 /// Formulas: PyRadiomics GLDM docs, features 1–14, on [`LevelSizeMatrix`]: `Dependence*` are the
 /// size-axis features, `SmallDependence*`/`LargeDependence*` the `1/j²`/`j²` emphases.
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let m = gldm_matrix(roi, settings);
+    compute_on(&PaddedRegion::for_texture(roi, settings), settings)
+}
+
+/// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]).
+pub fn compute_on(region: &PaddedRegion, settings: &Settings) -> ClassFeatures {
+    let m = gldm_matrix(region, settings);
     vec![
         ("DependenceEntropy", m.entropy()),
         ("DependenceNonUniformity", m.size_non_uniformity()),
@@ -51,10 +56,9 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// A neighbour is dependent when `|i − j| ≤ gldm_a`. PyRadiomics passes α to C as an integer
 /// (a fractional `gldm_a` is a TypeError there); comparing the integer difference with α as a float
 /// gives the same answer for every integer α.
-pub fn gldm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
-    let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let region = PaddedRegion::new(roi, &settings_angles(shape, &settings.distances, true, settings));
-    let (levels, steps) = (region.levels(), region.steps());
+pub fn gldm_matrix(region: &PaddedRegion, settings: &Settings) -> LevelSizeMatrix {
+    let steps = region.steps_for(&settings_angles(region.shape(), &settings.distances, true, settings));
+    let levels = region.levels();
     let entries = region
         .voxels()
         .iter()
@@ -101,7 +105,10 @@ mod tests {
 
     #[test]
     fn gldm_of_the_pyradiomics_docs_example_matches_its_matrix() {
-        let m = gldm_matrix(&docs_example(), &Settings::default());
+        let m = gldm_matrix(
+            &PaddedRegion::for_texture(&docs_example(), &Settings::default()),
+            &Settings::default(),
+        );
         let documented = vec![
             vec![0.0, 1.0, 2.0, 1.0],
             vec![1.0, 2.0, 3.0, 0.0],
@@ -122,7 +129,7 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            gldm_matrix(&row, &alpha).cells(),
+            gldm_matrix(&PaddedRegion::for_texture(&row, &alpha), &alpha).cells(),
             &[(1, 2, 1.0), (2, 3, 1.0), (3, 2, 1.0)]
         );
         // 1 2 1 with distances [1, 2]: the two 1s are 2 apart, so each has one dependent voxel.
@@ -131,9 +138,16 @@ mod tests {
             distances: vec![1, 2],
             ..Settings::default()
         };
-        assert_eq!(gldm_matrix(&ends, &far).cells(), &[(1, 2, 2.0), (2, 1, 1.0)]);
         assert_eq!(
-            gldm_matrix(&ends, &Settings::default()).cells(),
+            gldm_matrix(&PaddedRegion::for_texture(&ends, &far), &far).cells(),
+            &[(1, 2, 2.0), (2, 1, 1.0)]
+        );
+        assert_eq!(
+            gldm_matrix(
+                &PaddedRegion::for_texture(&ends, &Settings::default()),
+                &Settings::default()
+            )
+            .cells(),
             &[(1, 1, 2.0), (2, 1, 1.0)]
         );
     }

@@ -39,7 +39,13 @@ const FEATURES: [NamedFeature<Glrlm>; 16] = [
 
 /// All GLRLM features of `roi` (PyRadiomics `RadiomicsGLRLM`), in PyRadiomics' order.
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let (levels, matrices) = glrlm_matrices(roi, settings);
+    compute_on(&PaddedRegion::for_texture(roi, settings), roi.spacing, settings)
+}
+
+/// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]); `spacing` in (x, y, z)
+/// order, for `weightingNorm`.
+pub fn compute_on(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> ClassFeatures {
+    let (levels, matrices) = glrlm_matrices(region, spacing, settings);
     let levels: Vec<f64> = levels.into_iter().map(f64::from).collect();
     let glrlms: Vec<Glrlm> = matrices.into_par_iter().map(|p| Glrlm::new(p, &levels)).collect();
     average_over_angles(&FEATURES, &glrlms)
@@ -48,19 +54,18 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// The grey levels present in `roi` (the matrices' rows, ascending) and the run-length count
 /// matrices features are computed on: one per non-empty angle, or a single distance-weighted sum
 /// when `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
-pub fn glrlm_matrices(roi: &Roi, settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
-    let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let angles = settings_angles(shape, &[1], false, settings);
-    let region = PaddedRegion::new(roi, &angles);
+pub fn glrlm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
+    let angles = settings_angles(region.shape(), &[1], false, settings);
+    let steps = region.steps_for(&angles);
     let mut matrices: Vec<Array2<f64>> = (0..angles.len())
         .into_par_iter()
-        .map(|k| glrlm_matrix(&region, angles[k], k))
+        .map(|k| glrlm_matrix(region, angles[k], steps[k]))
         .collect();
     if let Some(norm) = settings.weighting_norm {
-        let mut weighted = Array2::zeros((region.present_levels().len(), max_run_length(&region)));
+        let mut weighted = Array2::zeros((region.present_levels().len(), max_run_length(region)));
         for (matrix, &angle) in matrices.iter().zip(&angles) {
             // PyRadiomics' GLRLM weight is the step length itself (not GLCM's exponential).
-            weighted.scaled_add(step_length(norm, angle, roi.spacing).unwrap_or(1.0), matrix);
+            weighted.scaled_add(step_length(norm, angle, spacing).unwrap_or(1.0), matrix);
         }
         matrices = vec![weighted];
     }
@@ -75,13 +80,12 @@ fn max_run_length(region: &PaddedRegion) -> usize {
     region.shape().into_iter().max().unwrap_or(0)
 }
 
-/// Run counts for `angle`, the `k`-th of the region's angles: `P[i, j − 1]` counts maximal runs of
+/// Run counts for `angle`, whose padded-index step is `step`: `P[i, j − 1]` counts maximal runs of
 /// region voxels with the `i`-th present level and length `j` along lines in direction `angle`
 /// (`cmatrices.c` `calculate_glrlm`). A voxel outside the region ends a run. When no line holds
 /// two region voxels the matrix is all zero, as PyRadiomics removes such an angle.
-fn glrlm_matrix(region: &PaddedRegion, angle: Angle, k: usize) -> Array2<f64> {
+fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize) -> Array2<f64> {
     let levels = region.levels();
-    let step = region.steps()[k];
     let (rows, columns) = (region.present_levels().len(), max_run_length(region));
     let mut counts = vec![0.0; rows * columns];
     let mut longest = 0;
@@ -295,7 +299,8 @@ mod tests {
 
     /// The run counts of `roi` along `angle` alone.
     fn matrix_along(roi: &Roi, angle: Angle) -> Array2<f64> {
-        glrlm_matrix(&PaddedRegion::new(roi, &[angle]), angle, 0)
+        let region = PaddedRegion::new(roi, &[angle]);
+        glrlm_matrix(&region, angle, region.steps_for(&[angle])[0])
     }
 
     /// PyRadiomics' GLRLM documentation example: a 5×5 image with 5 levels.
@@ -339,7 +344,8 @@ mod tests {
         // z-moving angle is generated for a one-slice region in the first place.
         let roi = roi_of(Array3::from_elem((1, 3, 3), 2));
         assert_eq!(matrix_along(&roi, [1, 0, 0]).sum(), 0.0);
-        let (levels, matrices) = glrlm_matrices(&roi, &Settings::default());
+        let settings = Settings::default();
+        let (levels, matrices) = glrlm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
         assert_eq!((levels, matrices.len()), (vec![2], 4));
     }
 
@@ -375,7 +381,9 @@ mod tests {
         let roi = roi_of(Array3::from_elem((1, 1, 4), 3));
         let features = compute(&roi, &Settings::default());
         let value = |name: &str| features.iter().find(|(n, _)| *n == name).unwrap().1;
-        assert_eq!(glrlm_matrices(&roi, &Settings::default()).1.len(), 1);
+        let settings = Settings::default();
+        let region = PaddedRegion::for_texture(&roi, &settings);
+        assert_eq!(glrlm_matrices(&region, roi.spacing, &settings).1.len(), 1);
         assert_eq!(value("ShortRunEmphasis"), 1.0 / 16.0);
         assert_eq!(value("LongRunEmphasis"), 16.0);
         assert_eq!(value("RunPercentage"), 0.25);

@@ -15,7 +15,12 @@ use super::{ClassFeatures, Roi, Settings};
 /// The 16 GLSZM features in PyRadiomics' output order (alphabetical, as `getFeatureNames` lists
 /// them).
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let m = glszm_matrix(roi, settings);
+    compute_on(&PaddedRegion::for_texture(roi, settings), settings)
+}
+
+/// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]).
+pub fn compute_on(region: &PaddedRegion, settings: &Settings) -> ClassFeatures {
+    let m = glszm_matrix(region, settings);
     vec![
         ("GrayLevelNonUniformity", m.grey_level_non_uniformity()),
         (
@@ -53,18 +58,16 @@ pub fn zone_percentage(m: &LevelSizeMatrix) -> f64 {
 }
 
 /// The GLSZM of `roi`: one count per zone at (grey level, zone size).
-pub fn glszm_matrix(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
-    let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let region = PaddedRegion::new(roi, &settings_angles(shape, &[1], true, settings));
-    LevelSizeMatrix::from_entries(zones(&region))
+pub fn glszm_matrix(region: &PaddedRegion, settings: &Settings) -> LevelSizeMatrix {
+    let steps = region.steps_for(&settings_angles(region.shape(), &[1], true, settings));
+    LevelSizeMatrix::from_entries(zones(region, &steps))
 }
 
 /// (grey level, size) of every zone: one depth-first flood fill over the region.
-fn zones(region: &PaddedRegion) -> Vec<(u32, u32)> {
+fn zones(region: &PaddedRegion, steps: &[isize]) -> Vec<(u32, u32)> {
     // Visited voxels are cleared to 0 (outside) in a copy of the levels, so "unvisited, in the
     // region and of the zone's level" is a single comparison per neighbour.
     let mut unvisited = region.levels().to_vec();
-    let steps = region.steps();
     let mut stack = Vec::new();
     let mut out = Vec::new();
     for &seed in region.voxels() {
@@ -311,7 +314,10 @@ pub(crate) mod tests {
 
     #[test]
     fn glszm_of_the_pyradiomics_docs_example_matches_its_matrix() {
-        let m = glszm_matrix(&docs_example(), &Settings::default());
+        let m = glszm_matrix(
+            &PaddedRegion::for_texture(&docs_example(), &Settings::default()),
+            &Settings::default(),
+        );
         // Rows i = 1..5, columns j = 1..5 of the documented P, as (i, j, count).
         let documented = vec![
             (1, 4, 1.0),
@@ -338,25 +344,42 @@ pub(crate) mod tests {
             spacing: [1.0; 3],
             grey_levels,
         };
-        assert_eq!(glszm_matrix(&roi, &Settings::default()).cells(), &[(1, 2, 1.0)]);
+        assert_eq!(
+            glszm_matrix(
+                &PaddedRegion::for_texture(&roi, &Settings::default()),
+                &Settings::default()
+            )
+            .cells(),
+            &[(1, 2, 1.0)]
+        );
         let planar = Settings {
             force_2d: true,
             ..Settings::default()
         };
-        assert_eq!(glszm_matrix(&roi, &planar).cells(), &[(1, 1, 2.0)]);
+        assert_eq!(
+            glszm_matrix(&PaddedRegion::for_texture(&roi, &planar), &planar).cells(),
+            &[(1, 1, 2.0)]
+        );
     }
 
     #[test]
     fn diagonal_neighbours_join_a_zone_but_voxels_outside_the_mask_do_not() {
         let mut roi = planar_roi(&[&[1, 2, 1], &[2, 1, 2], &[1, 2, 1]]);
         // Diagonal contact joins: the 5 level-1 voxels form one zone, the 4 level-2 voxels another.
-        let m = glszm_matrix(&roi, &Settings::default());
+        let m = glszm_matrix(
+            &PaddedRegion::for_texture(&roi, &Settings::default()),
+            &Settings::default(),
+        );
         assert_eq!(m.cells(), &[(1, 5, 1.0), (2, 4, 1.0)]);
         // Removing the centre from the mask leaves four isolated level-1 corners.
         roi.mask[[0, 1, 1]] = false;
         roi.grey_levels[[0, 1, 1]] = 0;
         assert_eq!(
-            glszm_matrix(&roi, &Settings::default()).cells(),
+            glszm_matrix(
+                &PaddedRegion::for_texture(&roi, &Settings::default()),
+                &Settings::default()
+            )
+            .cells(),
             &[(1, 1, 4.0), (2, 4, 1.0)]
         );
     }

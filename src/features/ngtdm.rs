@@ -10,7 +10,12 @@ use super::{ClassFeatures, Roi, Settings};
 
 /// The 5 NGTDM features in PyRadiomics' output order (alphabetical).
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let m = ngtdm_matrix(roi, settings);
+    compute_on(&PaddedRegion::for_texture(roi, settings), settings)
+}
+
+/// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]).
+pub fn compute_on(region: &PaddedRegion, settings: &Settings) -> ClassFeatures {
+    let m = ngtdm_matrix(region, settings);
     vec![
         ("Busyness", m.busyness()),
         ("Coarseness", m.coarseness()),
@@ -42,10 +47,9 @@ pub struct Ngtdm {
 
 /// The NGTDM of `roi`. Differences accumulate in PyRadiomics' voxel order (z, y, x), so `s_i` is
 /// the same floating-point sum.
-pub fn ngtdm_matrix(roi: &Roi, settings: &Settings) -> Ngtdm {
-    let shape: [usize; 3] = roi.grey_levels.dim().into();
-    let region = PaddedRegion::new(roi, &settings_angles(shape, &settings.distances, true, settings));
-    let (levels, steps) = (region.levels(), region.steps());
+pub fn ngtdm_matrix(region: &PaddedRegion, settings: &Settings) -> Ngtdm {
+    let steps = region.steps_for(&settings_angles(region.shape(), &settings.distances, true, settings));
+    let levels = region.levels();
     let top = region.voxels().iter().map(|&v| levels[v]).max().unwrap_or(0) as usize;
     let mut counts = vec![0.0f64; top + 1];
     let mut differences = vec![0.0f64; top + 1];
@@ -53,7 +57,7 @@ pub fn ngtdm_matrix(roi: &Roi, settings: &Settings) -> Ngtdm {
         // Integer sums: the same values as PyRadiomics' double sums of integer levels (exact below
         // 2⁵³), without a branch per neighbour.
         let (mut n, mut sum) = (0u32, 0u64);
-        for &step in steps {
+        for &step in &steps {
             let neighbour = levels[v.wrapping_add_signed(step)];
             n += u32::from(neighbour != 0);
             sum += u64::from(neighbour);
@@ -163,7 +167,10 @@ mod tests {
 
     #[test]
     fn ngtdm_of_the_pyradiomics_docs_example_matches_its_sums() {
-        let m = ngtdm_matrix(&docs_example(), &Settings::default());
+        let m = ngtdm_matrix(
+            &PaddedRegion::for_texture(&docs_example(), &Settings::default()),
+            &Settings::default(),
+        );
         let levels: Vec<f64> = m.rows.iter().map(|r| r.level).collect();
         assert_eq!(levels, vec![1.0, 2.0, 3.0, 5.0]);
         let counts: Vec<f64> = m.rows.iter().map(|r| r.count).collect();
@@ -195,7 +202,10 @@ mod tests {
     #[test]
     fn ngtdm_features_follow_their_formulas_on_a_two_level_region() {
         // Row 1 1 3: Ā = 1, 2, 1 → s_1 = 1, s_3 = 2; p = 2/3, 1/3; levels differ by d = 2.
-        let m = ngtdm_matrix(&planar_roi(&[&[1, 1, 3]]), &Settings::default());
+        let m = ngtdm_matrix(
+            &PaddedRegion::for_texture(&planar_roi(&[&[1, 1, 3]]), &Settings::default()),
+            &Settings::default(),
+        );
         let (p1, p3, s1, s3, d) = (2.0 / 3.0, 1.0 / 3.0, 1.0, 2.0, 2.0);
         let weighted: f64 = p1 * s1 + p3 * s3;
         assert!((m.coarseness() - 1.0 / weighted).abs() < 1e-14);
@@ -228,7 +238,10 @@ mod tests {
         let mut roi = planar_roi(&[&[1, 1, 2, 2]]);
         roi.mask[[0, 0, 1]] = false;
         roi.grey_levels[[0, 0, 1]] = 0;
-        let m = ngtdm_matrix(&roi, &Settings::default());
+        let m = ngtdm_matrix(
+            &PaddedRegion::for_texture(&roi, &Settings::default()),
+            &Settings::default(),
+        );
         assert_eq!(
             m.rows[0],
             ToneRow {
