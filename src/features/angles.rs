@@ -142,11 +142,12 @@ impl PaddedRegion {
             voxels.extend((0..shape[2]).filter(|&x| mask_row[x]).map(|x| start + x));
         }
         let top = voxels.iter().map(|&v| levels[v]).max().unwrap_or(0) as usize;
-        let mut row_of_level = vec![0; top + 1];
+        let mut is_present = vec![false; top + 1];
         for &v in &voxels {
-            row_of_level[levels[v] as usize] = 1;
+            is_present[levels[v] as usize] = true;
         }
-        let present: Vec<u32> = (0..=top as u32).filter(|&l| row_of_level[l as usize] == 1).collect();
+        let present: Vec<u32> = (0..=top as u32).filter(|&l| is_present[l as usize]).collect();
+        let mut row_of_level = vec![0; top + 1];
         for (row, &level) in present.iter().enumerate() {
             row_of_level[level as usize] = row;
         }

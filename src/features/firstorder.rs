@@ -15,27 +15,27 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
         .zip(roi.mask.iter())
         .filter_map(|(&v, &inside)| inside.then_some(v))
         .collect();
-    let sorted = Ranked::new(values.clone(), &[10.0, 25.0, 50.0, 75.0, 90.0]);
-    let stats = Intensities::new(&values, &sorted);
+    let ranked = Ranked::new(values.clone(), &[10.0, 25.0, 50.0, 75.0, 90.0]);
+    let stats = Intensities::new(&values, &ranked);
     let histogram = grey_level_probabilities(roi);
     let shift = settings.voxel_array_shift;
     let energy = energy(&values, shift);
     vec![
-        ("10Percentile", percentile(&sorted, 10.0)),
-        ("90Percentile", percentile(&sorted, 90.0)),
+        ("10Percentile", percentile(&ranked, 10.0)),
+        ("90Percentile", percentile(&ranked, 90.0)),
         ("Energy", energy),
         ("Entropy", entropy(&histogram)),
-        ("InterquartileRange", interquartile_range(&sorted)),
+        ("InterquartileRange", interquartile_range(&ranked)),
         ("Kurtosis", stats.kurtosis()),
         ("Maximum", stats.maximum),
         ("MeanAbsoluteDeviation", mean_absolute_deviation(&values, stats.mean)),
         ("Mean", stats.mean),
-        ("Median", percentile(&sorted, 50.0)),
+        ("Median", percentile(&ranked, 50.0)),
         ("Minimum", stats.minimum),
         ("Range", stats.maximum - stats.minimum),
         (
             "RobustMeanAbsoluteDeviation",
-            robust_mean_absolute_deviation(&values, &sorted),
+            robust_mean_absolute_deviation(&values, &ranked),
         ),
         ("RootMeanSquared", root_mean_squared(energy, values.len())),
         ("Skewness", stats.skewness()),
@@ -57,7 +57,7 @@ struct Intensities {
 }
 
 impl Intensities {
-    fn new(values: &[f64], sorted: &Ranked) -> Intensities {
+    fn new(values: &[f64], ranked: &Ranked) -> Intensities {
         let n = values.len() as f64;
         let mean = values.iter().sum::<f64>() / n;
         let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
@@ -70,8 +70,8 @@ impl Intensities {
         }
         Intensities {
             mean,
-            minimum: sorted.at(0),
-            maximum: sorted.at(sorted.len - 1),
+            minimum: ranked.at(0),
+            maximum: ranked.at(ranked.len - 1),
             m2: m2 / n,
             m3: m3 / n,
             m4: m4 / n,
@@ -167,21 +167,21 @@ fn virtual_index(n: usize, q: f64) -> f64 {
 
 /// `numpy.percentile(values, q)` with the default linear method: virtual index (n − 1)·q/100 and
 /// numpy's two-sided `_lerp`, so results agree to the last bit.
-fn percentile(sorted: &Ranked, q: f64) -> f64 {
-    let n = sorted.len;
+fn percentile(ranked: &Ranked, q: f64) -> f64 {
+    let n = ranked.len;
     let virtual_index = virtual_index(n, q);
     let below = virtual_index.floor();
     let i = below as usize;
-    let a = sorted.at(i);
-    let b = sorted.at((i + 1).min(n - 1));
+    let a = ranked.at(i);
+    let b = ranked.at((i + 1).min(n - 1));
     let t = virtual_index - below;
     let diff = b - a;
     if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
 }
 
 /// Interquartile range = P₇₅ − P₂₅ (PyRadiomics `getInterquartileRangeFeatureValue`).
-fn interquartile_range(sorted: &Ranked) -> f64 {
-    percentile(sorted, 75.0) - percentile(sorted, 25.0)
+fn interquartile_range(ranked: &Ranked) -> f64 {
+    percentile(ranked, 75.0) - percentile(ranked, 25.0)
 }
 
 /// MAD = 1/N_p Σ |X(i) − X̄| (PyRadiomics `getMeanAbsoluteDeviationFeatureValue`).
@@ -191,8 +191,8 @@ fn mean_absolute_deviation(values: &[f64], mean: f64) -> f64 {
 
 /// rMAD: the MAD of the intensities between the 10th and 90th percentile, both included
 /// (PyRadiomics `getRobustMeanAbsoluteDeviationFeatureValue`).
-fn robust_mean_absolute_deviation(values: &[f64], sorted: &Ranked) -> f64 {
-    let (p10, p90) = (percentile(sorted, 10.0), percentile(sorted, 90.0));
+fn robust_mean_absolute_deviation(values: &[f64], ranked: &Ranked) -> f64 {
+    let (p10, p90) = (percentile(ranked, 10.0), percentile(ranked, 90.0));
     let kept: Vec<f64> = values.iter().copied().filter(|&v| v >= p10 && v <= p90).collect();
     let mean = kept.iter().sum::<f64>() / kept.len() as f64;
     mean_absolute_deviation(&kept, mean)

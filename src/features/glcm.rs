@@ -53,18 +53,18 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]); `spacing` in (x, y, z)
 /// order, for `weightingNorm`.
 pub fn compute_on(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> ClassFeatures {
-    let (present, matrices) = glcm_matrices(region, spacing, settings);
-    let levels: Vec<f64> = present.iter().map(|&l| f64::from(l)).collect();
+    let matrices = glcm_matrices(region, spacing, settings);
+    let levels: Vec<f64> = region.present_levels().iter().map(|&l| f64::from(l)).collect();
     // PyRadiomics `Ng`: the highest level present (not the number of levels).
     let ng = levels.last().copied().unwrap_or(0.0);
     let glcms: Vec<Glcm> = matrices.into_par_iter().map(|p| Glcm::new(p, &levels, ng)).collect();
     average_over_angles(&FEATURES, &glcms)
 }
 
-/// The grey levels present in `roi` (rows and columns, ascending) and the normalised matrices
-/// features are computed on: one per non-empty angle, or a single distance-weighted sum when
-/// `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
-pub fn glcm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
+/// The normalised matrices features are computed on, rows and columns indexed by the region's
+/// present levels: one per non-empty angle, or a single distance-weighted sum when `weightingNorm`
+/// is set (PyRadiomics `_calculateMatrix`). `spacing` is in (x, y, z) order.
+pub fn glcm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> Vec<Array2<f64>> {
     let angles = settings_angles(region.shape(), &settings.distances, false, settings);
     let mut matrices: Vec<Array2<f64>> = region
         .steps_for(&angles)
@@ -85,14 +85,13 @@ pub fn glcm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settin
         matrices.retain(|m| m.sum() > 0.0);
     }
     // A lone empty matrix becomes NaN (0 / 0), as PyRadiomics marks it.
-    let matrices = matrices
+    matrices
         .into_iter()
         .map(|m| {
             let total = m.sum();
             m / total
         })
-        .collect();
-    (region.present_levels().to_vec(), matrices)
+        .collect()
 }
 
 /// Co-occurrence counts for the angle whose padded-index step is `step`: `P[i, j]` counts region
@@ -512,8 +511,9 @@ mod tests {
     fn flat_region_gives_pyradiomics_conventions() {
         let roi = roi_of(Array3::from_elem((2, 2, 2), 3));
         let settings = Settings::default();
-        let (present, p) = glcm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
-        assert_eq!((present, p.len()), (vec![3], 13));
+        let region = PaddedRegion::for_texture(&roi, &settings);
+        let p = glcm_matrices(&region, roi.spacing, &settings);
+        assert_eq!((region.present_levels(), p.len()), (&[3][..], 13));
         let g = Glcm::new(p[0].clone(), &[3.0], 3.0);
         assert_eq!(correlation(&g), 1.0);
         assert_eq!(informational_measure_of_correlation_1(&g), 0.0);
@@ -530,7 +530,7 @@ mod tests {
             ..Settings::default()
         };
         let roi = docs_example();
-        let (_, matrices) = glcm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
+        let matrices = glcm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
         assert_eq!(matrices.len(), 1);
         let angles = settings_angles([1, 5, 5], &[1], false, &settings);
         assert_eq!(angles.len(), 4);

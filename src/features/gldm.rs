@@ -83,6 +83,11 @@ mod tests {
     use super::super::glszm::tests::planar_roi;
     use super::*;
 
+    /// The GLDM of `roi` under `settings`.
+    fn matrix_of(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
+        gldm_matrix(&PaddedRegion::for_texture(roi, settings), settings)
+    }
+
     /// PyRadiomics' GLDM documentation example (5×5 image, α = 0, δ = 1).
     fn docs_example() -> Roi {
         planar_roi(&[
@@ -105,10 +110,7 @@ mod tests {
 
     #[test]
     fn gldm_of_the_pyradiomics_docs_example_matches_its_matrix() {
-        let m = gldm_matrix(
-            &PaddedRegion::for_texture(&docs_example(), &Settings::default()),
-            &Settings::default(),
-        );
+        let m = matrix_of(&docs_example(), &Settings::default());
         let documented = vec![
             vec![0.0, 1.0, 2.0, 1.0],
             vec![1.0, 2.0, 3.0, 0.0],
@@ -129,7 +131,7 @@ mod tests {
             ..Settings::default()
         };
         assert_eq!(
-            gldm_matrix(&PaddedRegion::for_texture(&row, &alpha), &alpha).cells(),
+            matrix_of(&row, &alpha).cells(),
             &[(1, 2, 1.0), (2, 3, 1.0), (3, 2, 1.0)]
         );
         // 1 2 1 with distances [1, 2]: the two 1s are 2 apart, so each has one dependent voxel.
@@ -138,16 +140,9 @@ mod tests {
             distances: vec![1, 2],
             ..Settings::default()
         };
+        assert_eq!(matrix_of(&ends, &far).cells(), &[(1, 2, 2.0), (2, 1, 1.0)]);
         assert_eq!(
-            gldm_matrix(&PaddedRegion::for_texture(&ends, &far), &far).cells(),
-            &[(1, 2, 2.0), (2, 1, 1.0)]
-        );
-        assert_eq!(
-            gldm_matrix(
-                &PaddedRegion::for_texture(&ends, &Settings::default()),
-                &Settings::default()
-            )
-            .cells(),
+            matrix_of(&ends, &Settings::default()).cells(),
             &[(1, 1, 2.0), (2, 1, 1.0)]
         );
     }

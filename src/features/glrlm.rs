@@ -45,16 +45,16 @@ pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
 /// [`compute`] on the region already padded ([`PaddedRegion::for_texture`]); `spacing` in (x, y, z)
 /// order, for `weightingNorm`.
 pub fn compute_on(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> ClassFeatures {
-    let (levels, matrices) = glrlm_matrices(region, spacing, settings);
-    let levels: Vec<f64> = levels.into_iter().map(f64::from).collect();
+    let matrices = glrlm_matrices(region, spacing, settings);
+    let levels: Vec<f64> = region.present_levels().iter().map(|&l| f64::from(l)).collect();
     let glrlms: Vec<Glrlm> = matrices.into_par_iter().map(|p| Glrlm::new(p, &levels)).collect();
     average_over_angles(&FEATURES, &glrlms)
 }
 
-/// The grey levels present in `roi` (the matrices' rows, ascending) and the run-length count
-/// matrices features are computed on: one per non-empty angle, or a single distance-weighted sum
-/// when `weightingNorm` is set (PyRadiomics `_calculateMatrix`).
-pub fn glrlm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> (Vec<u32>, Vec<Array2<f64>>) {
+/// The run-length count matrices features are computed on, rows indexed by the region's present
+/// levels: one per non-empty angle, or a single distance-weighted sum when `weightingNorm` is set
+/// (PyRadiomics `_calculateMatrix`). `spacing` is in (x, y, z) order.
+pub fn glrlm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settings) -> Vec<Array2<f64>> {
     let angles = settings_angles(region.shape(), &[1], false, settings);
     let steps = region.steps_for(&angles);
     let mut matrices: Vec<Array2<f64>> = (0..angles.len())
@@ -72,7 +72,7 @@ pub fn glrlm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Setti
     if matrices.len() > 1 {
         matrices.retain(|m| m.sum() > 0.0);
     }
-    (region.present_levels().to_vec(), matrices)
+    matrices
 }
 
 /// PyRadiomics' `Nr` bound on run lengths, the matrices' columns: the largest region dimension.
@@ -345,8 +345,9 @@ mod tests {
         let roi = roi_of(Array3::from_elem((1, 3, 3), 2));
         assert_eq!(matrix_along(&roi, [1, 0, 0]).sum(), 0.0);
         let settings = Settings::default();
-        let (levels, matrices) = glrlm_matrices(&PaddedRegion::for_texture(&roi, &settings), roi.spacing, &settings);
-        assert_eq!((levels, matrices.len()), (vec![2], 4));
+        let region = PaddedRegion::for_texture(&roi, &settings);
+        let matrices = glrlm_matrices(&region, roi.spacing, &settings);
+        assert_eq!((region.present_levels(), matrices.len()), (&[2][..], 4));
     }
 
     #[test]
@@ -383,7 +384,7 @@ mod tests {
         let value = |name: &str| features.iter().find(|(n, _)| *n == name).unwrap().1;
         let settings = Settings::default();
         let region = PaddedRegion::for_texture(&roi, &settings);
-        assert_eq!(glrlm_matrices(&region, roi.spacing, &settings).1.len(), 1);
+        assert_eq!(glrlm_matrices(&region, roi.spacing, &settings).len(), 1);
         assert_eq!(value("ShortRunEmphasis"), 1.0 / 16.0);
         assert_eq!(value("LongRunEmphasis"), 16.0);
         assert_eq!(value("RunPercentage"), 0.25);

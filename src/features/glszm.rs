@@ -289,6 +289,11 @@ pub(crate) mod tests {
 
     use super::*;
 
+    /// The GLSZM of `roi` under `settings`.
+    fn matrix_of(roi: &Roi, settings: &Settings) -> LevelSizeMatrix {
+        glszm_matrix(&PaddedRegion::for_texture(roi, settings), settings)
+    }
+
     /// A one-slice ROI whose every voxel is in the mask.
     pub(crate) fn planar_roi(rows: &[&[u32]]) -> Roi {
         let (ny, nx) = (rows.len(), rows[0].len());
@@ -314,10 +319,7 @@ pub(crate) mod tests {
 
     #[test]
     fn glszm_of_the_pyradiomics_docs_example_matches_its_matrix() {
-        let m = glszm_matrix(
-            &PaddedRegion::for_texture(&docs_example(), &Settings::default()),
-            &Settings::default(),
-        );
+        let m = matrix_of(&docs_example(), &Settings::default());
         // Rows i = 1..5, columns j = 1..5 of the documented P, as (i, j, count).
         let documented = vec![
             (1, 4, 1.0),
@@ -344,42 +346,25 @@ pub(crate) mod tests {
             spacing: [1.0; 3],
             grey_levels,
         };
-        assert_eq!(
-            glszm_matrix(
-                &PaddedRegion::for_texture(&roi, &Settings::default()),
-                &Settings::default()
-            )
-            .cells(),
-            &[(1, 2, 1.0)]
-        );
+        assert_eq!(matrix_of(&roi, &Settings::default()).cells(), &[(1, 2, 1.0)]);
         let planar = Settings {
             force_2d: true,
             ..Settings::default()
         };
-        assert_eq!(
-            glszm_matrix(&PaddedRegion::for_texture(&roi, &planar), &planar).cells(),
-            &[(1, 1, 2.0)]
-        );
+        assert_eq!(matrix_of(&roi, &planar).cells(), &[(1, 1, 2.0)]);
     }
 
     #[test]
     fn diagonal_neighbours_join_a_zone_but_voxels_outside_the_mask_do_not() {
         let mut roi = planar_roi(&[&[1, 2, 1], &[2, 1, 2], &[1, 2, 1]]);
         // Diagonal contact joins: the 5 level-1 voxels form one zone, the 4 level-2 voxels another.
-        let m = glszm_matrix(
-            &PaddedRegion::for_texture(&roi, &Settings::default()),
-            &Settings::default(),
-        );
+        let m = matrix_of(&roi, &Settings::default());
         assert_eq!(m.cells(), &[(1, 5, 1.0), (2, 4, 1.0)]);
         // Removing the centre from the mask leaves four isolated level-1 corners.
         roi.mask[[0, 1, 1]] = false;
         roi.grey_levels[[0, 1, 1]] = 0;
         assert_eq!(
-            glszm_matrix(
-                &PaddedRegion::for_texture(&roi, &Settings::default()),
-                &Settings::default()
-            )
-            .cells(),
+            matrix_of(&roi, &Settings::default()).cells(),
             &[(1, 1, 4.0), (2, 4, 1.0)]
         );
     }

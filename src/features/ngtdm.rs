@@ -50,7 +50,7 @@ pub struct Ngtdm {
 pub fn ngtdm_matrix(region: &PaddedRegion, settings: &Settings) -> Ngtdm {
     let steps = region.steps_for(&settings_angles(region.shape(), &settings.distances, true, settings));
     let levels = region.levels();
-    let top = region.voxels().iter().map(|&v| levels[v]).max().unwrap_or(0) as usize;
+    let top = region.present_levels().last().copied().unwrap_or(0) as usize;
     let mut counts = vec![0.0f64; top + 1];
     let mut differences = vec![0.0f64; top + 1];
     for &v in region.voxels() {
@@ -160,6 +160,11 @@ mod tests {
     use super::super::glszm::tests::planar_roi;
     use super::*;
 
+    /// The NGTDM of `roi` under `settings`.
+    fn matrix_of(roi: &Roi, settings: &Settings) -> Ngtdm {
+        ngtdm_matrix(&PaddedRegion::for_texture(roi, settings), settings)
+    }
+
     /// PyRadiomics' NGTDM documentation example (4×4 image, no level 4).
     fn docs_example() -> Roi {
         planar_roi(&[&[1, 2, 5, 2], &[3, 5, 1, 3], &[1, 3, 5, 5], &[3, 1, 1, 1]])
@@ -167,10 +172,7 @@ mod tests {
 
     #[test]
     fn ngtdm_of_the_pyradiomics_docs_example_matches_its_sums() {
-        let m = ngtdm_matrix(
-            &PaddedRegion::for_texture(&docs_example(), &Settings::default()),
-            &Settings::default(),
-        );
+        let m = matrix_of(&docs_example(), &Settings::default());
         let levels: Vec<f64> = m.rows.iter().map(|r| r.level).collect();
         assert_eq!(levels, vec![1.0, 2.0, 3.0, 5.0]);
         let counts: Vec<f64> = m.rows.iter().map(|r| r.count).collect();
@@ -202,10 +204,7 @@ mod tests {
     #[test]
     fn ngtdm_features_follow_their_formulas_on_a_two_level_region() {
         // Row 1 1 3: Ā = 1, 2, 1 → s_1 = 1, s_3 = 2; p = 2/3, 1/3; levels differ by d = 2.
-        let m = ngtdm_matrix(
-            &PaddedRegion::for_texture(&planar_roi(&[&[1, 1, 3]]), &Settings::default()),
-            &Settings::default(),
-        );
+        let m = matrix_of(&planar_roi(&[&[1, 1, 3]]), &Settings::default());
         let (p1, p3, s1, s3, d) = (2.0 / 3.0, 1.0 / 3.0, 1.0, 2.0, 2.0);
         let weighted: f64 = p1 * s1 + p3 * s3;
         assert!((m.coarseness() - 1.0 / weighted).abs() < 1e-14);
@@ -238,10 +237,7 @@ mod tests {
         let mut roi = planar_roi(&[&[1, 1, 2, 2]]);
         roi.mask[[0, 0, 1]] = false;
         roi.grey_levels[[0, 0, 1]] = 0;
-        let m = ngtdm_matrix(
-            &PaddedRegion::for_texture(&roi, &Settings::default()),
-            &Settings::default(),
-        );
+        let m = matrix_of(&roi, &Settings::default());
         assert_eq!(
             m.rows[0],
             ToneRow {

@@ -2,7 +2,7 @@
 //! of neighbours: the shared loop of the separable filters (the B-spline prefilter here, LoG's
 //! recursive Gaussian and the wavelet transform in `features::filters`).
 
-use ndarray::{Array3, Axis};
+use ndarray::{Array3, ArrayBase, Axis, Data, Ix3};
 
 /// Parallel lines filtered together: enough to stream whole cache lines and overlap the
 /// per-line arithmetic, few enough that the block's buffers stay in cache.
@@ -15,8 +15,8 @@ const LINES_PER_BLOCK: usize = 64;
 /// `out[i * w + k]`. A kernel that treats each line alone, in the same order as line by line,
 /// gives the same values, while the CPU overlaps the lines' independent arithmetic (and
 /// vectorises it across `k`), and strided z and y lines are read a cache line at a time.
-pub fn map_lines_along<T: Copy + Into<f64>, U: Copy + Default>(
-    input: &Array3<T>,
+pub fn map_lines_along<S: Data<Elem = T>, T: Copy + Into<f64>, U: Copy + Default>(
+    input: &ArrayBase<S, Ix3>,
     axis: Axis,
     store: impl Fn(f64) -> U,
     mut kernel: impl FnMut(&[f64], &mut [f64], usize),

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array3, Axis, s};
+use ndarray::{Array3, ArrayBase, Axis, Data, Ix3, s};
 
 use super::{BlockPlacement, Geometry, ImagingError, Volume, map_lines_along};
 
@@ -425,15 +425,14 @@ impl CubicSpline {
         let [x, y, z] = spline_block(points, size, 0).unwrap_or_default();
         let reach = [z, y, x];
         let local = |a: usize| block[a].start - samples.start[a]..block[a].end - samples.start[a];
-        let mut coefficients = samples.data.slice(s![local(0), local(1), local(2)]).to_owned();
+        let kept = |a: usize| reach[a].start - block[a].start..reach[a].end - block[a].start;
         // ITK filters x, then y, then z. A line along one axis needs only its own samples, so after
         // each pass only the part the evaluation reads along that axis is kept for the next
         // passes: the same coefficients there, at a fraction of the work.
-        for axis in [2, 1, 0] {
-            coefficients = prefilter_axis(coefficients, Axis(axis), size[2 - axis]);
-            let kept = reach[axis].start - block[axis].start..reach[axis].end - block[axis].start;
-            coefficients = coefficients.slice_axis(Axis(axis), kept.into()).to_owned();
-        }
+        let block_samples = samples.data.slice(s![local(0), local(1), local(2)]);
+        let along_x = prefilter_axis(&block_samples, Axis(2), size[0], kept(2));
+        let along_y = prefilter_axis(&along_x, Axis(1), size[1], kept(1));
+        let coefficients = prefilter_axis(&along_y, Axis(0), size[2], kept(0));
         CubicSpline {
             offset: reach.map(|r| r.start),
             size,
@@ -530,19 +529,25 @@ fn spline_block(points: &Array3<[f64; 3]>, size: [usize; 3], margin: usize) -> O
 }
 
 /// Cubic B-spline prefilter of every line along `axis` (Unser 1999, Box 2, as ITK codes it), lines
-/// in interleaved blocks ([`map_lines_along`]) with each line's operations in ITK's order.
-/// `real_length` is the image's length along the axis: a block line shorter than it starts or ends
-/// inside the image, where the mirror initialisation is only an approximation that decays away.
-fn prefilter_axis(block: Array3<f64>, axis: Axis, real_length: usize) -> Array3<f64> {
+/// in interleaved blocks ([`map_lines_along`]) with each line's operations in ITK's order; of the
+/// result, the `kept` range along `axis`. `real_length` is the image's length along the axis: a
+/// block line shorter than it starts or ends inside the image, where the mirror initialisation is
+/// only an approximation that decays away.
+fn prefilter_axis<S: Data<Elem = f64>>(
+    block: &ArrayBase<S, Ix3>,
+    axis: Axis,
+    real_length: usize,
+    kept: Range<usize>,
+) -> Array3<f64> {
     let n = block.len_of(axis);
     if real_length == 1 || n < 2 {
-        return block;
+        return block.slice_axis(axis, kept.into()).to_owned();
     }
     let pole = pole();
     let gain = (1.0 - pole) * (1.0 - 1.0 / pole);
     let horizon = (TOLERANCE.ln() / pole.abs().ln()).ceil() as usize;
-    map_lines_along(
-        &block,
+    let filtered = map_lines_along(
+        block,
         axis,
         |v| v,
         |data, line, w| {
@@ -550,7 +555,6 @@ fn prefilter_axis(block: Array3<f64>, axis: Axis, real_length: usize) -> Array3<
             for (out, &v) in line.iter_mut().zip(data) {
                 *out = v * gain;
             }
-            let at = |i: usize| i * w..(i + 1) * w;
             let first: Vec<f64> = (0..w)
                 .map(|k| {
                     let x = |i: usize| line[i * w + k];
@@ -578,7 +582,7 @@ fn prefilter_axis(block: Array3<f64>, axis: Axis, real_length: usize) -> Array3<
                     }
                 })
                 .collect();
-            line[at(0)].copy_from_slice(&first);
+            line[..w].copy_from_slice(&first);
             for i in 1..n {
                 let (before, rest) = line.split_at_mut(i * w);
                 for (x, &previous) in rest[..w].iter_mut().zip(&before[(i - 1) * w..]) {
@@ -596,7 +600,8 @@ fn prefilter_axis(block: Array3<f64>, axis: Axis, real_length: usize) -> Array3<
                 }
             }
         },
-    )
+    );
+    filtered.slice_axis(axis, kept.into()).to_owned()
 }
 
 #[cfg(test)]
