@@ -627,6 +627,9 @@ macro_rules! raw_settings {
         )]
         struct RawSettings {
             $($field: Option<$ty>,)*
+            /// `interpolator: null`, which PyRadiomics reads as "do not resample" (it resamples only
+            /// when both `interpolator` and `resampledPixelSpacing` are set); absent means sitkBSpline.
+            interpolator_is_null: bool,
         }
 
         const SETTING_KEYS: &[&str] = &[$($key),*];
@@ -637,6 +640,7 @@ macro_rules! raw_settings {
                 for (key, value) in map {
                     let name = key_str(key, "setting")?;
                     let path = format!("setting.{name}");
+                    raw.interpolator_is_null |= name == "interpolator" && value.is_null();
                     match name {
                         $($key => raw.$field = field(&path, value)?,)*
                         _ => {
@@ -851,6 +855,7 @@ impl RawSettings {
                 ));
             }
         };
+        let resampled_pixel_spacing = resampled_pixel_spacing.filter(|_| !self.interpolator_is_null);
         let interpolator = match &self.interpolator {
             None => Interpolator::BSpline,
             Some(Value::String(s)) => match one_of("interpolator", s, INTERPOLATORS)? {
@@ -1189,6 +1194,25 @@ mod tests {
         let d = Settings::default();
         assert!(!d.normalize && !d.resegment_shape && d.resegment.is_none());
         assert_eq!((d.normalize_scale, d.remove_outliers), (1.0, None));
+    }
+
+    #[test]
+    fn an_explicit_null_interpolator_turns_resampling_off_and_an_absent_one_means_bspline() {
+        let spacing = "setting: {resampledPixelSpacing: [1, 1, 2]";
+        let absent = Params::from_yaml_str(&format!("{spacing}}}")).unwrap().settings;
+        assert_eq!(absent.resampled_pixel_spacing, Some([1.0, 1.0, 2.0]));
+        assert_eq!(absent.interpolator, Interpolator::BSpline);
+        let null = Params::from_yaml_str(&format!("{spacing}, interpolator: null}}"))
+            .unwrap()
+            .settings;
+        assert_eq!(null.resampled_pixel_spacing, None);
+        let empty = Params::from_yaml_str("setting:\n  resampledPixelSpacing: [1, 1, 2]\n  interpolator:\n")
+            .unwrap()
+            .settings;
+        assert_eq!(empty.resampled_pixel_spacing, None);
+        // The spacing is still checked, as PyRadiomics' schema checks it.
+        let (key, _) = error_of("setting: {resampledPixelSpacing: [1, 1], interpolator: null}");
+        assert_eq!(key, "setting.resampledPixelSpacing");
     }
 
     #[test]

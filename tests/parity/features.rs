@@ -387,6 +387,34 @@ fn every_setting_a_params_file_parses() {
     }
 }
 
+/// PyRadiomics resamples only when both `interpolator` and `resampledPixelSpacing` are set, so
+/// setting a with a spacing and `interpolator: null` gives setting a's reference values.
+#[test]
+fn an_interpolator_of_null_turns_resampling_off_as_in_pyradiomics() {
+    let Some(dir) = reference_dir() else { return };
+    let manifest = read_json(&dir, "cases/manifest.json");
+    let path = dir.join("params/params_a_original.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut document: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    document["setting"]["resampledPixelSpacing"] = serde_yaml::to_value([1.0, 1.0, 1.0]).unwrap();
+    document["setting"]["interpolator"] = serde_yaml::Value::Null;
+    let params = Params::from_yaml_str(&serde_yaml::to_string(&document).unwrap()).unwrap();
+    assert_eq!(params.settings.resampled_pixel_spacing, None);
+    let cases = reference_cases(&dir, "a_original");
+    let mut comparison = Comparison::new(1e-6, 1e-9);
+    for case in &cases {
+        let reference = read_json(&dir, &format!("pyradiomics/a_original/{case}.json"));
+        let want: Vec<(String, Option<f64>)> = reference["features"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{case}.json has no features object"))
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_f64()))
+            .collect();
+        comparison.add(case, extract_case(&dir, &manifest, case, &params), &want, true);
+    }
+    comparison.assert_all_match(&format!("setting a with interpolator null, cases {}", cases.join(", ")));
+}
+
 /// The error must be a params error and its message must name `key`.
 fn assert_params_error_names(yaml: &str, key: &str) {
     match Params::from_yaml_str(yaml) {
