@@ -2,7 +2,8 @@
 //! of neighbours: the shared loop of the separable filters (the B-spline prefilter here, LoG's
 //! recursive Gaussian and the wavelet transform in `features::filters`).
 
-use ndarray::{Array3, ArrayBase, Axis, Data, Ix3};
+use ndarray::{Array3, ArrayBase, ArrayView2, ArrayViewMut2, Axis, Data, Ix3, Zip, s};
+use rayon::prelude::*;
 
 /// Parallel lines filtered together: enough to stream whole cache lines and overlap the
 /// per-line arithmetic, few enough that the block's buffers stay in cache.
@@ -15,43 +16,98 @@ const LINES_PER_BLOCK: usize = 64;
 /// `out[i * w + k]`. A kernel that treats each line alone, in the same order as line by line,
 /// gives the same values, while the CPU overlaps the lines' independent arithmetic (and
 /// vectorises it across `k`), and strided z and y lines are read a cache line at a time.
-pub fn map_lines_along<S: Data<Elem = T>, T: Copy + Into<f64>, U: Copy + Default>(
+///
+/// Blocks run in parallel on rayon's pool, each task with its own `K` (the kernel's working
+/// memory, created by `Default`) and each block writing its own part of the output.
+pub fn map_lines_along<S, T, U, K>(
     input: &ArrayBase<S, Ix3>,
     axis: Axis,
-    store: impl Fn(f64) -> U,
-    mut kernel: impl FnMut(&[f64], &mut [f64], usize),
-) -> Array3<U> {
+    store: impl Fn(f64) -> U + Sync,
+    kernel: impl Fn(&mut K, &[f64], &mut [f64], usize) + Sync,
+) -> Array3<U>
+where
+    S: Data<Elem = T>,
+    T: Copy + Into<f64> + Sync,
+    U: Copy + Default + Send,
+    K: Default,
+{
     let input = input.as_standard_layout();
     let (nz, ny, nx) = input.dim();
-    // Sample i of line k in slab b sits at b·ny·nx + i·along + k·across.
-    let (slabs, len, along, lines, across) = match axis.index() {
-        0 => (1, nz, ny * nx, ny * nx, 1),
-        1 => (nz, ny, nx, nx, 1),
-        _ => (nz, nx, 1, ny, nx),
+    let mut out = Array3::from_elem((nz, ny, nx), U::default());
+    // Every line as a column of a (samples × lines) matrix: z lines are the columns of the whole
+    // volume seen as (z, y·x); y lines those of each z plane, x lines those of each transposed plane.
+    let (sources, targets): (Vec<ArrayView2<T>>, Vec<ArrayViewMut2<U>>) = match axis.index() {
+        0 => (
+            vec![
+                input
+                    .view()
+                    .into_shape_with_order((nz, ny * nx))
+                    .expect("standard layout"),
+            ],
+            vec![
+                out.view_mut()
+                    .into_shape_with_order((nz, ny * nx))
+                    .expect("standard layout"),
+            ],
+        ),
+        1 => (input.axis_iter(Axis(0)).collect(), out.axis_iter_mut(Axis(0)).collect()),
+        _ => (
+            input.axis_iter(Axis(0)).map(|p| p.reversed_axes()).collect(),
+            out.axis_iter_mut(Axis(0)).map(|p| p.reversed_axes()).collect(),
+        ),
     };
-    let src = input.as_slice().expect("standard layout is contiguous");
-    let mut out = vec![U::default(); src.len()];
-    let width = LINES_PER_BLOCK.min(lines);
-    let mut block = vec![0.0; len * width];
-    let mut filtered = vec![0.0; len * width];
-    for slab in 0..slabs {
-        for first in (0..lines).step_by(width.max(1)) {
-            let w = width.min(lines - first);
-            let offset = |i: usize, k: usize| slab * ny * nx + i * along + (first + k) * across;
-            for i in 0..len {
-                for k in 0..w {
-                    block[i * w + k] = src[offset(i, k)].into();
-                }
-            }
-            kernel(&block[..len * w], &mut filtered[..len * w], w);
-            for i in 0..len {
-                for k in 0..w {
-                    out[offset(i, k)] = store(filtered[i * w + k]);
-                }
-            }
-        }
+    let len = input.len_of(axis);
+    let blocks: Vec<(ArrayView2<T>, ArrayViewMut2<U>)> = sources
+        .into_iter()
+        .zip(targets)
+        .flat_map(|(source, target)| {
+            let mut first = 0;
+            column_blocks(target).into_iter().map(move |block| {
+                let lines = first..first + block.ncols();
+                first = lines.end;
+                (source.slice_move(s![.., lines]), block)
+            })
+        })
+        .collect();
+    // A few tasks per thread: enough to balance the load, few enough that allocating each task's
+    // scratch stays negligible.
+    let per_task = blocks.len().div_ceil(4 * rayon::current_num_threads());
+    blocks.into_par_iter().with_min_len(per_task.max(1)).for_each_init(
+        || {
+            (
+                K::default(),
+                vec![0.0; len * LINES_PER_BLOCK],
+                vec![0.0; len * LINES_PER_BLOCK],
+            )
+        },
+        |(scratch, block, filtered), (source, mut target)| {
+            let w = source.ncols();
+            let (block, filtered) = (&mut block[..len * w], &mut filtered[..len * w]);
+            let shape = (len, w);
+            Zip::from(ArrayViewMut2::from_shape(shape, &mut *block).expect("len × w"))
+                .and(&source)
+                .for_each(|b, &v| *b = v.into());
+            kernel(scratch, block, filtered, w);
+            Zip::from(&mut target)
+                .and(ArrayView2::from_shape(shape, &*filtered).expect("len × w"))
+                .for_each(|o, &v| *o = store(v));
+        },
+    );
+    out
+}
+
+/// `matrix` split into blocks of at most [`LINES_PER_BLOCK`] columns, in order.
+fn column_blocks<U>(mut matrix: ArrayViewMut2<'_, U>) -> Vec<ArrayViewMut2<'_, U>> {
+    let mut blocks = Vec::with_capacity(matrix.ncols().div_ceil(LINES_PER_BLOCK));
+    while matrix.ncols() > LINES_PER_BLOCK {
+        let (block, rest) = matrix.split_at(Axis(1), LINES_PER_BLOCK);
+        blocks.push(block);
+        matrix = rest;
     }
-    Array3::from_shape_vec((nz, ny, nx), out).expect("same number of voxels")
+    if matrix.ncols() > 0 {
+        blocks.push(matrix);
+    }
+    blocks
 }
 
 #[cfg(test)]
@@ -59,29 +115,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_line_along_each_axis_reaches_the_kernel_once_in_order() {
+    fn every_line_along_each_axis_reaches_the_kernel_once_in_order_on_any_number_of_threads() {
         // A kernel replacing each sample by the running sum of its line exposes both the grouping
-        // of samples into lines and their order along the axis.
-        let image = Array3::from_shape_fn((3, 4, 70), |(z, y, x)| (z * 1000 + y * 100 + x) as f64);
-        for axis in 0..3 {
-            let got = map_lines_along(
-                &image,
-                Axis(axis),
-                |v| v,
-                |block, out, w| {
-                    let len = block.len() / w;
-                    for k in 0..w {
-                        let mut sum = 0.0;
-                        for i in 0..len {
-                            sum += block[i * w + k];
-                            out[i * w + k] = sum;
-                        }
-                    }
-                },
-            );
-            let mut want = image.clone();
-            want.accumulate_axis_inplace(Axis(axis), |&previous, current| *current += previous);
-            assert_eq!(got, want, "axis {axis}");
+        // of samples into lines and their order along the axis; the sums run in the task's scratch,
+        // reused from block to block. 130 × 70 lines along z make blocks that straddle rows of the
+        // plane, and 3 threads split the blocks between tasks.
+        let image = Array3::from_shape_fn((3, 130, 70), |(z, y, x)| (z * 100_000 + y * 100 + x) as f64);
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            for axis in 0..3 {
+                let got = pool.install(|| {
+                    map_lines_along(
+                        &image,
+                        Axis(axis),
+                        |v| v,
+                        |sums: &mut Vec<f64>, block, out, w| {
+                            sums.resize(w, 0.0);
+                            for (i, row) in block.chunks_exact(w).enumerate() {
+                                for (k, &v) in row.iter().enumerate() {
+                                    sums[k] = if i == 0 { v } else { sums[k] + v };
+                                    out[i * w + k] = sums[k];
+                                }
+                            }
+                        },
+                    )
+                });
+                let mut want = image.clone();
+                want.accumulate_axis_inplace(Axis(axis), |&previous, current| *current += previous);
+                assert_eq!(got, want, "axis {axis}, {threads} threads");
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array3, ArrayBase, Axis, Data, Ix3, s};
+use ndarray::{Array3, ArrayBase, Axis, Data, Ix3, Zip, s};
 
 use super::{BlockPlacement, Geometry, ImagingError, Volume, map_lines_along};
 
@@ -137,20 +137,30 @@ pub fn resample_image(
     let samples = Samples::new(&image.voxels, &image.geometry, block);
     let points = continuous_indices(grid, &PhysicalToIndex::new(samples.grid));
     let voxels = match interpolator {
-        Interpolator::NearestNeighbor => points.mapv(|c| nearest(&samples, c).unwrap_or(0.0)),
-        Interpolator::Linear => points.mapv(|c| linear(&samples, c).unwrap_or(0.0)),
+        Interpolator::NearestNeighbor => interpolate_points(&points, cast, |c| nearest(&samples, c)),
+        Interpolator::Linear => interpolate_points(&points, cast, |c| linear(&samples, c)),
         Interpolator::BSpline => {
             let spline = CubicSpline::covering(&samples, &points);
-            points.mapv(|c| spline.evaluate(c).unwrap_or(0.0))
+            interpolate_points(&points, cast, |c| spline.evaluate(c))
         }
     };
     let [nx, ny, nz] = grid.size;
     debug_assert_eq!(voxels.dim(), (nz, ny, nx));
     Volume {
         geometry: grid.clone(),
-        voxels: voxels.mapv(|v| cast.apply(v)),
+        voxels,
         pixel_type: image.pixel_type,
     }
+}
+
+/// `value` at every point (0 where it has none, outside the image), stored as `cast` says; points
+/// are independent, so they are interpolated in parallel.
+fn interpolate_points(
+    points: &Array3<[f64; 3]>,
+    cast: OutputCast,
+    value: impl Fn([f64; 3]) -> Option<f64> + Sync,
+) -> Array3<f64> {
+    Zip::from(points).par_map_collect(|&c| cast.apply(value(c).unwrap_or(0.0)))
 }
 
 /// The block (`[z, y, x]` ranges) of an image on `image` that resampling onto `grid` reads, with any
@@ -550,7 +560,7 @@ fn prefilter_axis<S: Data<Elem = f64>>(
         block,
         axis,
         |v| v,
-        |data, line, w| {
+        |_: &mut (), data, line, w| {
             // Sample i of line k is `line[i * w + k]`: each step below runs over the block's lines.
             for (out, &v) in line.iter_mut().zip(data) {
                 *out = v * gain;

@@ -289,21 +289,20 @@ fn n_coefficients(sigmad: f64, [a1, b1, a2, b2]: [f64; 4]) -> ([f64; 4], f64, f6
 /// One `RecursiveGaussianImageFilter` pass along `axis`, computed in f64 per line and stored as
 /// f32 like ITK's float32 intermediate images. Lines are filtered in blocks (the same arithmetic
 /// per voxel as line by line).
-fn recursive_gaussian_along<T: Copy + Into<f64>>(
+fn recursive_gaussian_along<T: Copy + Into<f64> + Sync>(
     input: &Array3<T>,
     axis: Axis,
     c: &DericheCoefficients,
 ) -> Array3<f32> {
-    let (mut causal, mut anticausal) = (Vec::new(), Vec::new());
     map_lines_along(
         input,
         axis,
         |v| v as f32,
-        |data, out, w| {
+        |(causal, anticausal): &mut (Vec<f64>, Vec<f64>), data, out, w| {
             causal.resize(data.len(), 0.0);
             anticausal.resize(data.len(), 0.0);
-            filter_lines(data, &mut causal, &mut anticausal, w, c);
-            for ((o, s), a) in out.iter_mut().zip(&causal).zip(&anticausal) {
+            filter_lines(data, causal, anticausal, w, c);
+            for ((o, s), a) in out.iter_mut().zip(causal.iter()).zip(anticausal.iter()) {
                 *o = s + a;
             }
         },

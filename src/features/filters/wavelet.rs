@@ -143,12 +143,11 @@ fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
     let source: Vec<usize> = (0..n + taps - 1)
         .map(|t| (t as i64 + offset).rem_euclid(n as i64) as usize)
         .collect();
-    let mut extended = Vec::new();
     map_lines_along(
         data,
         Axis(axis),
         |v| v,
-        |block, out, w| {
+        |extended: &mut Vec<f64>, block, out, w| {
             // Blocks of lines, interleaved: ext[t] of line k at extended[t * w + k].
             extended.clear();
             for &j in &source {
