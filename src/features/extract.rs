@@ -94,7 +94,19 @@ pub fn extract_case(case: CaseVolumes, params: &Params) -> Result<FeatureVector,
     )
 }
 
+/// Runs on a worker of rayon's pool (`rayon::scope` does that from any other thread, and nothing
+/// when already on one): the parallel loops of one extraction then share work among the workers
+/// instead of each waking the calling thread, which cost 10–20 % of a small case's time.
 fn extract_from(
+    image: Cow<'_, Volume<f64>>,
+    image_block: Option<&BlockPlacement>,
+    mask: Cow<'_, Volume<i32>>,
+    params: &Params,
+) -> Result<FeatureVector, FeatureError> {
+    rayon::scope(|_| extract_on_worker(image, image_block, mask, params))
+}
+
+fn extract_on_worker(
     image: Cow<'_, Volume<f64>>,
     image_block: Option<&BlockPlacement>,
     mask: Cow<'_, Volume<i32>>,
