@@ -23,14 +23,7 @@ pub fn assert_class_parity(setting: &str, class: &str, rel_tol: f64, abs_tol: f6
     assert!(!cases.is_empty(), "no reference cases for setting {setting}");
     let mut comparison = Comparison::new(rel_tol, abs_tol);
     for case in &cases {
-        let reference = read_json(&dir, &format!("pyradiomics/{setting}/{case}.json"));
-        let want: Vec<(String, Option<f64>)> = reference["features"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{case}.json has no features object"))
-            .iter()
-            .filter(|(name, _)| name.split('_').nth(1) == Some(class))
-            .map(|(name, value)| (name.clone(), value.as_f64()))
-            .collect();
+        let want = reference_features(&dir, setting, case, |name| name.split('_').nth(1) == Some(class));
         assert!(!want.is_empty(), "{case}.json has no {class} features");
         let got = extract_case(&dir, &manifest, case, &params);
         comparison.add(case, got, &want, true);
@@ -69,6 +62,23 @@ pub fn assert_ibsi_digital_phantom_parity(class: &str, rel_tol: f64, abs_tol: f6
     let mut comparison = Comparison::new(rel_tol, abs_tol);
     comparison.add(case, got, &want, false);
     comparison.assert_all_match(&format!("{class}, IBSI digital phantom"));
+}
+
+/// PyRadiomics' features for `case` with `setting` whose names `keep` accepts (`null` is `None`).
+fn reference_features(
+    dir: &Path,
+    setting: &str,
+    case: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<(String, Option<f64>)> {
+    let reference = read_json(dir, &format!("pyradiomics/{setting}/{case}.json"));
+    reference["features"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{case}.json has no features object"))
+        .iter()
+        .filter(|(name, _)| keep(name))
+        .map(|(name, value)| (name.clone(), value.as_f64()))
+        .collect()
 }
 
 /// A parameter file from the reference folder with only `class` enabled.
@@ -403,13 +413,7 @@ fn an_interpolator_of_null_turns_resampling_off_as_in_pyradiomics() {
     let cases = reference_cases(&dir, "a_original");
     let mut comparison = Comparison::new(1e-6, 1e-9);
     for case in &cases {
-        let reference = read_json(&dir, &format!("pyradiomics/a_original/{case}.json"));
-        let want: Vec<(String, Option<f64>)> = reference["features"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{case}.json has no features object"))
-            .iter()
-            .map(|(name, value)| (name.clone(), value.as_f64()))
-            .collect();
+        let want = reference_features(&dir, "a_original", case, |_| true);
         comparison.add(case, extract_case(&dir, &manifest, case, &params), &want, true);
     }
     comparison.assert_all_match(&format!("setting a with interpolator null, cases {}", cases.join(", ")));
