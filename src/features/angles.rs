@@ -315,12 +315,7 @@ mod tests {
         let grey_levels = Array3::from_shape_fn((2, 3, 4), |(z, y, x)| (1 + z + y + x) as u32);
         let mut mask = Array3::from_elem((2, 3, 4), true);
         let angles = neighbour_angles([2, 3, 4], &[1], true, None);
-        let full = Roi {
-            image: grey_levels.mapv(f64::from),
-            mask: mask.clone(),
-            spacing: [1.0; 3],
-            grey_levels: grey_levels.clone(),
-        };
+        let full = Roi::of_grey_levels(grey_levels);
         let region = PaddedRegion::new(&full, &angles);
         // The levels of the region's neighbours of a padded index, in angle order.
         let neighbours = |region: &PaddedRegion, index: usize| -> Vec<u32> {
@@ -353,12 +348,7 @@ mod tests {
     fn absent_levels_get_no_row_but_keep_their_values_and_positions_map_back() {
         use ndarray::Array3;
         let grey_levels = Array3::from_shape_vec((1, 2, 3), vec![3, 7, 3, 0, 7, 9]).unwrap();
-        let roi = Roi {
-            image: grey_levels.mapv(f64::from),
-            mask: grey_levels.mapv(|l| l != 0),
-            spacing: [1.0; 3],
-            grey_levels,
-        };
+        let roi = Roi::of_grey_levels(grey_levels);
         let region = PaddedRegion::new(&roi, &neighbour_angles([1, 2, 3], &[1], true, None));
         assert_eq!(region.present_levels(), &[3, 7, 9]);
         assert_eq!([3, 7, 9].map(|l| region.row_of_level(l)), [0, 1, 2]);
@@ -371,12 +361,7 @@ mod tests {
     fn one_padded_region_serves_every_texture_class_of_an_image_type() {
         use ndarray::Array3;
         let grey_levels = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| (1 + (z + y * x) % 3) as u32);
-        let roi = Roi {
-            image: grey_levels.mapv(f64::from),
-            mask: grey_levels.mapv(|l| l != 0),
-            spacing: [1.0; 3],
-            grey_levels,
-        };
+        let roi = Roi::of_grey_levels(grey_levels);
         // Distances [3] pad by 3 on every axis, enough for GLCM's [3] and GLSZM's [1] alike.
         let settings = Settings {
             distances: vec![3],

@@ -457,17 +457,7 @@ mod tests {
             [1, 1, 1, 1, 2],
             [1, 2, 4, 3, 5]
         ];
-        roi_of(image.insert_axis(ndarray::Axis(0)))
-    }
-
-    /// A region of `grey_levels` (0 outside the mask).
-    fn roi_of(grey_levels: Array3<u32>) -> Roi {
-        Roi {
-            image: grey_levels.mapv(f64::from),
-            mask: grey_levels.mapv(|l| l != 0),
-            spacing: [1.0; 3],
-            grey_levels,
-        }
+        Roi::of_grey_levels(image.insert_axis(ndarray::Axis(0)))
     }
 
     /// The co-occurrence counts of `roi` along `angle` alone.
@@ -502,14 +492,14 @@ mod tests {
     #[test]
     fn absent_levels_get_no_row_and_voxels_outside_the_mask_no_pairs() {
         // Levels 2 and 7 with a hole: [2, 7, 0, 7] along x.
-        let roi = roi_of(Array3::from_shape_vec((1, 1, 4), vec![2, 7, 0, 7]).unwrap());
+        let roi = Roi::of_grey_levels(Array3::from_shape_vec((1, 1, 4), vec![2, 7, 0, 7]).unwrap());
         let p = matrix_along(&roi, [0, 0, 1], true);
         assert_eq!(p, array![[0.0, 1.0], [1.0, 0.0]]);
     }
 
     #[test]
     fn flat_region_gives_pyradiomics_conventions() {
-        let roi = roi_of(Array3::from_elem((2, 2, 2), 3));
+        let roi = Roi::of_grey_levels(Array3::from_elem((2, 2, 2), 3));
         let settings = Settings::default();
         let region = PaddedRegion::for_texture(&roi, &settings);
         let p = glcm_matrices(&region, roi.spacing, &settings);

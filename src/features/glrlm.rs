@@ -287,16 +287,6 @@ mod tests {
     use super::*;
     use ndarray::{Array3, array};
 
-    /// A region of `grey_levels` (0 outside the mask).
-    fn roi_of(grey_levels: Array3<u32>) -> Roi {
-        Roi {
-            image: grey_levels.mapv(f64::from),
-            mask: grey_levels.mapv(|l| l != 0),
-            spacing: [1.0; 3],
-            grey_levels,
-        }
-    }
-
     /// The run counts of `roi` along `angle` alone.
     fn matrix_along(roi: &Roi, angle: Angle) -> Array2<f64> {
         let region = PaddedRegion::new(roi, &[angle]);
@@ -312,7 +302,7 @@ mod tests {
             [4, 2, 2, 2, 3],
             [3, 5, 3, 3, 2]
         ];
-        roi_of(image.insert_axis(ndarray::Axis(0)))
+        Roi::of_grey_levels(image.insert_axis(ndarray::Axis(0)))
     }
 
     #[test]
@@ -332,7 +322,7 @@ mod tests {
     #[test]
     fn runs_stop_at_voxels_outside_the_region() {
         // Along x: 4 4 _ 4 9 9 → runs (4, 2), (4, 1), (9, 2).
-        let roi = roi_of(Array3::from_shape_vec((1, 1, 6), vec![4, 4, 0, 4, 9, 9]).unwrap());
+        let roi = Roi::of_grey_levels(Array3::from_shape_vec((1, 1, 6), vec![4, 4, 0, 4, 9, 9]).unwrap());
         let p = matrix_along(&roi, [0, 0, 1]);
         assert_eq!(p.row(0).to_vec(), vec![1.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
         assert_eq!(p.row(1).to_vec(), vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
@@ -342,7 +332,7 @@ mod tests {
     fn an_angle_that_sees_only_single_voxels_is_empty() {
         // A single slice seen along z would give one run per voxel; PyRadiomics drops it, and no
         // z-moving angle is generated for a one-slice region in the first place.
-        let roi = roi_of(Array3::from_elem((1, 3, 3), 2));
+        let roi = Roi::of_grey_levels(Array3::from_elem((1, 3, 3), 2));
         assert_eq!(matrix_along(&roi, [1, 0, 0]).sum(), 0.0);
         let settings = Settings::default();
         let region = PaddedRegion::for_texture(&roi, &settings);
@@ -353,9 +343,9 @@ mod tests {
     #[test]
     fn single_voxel_runs_count_when_a_line_holds_two_region_voxels() {
         // Runs of length 1 only, but the x line crosses two voxels (2 _ 2, and 2 3 2): kept.
-        let gap = roi_of(Array3::from_shape_vec((1, 1, 3), vec![2, 0, 2]).unwrap());
+        let gap = Roi::of_grey_levels(Array3::from_shape_vec((1, 1, 3), vec![2, 0, 2]).unwrap());
         assert_eq!(matrix_along(&gap, [0, 0, 1]), array![[2.0, 0.0, 0.0]]);
-        let alternating = roi_of(Array3::from_shape_vec((1, 1, 3), vec![2, 3, 2]).unwrap());
+        let alternating = Roi::of_grey_levels(Array3::from_shape_vec((1, 1, 3), vec![2, 3, 2]).unwrap());
         assert_eq!(
             matrix_along(&alternating, [0, 0, 1]),
             array![[2.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
@@ -364,22 +354,28 @@ mod tests {
         let mut corners = Array3::zeros((1, 3, 3));
         corners[[0, 0, 0]] = 5;
         corners[[0, 2, 2]] = 5;
-        assert_eq!(matrix_along(&roi_of(corners.clone()), [0, 1, 1]).sum(), 2.0);
+        assert_eq!(
+            matrix_along(&Roi::of_grey_levels(corners.clone()), [0, 1, 1]).sum(),
+            2.0
+        );
         corners[[0, 2, 2]] = 0;
         corners[[0, 2, 1]] = 5;
-        assert_eq!(matrix_along(&roi_of(corners.clone()), [0, 1, 1]).sum(), 0.0);
+        assert_eq!(
+            matrix_along(&Roi::of_grey_levels(corners.clone()), [0, 1, 1]).sum(),
+            0.0
+        );
         // Along the other diagonal (0, 0) and (2, 1) share no line either; (0, 2) and (2, 0) do.
-        assert_eq!(matrix_along(&roi_of(corners), [0, 1, -1]).sum(), 0.0);
+        assert_eq!(matrix_along(&Roi::of_grey_levels(corners), [0, 1, -1]).sum(), 0.0);
         let mut anti = Array3::zeros((1, 3, 3));
         anti[[0, 0, 2]] = 5;
         anti[[0, 2, 0]] = 5;
-        assert_eq!(matrix_along(&roi_of(anti), [0, 1, -1]).sum(), 2.0);
+        assert_eq!(matrix_along(&Roi::of_grey_levels(anti), [0, 1, -1]).sum(), 2.0);
     }
 
     #[test]
     fn uniform_runs_give_textbook_values() {
         // A 1×1×4 line of one level: a single run of length 4 along x; other angles are empty.
-        let roi = roi_of(Array3::from_elem((1, 1, 4), 3));
+        let roi = Roi::of_grey_levels(Array3::from_elem((1, 1, 4), 3));
         let features = compute(&roi, &Settings::default());
         let value = |name: &str| features.iter().find(|(n, _)| *n == name).unwrap().1;
         let settings = Settings::default();

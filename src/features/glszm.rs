@@ -339,19 +339,29 @@ pub(crate) mod tests {
     #[test]
     fn force_2d_splits_zones_that_touch_only_across_slices() {
         // Two slices of level 1 stacked: one zone of 2 in 3-D, two zones of 1 in 2-D.
-        let grey_levels = Array3::from_elem((2, 1, 1), 1u32);
-        let roi = Roi {
-            image: grey_levels.mapv(f64::from),
-            mask: Array3::from_elem((2, 1, 1), true),
-            spacing: [1.0; 3],
-            grey_levels,
-        };
+        let roi = Roi::of_grey_levels(Array3::from_elem((2, 1, 1), 1u32));
         assert_eq!(matrix_of(&roi, &Settings::default()).cells(), &[(1, 2, 1.0)]);
         let planar = Settings {
             force_2d: true,
             ..Settings::default()
         };
         assert_eq!(matrix_of(&roi, &planar).cells(), &[(1, 1, 2.0)]);
+    }
+
+    #[test]
+    fn entries_are_counted_into_the_same_sorted_cells_by_the_dense_table_and_by_sorting() {
+        // Many voxels with few sizes (GLDM-like) take the dense table; one zone of 100 000 voxels
+        // among a few small ones makes the table too large, so those entries are sorted.
+        let dense: Vec<(u32, u32)> = (0..5000u32).map(|k| (1 + k % 7, 1 + k * k % 11)).collect();
+        let sparse = vec![(4, 100_000), (2, 3), (4, 1), (2, 3), (1, 7)];
+        for entries in [dense, sparse] {
+            let mut want = std::collections::BTreeMap::new();
+            for &entry in &entries {
+                *want.entry(entry).or_insert(0.0) += 1.0;
+            }
+            let want: Vec<(u32, u32, f64)> = want.into_iter().map(|((i, j), n)| (i, j, n)).collect();
+            assert_eq!(LevelSizeMatrix::from_entries(entries).cells(), &want[..]);
+        }
     }
 
     #[test]

@@ -37,6 +37,20 @@ impl Roi {
     }
 }
 
+#[cfg(test)]
+impl Roi {
+    /// A test region with unit spacing: the image holds `grey_levels` and the mask is their
+    /// non-zero voxels.
+    pub(crate) fn of_grey_levels(grey_levels: Array3<u32>) -> Roi {
+        Roi {
+            image: grey_levels.mapv(f64::from),
+            mask: grey_levels.mapv(|l| l != 0),
+            spacing: [1.0; 3],
+            grey_levels,
+        }
+    }
+}
+
 /// PyRadiomics `binImage`: edges from the values inside the mask, then `digitize`; 0 outside.
 pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, settings: &Settings) -> Array3<u32> {
     let values: Vec<f64> = image

@@ -560,39 +560,38 @@ fn prefilter_axis<S: Data<Elem = f64>>(
         block,
         axis,
         |v| v,
-        |_: &mut (), data, line, w| {
+        |first: &mut Vec<f64>, data, line, w| {
             // Sample i of line k is `line[i * w + k]`: each step below runs over the block's lines.
             for (out, &v) in line.iter_mut().zip(data) {
                 *out = v * gain;
             }
-            let first: Vec<f64> = (0..w)
-                .map(|k| {
-                    let x = |i: usize| line[i * w + k];
-                    if horizon < n {
-                        let mut zn = pole;
-                        let mut sum = x(0);
-                        for i in 1..horizon {
-                            sum += zn * x(i);
-                            zn *= pole;
-                        }
-                        sum
-                    } else {
-                        let iz = 1.0 / pole;
-                        let mut zn = pole;
-                        let mut z2n = pole.powi(n as i32 - 1);
-                        let mut sum = x(0) + z2n * x(n - 1);
-                        // ITK writes `z2n *= z2n * iz`: z^(2n−3), kept in that operation order.
-                        z2n = z2n * (z2n * iz);
-                        for i in 1..=n - 2 {
-                            sum += (zn + z2n) * x(i);
-                            zn *= pole;
-                            z2n *= iz;
-                        }
-                        sum / (1.0 - zn * zn)
+            first.clear();
+            first.extend((0..w).map(|k| {
+                let x = |i: usize| line[i * w + k];
+                if horizon < n {
+                    let mut zn = pole;
+                    let mut sum = x(0);
+                    for i in 1..horizon {
+                        sum += zn * x(i);
+                        zn *= pole;
                     }
-                })
-                .collect();
-            line[..w].copy_from_slice(&first);
+                    sum
+                } else {
+                    let iz = 1.0 / pole;
+                    let mut zn = pole;
+                    let mut z2n = pole.powi(n as i32 - 1);
+                    let mut sum = x(0) + z2n * x(n - 1);
+                    // ITK writes `z2n *= z2n * iz`: z^(2n−3), kept in that operation order.
+                    z2n = z2n * (z2n * iz);
+                    for i in 1..=n - 2 {
+                        sum += (zn + z2n) * x(i);
+                        zn *= pole;
+                        z2n *= iz;
+                    }
+                    sum / (1.0 - zn * zn)
+                }
+            }));
+            line[..w].copy_from_slice(first);
             for i in 1..n {
                 let (before, rest) = line.split_at_mut(i * w);
                 for (x, &previous) in rest[..w].iter_mut().zip(&before[(i - 1) * w..]) {
