@@ -11,7 +11,7 @@ use super::error::FeatureError;
 use super::params::{ImageType, Params, feature_class};
 use super::preprocess::{Resegmentation, normalize_image, resegment};
 use super::{ClassFeatures, Roi, Settings, firstorder, glcm, gldm, glrlm, glszm, ngtdm, shape, shape2d};
-use ndarray::Array3;
+use ndarray::{Array3, CowArray, Ix3, SliceInfo, SliceInfoElem, s};
 
 use super::bounding_box;
 use super::filters::{
@@ -162,10 +162,10 @@ fn extract_on_worker(
             &spec.image_type,
             &image,
             texture_region,
+            &bounds,
             &spec.settings,
             |name, voxels| {
-                let roi = Roi::within(&voxels, texture_region, &bounds, spacing, &spec.settings);
-                drop(voxels);
+                let roi = Roi::on_box(voxels, texture_region, &bounds, spacing, &spec.settings);
                 let padded = SharedRegion::default();
                 let per_class: Vec<Result<FeatureVector, FeatureError>> = classes
                     .par_iter()
@@ -336,51 +336,67 @@ fn resegmented_region(
 }
 
 /// Hands the images one image type yields to `visit`, named as PyRadiomics names them, in its order,
-/// one at a time: each is dropped before the next is computed, so a multi-image type (LoG sigmas,
+/// one at a time and on the `bounds` box only (all that features read; LoG and wavelet compute just
+/// that part): each is dropped before the next is computed, so a multi-image type (LoG sigmas,
 /// wavelet sub-bands) never holds all its images at once (issue 3's memory budget). `region` is the
 /// label's mask on the image's grid (LBP3D samples only there); `settings` are the image type's.
 fn for_each_derived_image(
     image_type: &ImageType,
     image: &Volume<f64>,
     region: &Array3<bool>,
+    bounds: &[Range<usize>; 3],
     settings: &Settings,
-    mut visit: impl FnMut(String, Cow<'_, Array3<f64>>) -> Result<(), FeatureError>,
+    mut visit: impl FnMut(String, CowArray<'_, f64, Ix3>) -> Result<(), FeatureError>,
 ) -> Result<(), FeatureError> {
     let (voxels, spacing) = (&image.voxels, image.geometry.spacing);
-    let mut visit_owned = |name: String, image: Array3<f64>| visit(name, Cow::Owned(image));
+    let [z, y, x] = bounds.clone();
+    let on_box = s![z, y, x];
+    let mut visit_box = |name: String, image: Array3<f64>| visit(name, CowArray::from(image));
     match image_type {
         // Only read, so borrowed: a copy would double the peak memory when nothing is cropped.
-        ImageType::Original => visit("original".to_owned(), Cow::Borrowed(voxels)),
+        ImageType::Original => visit_box_of("original".to_owned(), voxels, on_box, visit),
         // PyRadiomics only warns about a sigma it skips.
-        ImageType::LoG { sigmas } => sigmas
-            .iter()
-            .try_for_each(|&sigma| match log_image(voxels, spacing, sigma) {
-                Ok(filtered) => visit_owned(sigma.image_name(), filtered),
-                Err(_) => Ok(()),
-            }),
+        ImageType::LoG { sigmas } => {
+            sigmas
+                .iter()
+                .try_for_each(|&sigma| match log_image(voxels, spacing, sigma, bounds) {
+                    Ok(filtered) => visit_box(sigma.image_name(), filtered),
+                    Err(_) => Ok(()),
+                })
+        }
         ImageType::Wavelet {
             wavelet,
             start_level,
             level,
-        } => for_each_wavelet_image(voxels, wavelet, *start_level, *level, &wavelet_axes(settings), |w| {
-            visit_owned(w.name, w.image)
-        }),
-        ImageType::Square => pointwise(PointwiseFilter::Square, voxels, visit_owned),
-        ImageType::SquareRoot => pointwise(PointwiseFilter::SquareRoot, voxels, visit_owned),
-        ImageType::Logarithm => pointwise(PointwiseFilter::Logarithm, voxels, visit_owned),
-        ImageType::Exponential => pointwise(PointwiseFilter::Exponential, voxels, visit_owned),
-        ImageType::Gradient { use_spacing } => visit_owned(
+        } => for_each_wavelet_image(
+            voxels,
+            wavelet,
+            *start_level,
+            *level,
+            &wavelet_axes(settings),
+            bounds,
+            |w| visit_box(w.name, w.image),
+        ),
+        ImageType::Square => pointwise(PointwiseFilter::Square, voxels, on_box, visit),
+        ImageType::SquareRoot => pointwise(PointwiseFilter::SquareRoot, voxels, on_box, visit),
+        ImageType::Logarithm => pointwise(PointwiseFilter::Logarithm, voxels, on_box, visit),
+        ImageType::Exponential => pointwise(PointwiseFilter::Exponential, voxels, on_box, visit),
+        ImageType::Gradient { use_spacing } => visit_box_of(
             GRADIENT_IMAGE_NAME.to_owned(),
-            gradient_magnitude(voxels, spacing, *use_spacing),
+            &gradient_magnitude(voxels, spacing, *use_spacing),
+            on_box,
+            visit,
         ),
         ImageType::Lbp2d(options) => {
             if !settings.force_2d {
                 tracing::warn!("LBP2D is computed slice by slice but features are extracted in 3-D (force2D is off)");
             }
             let plane_normal = settings.force_2d_dimension;
-            visit_owned(
+            visit_box_of(
                 LBP2D_IMAGE_NAME.to_owned(),
-                lbp2d_image(voxels, options, plane_normal, image.pixel_type),
+                &lbp2d_image(voxels, options, plane_normal, image.pixel_type),
+                on_box,
+                visit,
             )
         }
         ImageType::Lbp3d(options) => {
@@ -389,9 +405,19 @@ fn for_each_derived_image(
             }
             lbp3d_images(voxels, region, options, OutputCast::for_pixel_type(image.pixel_type))
                 .into_iter()
-                .try_for_each(|(name, image)| visit_owned(name, image))
+                .try_for_each(|(name, image)| visit_box_of(name, &image, on_box, &mut visit))
         }
     }
+}
+
+/// Hands `on_box` of a whole image to `visit` (a view: `Roi::on_box` copies it once).
+fn visit_box_of(
+    name: String,
+    whole: &Array3<f64>,
+    on_box: SliceInfo<[SliceInfoElem; 3], Ix3, Ix3>,
+    mut visit: impl FnMut(String, CowArray<'_, f64, Ix3>) -> Result<(), FeatureError>,
+) -> Result<(), FeatureError> {
+    visit(name, CowArray::from(whole.slice(on_box)))
 }
 
 /// PyRadiomics `getWaveletImage`: every array axis, last first; force2D leaves out `force2Ddimension`.
@@ -405,9 +431,11 @@ fn wavelet_axes(settings: &Settings) -> Vec<usize> {
 fn pointwise(
     filter: PointwiseFilter,
     voxels: &Array3<f64>,
-    mut visit: impl FnMut(String, Array3<f64>) -> Result<(), FeatureError>,
+    on_box: SliceInfo<[SliceInfoElem; 3], Ix3, Ix3>,
+    visit: impl FnMut(String, CowArray<'_, f64, Ix3>) -> Result<(), FeatureError>,
 ) -> Result<(), FeatureError> {
-    visit(filter.image_name().to_owned(), filter.apply(voxels)?)
+    // The filters' scales come from the whole image (PyRadiomics), so it is filtered whole.
+    visit_box_of(filter.image_name().to_owned(), &filter.apply(voxels)?, on_box, visit)
 }
 
 /// Resolves the document's classes against the registry, shape first (PyRadiomics computes shape

@@ -1,6 +1,8 @@
 //! Building a [`Roi`]: crop image and mask to the mask's bounding box, then discretise.
 
-use ndarray::{Array3, s};
+use std::ops::Range;
+
+use ndarray::{Array3, CowArray, Ix3, s};
 
 use super::discretisation::{digitize, fixed_count_edges, fixed_width_edges};
 use super::{Roi, Settings};
@@ -20,13 +22,27 @@ impl Roi {
     pub fn within(
         image: &Array3<f64>,
         region: &Array3<bool>,
-        bounds: &[std::ops::Range<usize>; 3],
+        bounds: &[Range<usize>; 3],
         spacing: [f64; 3],
         settings: &Settings,
     ) -> Roi {
         let [z, y, x] = bounds.clone();
-        let image = image.slice(s![z.clone(), y.clone(), x.clone()]).to_owned();
+        Roi::on_box(image.slice(s![z, y, x]).into(), region, bounds, spacing, settings)
+    }
+
+    /// [`Roi::within`] for an image already cut to `bounds` (a filter that computed only the box),
+    /// taken without a copy when owned.
+    pub fn on_box(
+        image: CowArray<'_, f64, Ix3>,
+        region: &Array3<bool>,
+        bounds: &[Range<usize>; 3],
+        spacing: [f64; 3],
+        settings: &Settings,
+    ) -> Roi {
+        let [z, y, x] = bounds.clone();
         let mask = region.slice(s![z, y, x]).to_owned();
+        assert_eq!(image.shape(), mask.shape(), "an image on another box than {bounds:?}");
+        let image = image.into_owned();
         let grey_levels = discretise(&image, &mask, settings);
         Roi {
             image,

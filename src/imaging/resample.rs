@@ -5,7 +5,7 @@
 
 use std::ops::Range;
 
-use ndarray::{Array3, ArrayBase, Axis, Data, Ix3, Zip, s};
+use ndarray::{Array2, Array3, ArrayBase, Axis, Data, Ix3, Zip, s};
 
 use super::{BlockPlacement, Geometry, ImagingError, Volume, map_lines_along};
 
@@ -135,7 +135,7 @@ pub fn resample_image(
 ) -> Volume<f64> {
     let cast = OutputCast::for_pixel_type(image.pixel_type);
     let samples = Samples::new(&image.voxels, &image.geometry, block);
-    let points = continuous_indices(grid, &PhysicalToIndex::new(samples.grid));
+    let points = GridPoints::new(grid, &PhysicalToIndex::new(samples.grid));
     let voxels = match interpolator {
         Interpolator::NearestNeighbor => interpolate_points(&points, cast, |c| nearest(&samples, c)),
         Interpolator::Linear => interpolate_points(&points, cast, |c| linear(&samples, c)),
@@ -153,31 +153,30 @@ pub fn resample_image(
     }
 }
 
-/// `value` at every point (0 where it has none, outside the image), stored as `cast` says; points
-/// are independent, so they are interpolated in parallel.
+/// `value` at every point (0 where it has none, outside the image), stored as `cast` says.
 fn interpolate_points(
-    points: &Array3<[f64; 3]>,
+    points: &GridPoints,
     cast: OutputCast,
     value: impl Fn([f64; 3]) -> Option<f64> + Sync,
 ) -> Array3<f64> {
-    Zip::from(points).par_map_collect(|&c| cast.apply(value(c).unwrap_or(0.0)))
+    points.map_collect(|c| cast.apply(value(c).unwrap_or(0.0)))
 }
 
 /// The block (`[z, y, x]` ranges) of an image on `image` that resampling onto `grid` reads, with any
 /// interpolator: the B-spline's, the widest; `None` when no point of `grid` falls inside the image.
 pub fn resampling_support(image: &Geometry, grid: &Geometry) -> Option<[Range<usize>; 3]> {
-    let points = continuous_indices(grid, &PhysicalToIndex::new(image));
-    let [x, y, z] = spline_block(&points, image.size, SPLINE_MARGIN)?;
+    let points = GridPoints::new(grid, &PhysicalToIndex::new(image));
+    let [x, y, z] = spline_block(inside_extent(&points, image.size)?, image.size, SPLINE_MARGIN);
     Some([z, y, x])
 }
 
 /// Resamples a label mask onto `grid` by nearest neighbour (PyRadiomics hard-codes it for masks).
 pub fn resample_labels(mask: &Volume<i32>, grid: &Geometry) -> Volume<i32> {
     let samples = Samples::new(&mask.voxels, &mask.geometry, None);
-    let points = continuous_indices(grid, &PhysicalToIndex::new(&mask.geometry));
+    let points = GridPoints::new(grid, &PhysicalToIndex::new(&mask.geometry));
     Volume {
         geometry: grid.clone(),
-        voxels: points.mapv(|c| nearest(&samples, c).unwrap_or(0)),
+        voxels: points.map_collect(|c| nearest(&samples, c).unwrap_or(0)),
         pixel_type: mask.pixel_type,
     }
 }
@@ -321,26 +320,52 @@ fn invert3(m: [[f64; 3]; 3]) -> [[f64; 3]; 3] {
     ]
 }
 
-/// Continuous input index (x, y, z) of every output voxel centre, in `[z, y, x]` layout, computed
-/// the way ITK's `ResampleImageFilter::LinearThreadedGenerateData` (v5.4) does for a linear
-/// transform: per output row, the indices of voxel 0 and of voxel `nx` (one past the end), and in
-/// between `start + (x / nx)·(end − start)`.
-fn continuous_indices(grid: &Geometry, to_index: &PhysicalToIndex) -> Array3<[f64; 3]> {
-    let [nx, ny, nz] = grid.size;
-    let mut out = Array3::from_elem((nz, ny, nx), [0.0; 3]);
-    for ((k, j), mut row) in (0..nz)
-        .flat_map(|k| (0..ny).map(move |j| (k, j)))
-        .zip(out.lanes_mut(Axis(2)))
-    {
-        let start = to_index.apply(grid.index_to_physical([0.0, j as f64, k as f64]));
-        let end = to_index.apply(grid.index_to_physical([nx as f64, j as f64, k as f64]));
-        let vector = [end[0] - start[0], end[1] - start[1], end[2] - start[2]];
-        for (i, c) in row.iter_mut().enumerate() {
-            let alpha = i as f64 / nx as f64;
-            *c = std::array::from_fn(|a| start[a] + alpha * vector[a]);
-        }
+/// Continuous input index (x, y, z) of every output voxel centre of a grid, computed the way ITK's
+/// `ResampleImageFilter::LinearThreadedGenerateData` (v5.4) does for a linear transform: per output
+/// row, the indices of voxel 0 and of voxel `nx` (one past the end), and in between
+/// `start + (x / nx)·(end − start)`. Points are computed when read rather than stored (24 bytes per
+/// output voxel, and a resampling reads them twice or three times).
+struct GridPoints {
+    /// `x / nx` for every `x` of a row.
+    alphas: Vec<f64>,
+    /// Per output row, `[z, y]`: the index of voxel 0 and the step to voxel `nx`.
+    rows: Array2<([f64; 3], [f64; 3])>,
+}
+
+impl GridPoints {
+    fn new(grid: &Geometry, to_index: &PhysicalToIndex) -> Self {
+        let [nx, ny, nz] = grid.size;
+        let rows = Array2::from_shape_fn((nz, ny), |(k, j)| {
+            let start = to_index.apply(grid.index_to_physical([0.0, j as f64, k as f64]));
+            let end = to_index.apply(grid.index_to_physical([nx as f64, j as f64, k as f64]));
+            (start, [end[0] - start[0], end[1] - start[1], end[2] - start[2]])
+        });
+        let alphas = (0..nx).map(|i| i as f64 / nx as f64).collect();
+        GridPoints { alphas, rows }
     }
-    out
+
+    /// The points of one row, in order.
+    fn row(&self, &(start, vector): &([f64; 3], [f64; 3])) -> impl Iterator<Item = [f64; 3]> + '_ {
+        self.alphas
+            .iter()
+            .map(move |&alpha| std::array::from_fn(|a| start[a] + alpha * vector[a]))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = [f64; 3]> + '_ {
+        self.rows.iter().flat_map(|row| self.row(row))
+    }
+
+    /// `value` at every point, in `[z, y, x]` layout; rows are computed in parallel.
+    fn map_collect<U: Copy + Default + Send>(&self, value: impl Fn([f64; 3]) -> U + Sync) -> Array3<U> {
+        let (nz, ny) = self.rows.dim();
+        let mut out = Array3::from_elem((nz, ny, self.alphas.len()), U::default());
+        Zip::from(out.rows_mut()).and(&self.rows).par_for_each(|mut out, row| {
+            for (o, c) in out.iter_mut().zip(self.row(row)) {
+                *o = value(c);
+            }
+        });
+        out
+    }
 }
 
 /// ITK `IsInsideBuffer`: within half a voxel of the first and last voxel centres.
@@ -428,11 +453,12 @@ fn pole() -> f64 {
 }
 
 impl CubicSpline {
-    fn covering(samples: &Samples<f64>, points: &Array3<[f64; 3]>) -> CubicSpline {
+    fn covering(samples: &Samples<f64>, points: &GridPoints) -> CubicSpline {
         let size = samples.grid.size;
-        let [x, y, z] = spline_block(points, size, SPLINE_MARGIN).unwrap_or_default();
+        let extent = inside_extent(points, size);
+        let [x, y, z] = extent.map_or_else(Default::default, |e| spline_block(e, size, SPLINE_MARGIN));
         let block = [z, y, x];
-        let [x, y, z] = spline_block(points, size, 0).unwrap_or_default();
+        let [x, y, z] = extent.map_or_else(Default::default, |e| spline_block(e, size, 0));
         let reach = [z, y, x];
         let local = |a: usize| block[a].start - samples.start[a]..block[a].end - samples.start[a];
         let kept = |a: usize| reach[a].start - block[a].start..reach[a].end - block[a].start;
@@ -510,32 +536,34 @@ fn mirror(i: i64, n: usize) -> usize {
     j as usize
 }
 
-/// The `(x, y, z)` index ranges of an image of `size` that cubic B-spline interpolation at the
-/// `points` inside it reads, widened by `margin`: with [`SPLINE_MARGIN`], the block the prefilter
-/// must see, since the mirror boundary only exists at the image's real edges and a block edge
-/// inside the image must stay that far from any index evaluation can reach. `None` when no point
-/// is inside.
-fn spline_block(points: &Array3<[f64; 3]>, size: [usize; 3], margin: usize) -> Option<[Range<usize>; 3]> {
+/// The smallest and largest `(x, y, z)` index of the points inside an image of `size` (ITK's
+/// `IsInsideBuffer`); `None` when no point is inside.
+fn inside_extent(points: &GridPoints, size: [usize; 3]) -> Option<([f64; 3], [f64; 3])> {
     let dims = (size[2], size[1], size[0]);
     let mut lo = [f64::INFINITY; 3];
     let mut hi = [f64::NEG_INFINITY; 3];
-    for c in points.iter().filter(|c| inside(**c, dims)) {
+    for c in points.iter().filter(|&c| inside(c, dims)) {
         for a in 0..3 {
             lo[a] = lo[a].min(c[a]);
             hi[a] = hi[a].max(c[a]);
         }
     }
-    if !lo[0].is_finite() {
-        return None;
-    }
+    lo[0].is_finite().then_some((lo, hi))
+}
+
+/// The `(x, y, z)` index ranges of an image of `size` that cubic B-spline interpolation at points
+/// within `(lo, hi)` ([`inside_extent`]) reads, widened by `margin`: with [`SPLINE_MARGIN`], the
+/// block the prefilter must see, since the mirror boundary only exists at the image's real edges
+/// and a block edge inside the image must stay that far from any index evaluation can reach.
+fn spline_block((lo, hi): ([f64; 3], [f64; 3]), size: [usize; 3], margin: usize) -> [Range<usize>; 3] {
     // Evaluation reads floor(c) − 1 … floor(c) + 2, with the floor taken in f32 (one more when
     // rounding to f32 carries c up to the next integer); mirrored indices at the image's edges
     // fall inside these ranges too.
-    Some(std::array::from_fn(|a| {
+    std::array::from_fn(|a| {
         let start = (lo[a].floor() as i64 - 2 - margin as i64).max(0) as usize;
         let end = ((hi[a].floor() as i64 + 4 + margin as i64) as usize).min(size[a]);
         start..end
-    }))
+    })
 }
 
 /// Cubic B-spline prefilter of every line along `axis` (Unser 1999, Box 2, as ITK codes it), lines
@@ -556,15 +584,15 @@ fn prefilter_axis<S: Data<Elem = f64>>(
     let pole = pole();
     let gain = (1.0 - pole) * (1.0 - 1.0 / pole);
     let horizon = (TOLERANCE.ln() / pole.abs().ln()).ceil() as usize;
-    let filtered = map_lines_along(
+    map_lines_along(
         block,
         axis,
+        kept,
         |v| v,
-        |first: &mut Vec<f64>, data, line, w| {
+        |(first, line): &mut (Vec<f64>, Vec<f64>), data, out, w, kept| {
             // Sample i of line k is `line[i * w + k]`: each step below runs over the block's lines.
-            for (out, &v) in line.iter_mut().zip(data) {
-                *out = v * gain;
-            }
+            line.clear();
+            line.extend(data.iter().map(|&v| v * gain));
             first.clear();
             first.extend((0..w).map(|k| {
                 let x = |i: usize| line[i * w + k];
@@ -608,9 +636,9 @@ fn prefilter_axis<S: Data<Elem = f64>>(
                     *x = pole * (following - *x);
                 }
             }
+            out.copy_from_slice(&line[kept.start * w..kept.end * w]);
         },
-    );
-    filtered.slice_axis(axis, kept.into()).to_owned()
+    )
 }
 
 #[cfg(test)]
@@ -796,8 +824,8 @@ mod tests {
     #[test]
     fn bspline_reproduces_samples_on_an_aligned_grid() {
         let data = Array3::from_shape_fn((5, 6, 7), |(z, y, x)| ((x * 7 + y * 3 + z * 11) % 13) as f64);
-        let points = Array3::from_shape_fn((5, 6, 7), |(z, y, x)| [x as f64, y as f64, z as f64]);
         let grid = unit_grid([7, 6, 5]);
+        let points = GridPoints::new(&grid, &PhysicalToIndex::new(&grid));
         let spline = CubicSpline::covering(&Samples::new(&data, &grid, None), &points);
         for ((z, y, x), v) in data.indexed_iter() {
             let got = spline.evaluate([x as f64, y as f64, z as f64]).unwrap();

@@ -8,6 +8,7 @@
 //! SimpleITK's float32 output, not just approximates it.
 
 use std::fmt;
+use std::ops::Range;
 
 use ndarray::{Array3, Axis, Zip};
 
@@ -117,8 +118,9 @@ pub fn log_images(image: &Array3<f64>, spacing: [f64; 3], sigmas: &[Sigma]) -> L
         images: Vec::new(),
         skipped: Vec::new(),
     };
+    let whole: [Range<usize>; 3] = std::array::from_fn(|a| 0..image.shape()[a]);
     for &sigma in sigmas {
-        match log_image(image, spacing, sigma) {
+        match log_image(image, spacing, sigma, &whole) {
             Ok(image) => out.images.push(LogImage {
                 name: sigma.image_name(),
                 sigma,
@@ -130,11 +132,17 @@ pub fn log_images(image: &Array3<f64>, spacing: [f64; 3], sigmas: &[Sigma]) -> L
     out
 }
 
-/// PyRadiomics' `getLoGImage` for one sigma: its image, or why it yields none. One sigma at a time
+/// PyRadiomics' `getLoGImage` for one sigma: its image on the `keep` box (`[z, y, x]` ranges; the
+/// region's bounding box is all that features read), or why it yields none. One sigma at a time
 /// keeps a single filtered image alive while the extractor computes its features.
 ///
 /// `image` is indexed `[z, y, x]`, `spacing` is (x, y, z) in mm.
-pub fn log_image(image: &Array3<f64>, spacing: [f64; 3], sigma: Sigma) -> Result<Array3<f64>, LogSkipReason> {
+pub fn log_image(
+    image: &Array3<f64>,
+    spacing: [f64; 3],
+    sigma: Sigma,
+    keep: &[Range<usize>; 3],
+) -> Result<Array3<f64>, LogSkipReason> {
     let (nz, ny, nx) = image.dim();
     let size = [nx, ny, nz];
     let mm = sigma.mm();
@@ -150,26 +158,36 @@ pub fn log_image(image: &Array3<f64>, spacing: [f64; 3], sigma: Sigma) -> Result
     {
         Err(LogSkipReason::ImageSmallerThanKernel)
     } else {
-        Ok(laplacian_of_gaussian(image, spacing, mm))
+        Ok(laplacian_of_gaussian(image, spacing, mm, keep))
     }
 }
 
 /// SimpleITK `LaplacianRecursiveGaussian(image, sigma, normalizeAcrossScale=True)`:
-/// `sigma² · Σ_d ∂²(G_σ * image)/∂d²` with the derivatives in mm.
+/// `sigma² · Σ_d ∂²(G_σ * image)/∂d²` with the derivatives in mm, on the `keep` box (`[z, y, x]`
+/// ranges) of the image. Each pass filters whole lines but keeps only the box's samples along its
+/// axis, so later passes filter only the lines through the box: the box's values are those of
+/// filtering the whole image, bit for bit.
 ///
 /// Needs at least 4 voxels along every axis (ITK's recursive filter does), which [`log_image`]
 /// checks before calling it.
-fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma_mm: f64) -> Array3<f64> {
+fn laplacian_of_gaussian(
+    image: &Array3<f64>,
+    spacing: [f64; 3],
+    sigma_mm: f64,
+    keep: &[Range<usize>; 3],
+) -> Array3<f64> {
     // ITK's dimension d (x, y, z) is array axis 2 − d.
-    let axis_of = |dim: usize| Axis(2 - dim);
-    let mut cumulative = Array3::<f32>::zeros(image.raw_dim());
+    let axis_of = |dim: usize| 2 - dim;
+    let mut cumulative = Array3::<f32>::zeros(keep.clone().map(|r| r.len()));
     for dim in 0..3 {
         let second = DericheCoefficients::new(sigma_mm, spacing[dim], GaussianOrder::Second);
-        let mut pass = recursive_gaussian_along(image, axis_of(dim), &second);
+        let axis = axis_of(dim);
+        let mut pass = recursive_gaussian_along(image, Axis(axis), keep[axis].clone(), &second);
         // ITK smooths the remaining dimensions in increasing order.
         for other in (0..3).filter(|&d| d != dim) {
             let zero = DericheCoefficients::new(sigma_mm, spacing[other], GaussianOrder::Zero);
-            pass = recursive_gaussian_along(&pass, axis_of(other), &zero);
+            let axis = axis_of(other);
+            pass = recursive_gaussian_along(&pass, Axis(axis), keep[axis].clone(), &zero);
         }
         let inverse_spacing2 = 1.0 / (spacing[dim] * spacing[dim]);
         Zip::from(&mut cumulative).and(&pass).for_each(|a, &b| {
@@ -292,17 +310,20 @@ fn n_coefficients(sigmad: f64, [a1, b1, a2, b2]: [f64; 4]) -> ([f64; 4], f64, f6
 fn recursive_gaussian_along<T: Copy + Into<f64> + Sync>(
     input: &Array3<T>,
     axis: Axis,
+    keep: Range<usize>,
     c: &DericheCoefficients,
 ) -> Array3<f32> {
     map_lines_along(
         input,
         axis,
+        keep,
         |v| v as f32,
-        |(causal, anticausal): &mut (Vec<f64>, Vec<f64>), data, out, w| {
+        |(causal, anticausal): &mut (Vec<f64>, Vec<f64>), data, out, w, keep| {
             causal.resize(data.len(), 0.0);
             anticausal.resize(data.len(), 0.0);
             filter_lines(data, causal, anticausal, w, c);
-            for ((o, s), a) in out.iter_mut().zip(causal.iter()).zip(anticausal.iter()) {
+            let kept = keep.start * w..keep.end * w;
+            for ((o, s), a) in out.iter_mut().zip(&causal[kept.clone()]).zip(&anticausal[kept]) {
                 *o = s + a;
             }
         },
@@ -384,8 +405,22 @@ mod tests {
     #[test]
     fn a_constant_image_has_a_zero_laplacian() {
         let image = Array3::from_elem((4, 5, 6), 123.0);
-        let out = laplacian_of_gaussian(&image, [0.7, 0.8, 2.0], 1.5);
+        let out = laplacian_of_gaussian(&image, [0.7, 0.8, 2.0], 1.5, &[0..4, 0..5, 0..6]);
         let worst = out.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         assert!(worst < 1e-3, "largest |LoG| of a constant image: {worst}");
+    }
+
+    #[test]
+    fn the_image_on_a_box_is_that_box_of_the_whole_image_bit_for_bit() {
+        let image = Array3::from_shape_fn((9, 11, 13), |(z, y, x)| {
+            ((z * 131 + y * 31 + x * 7) % 17) as f64 * 3.5 - 20.0
+        });
+        let spacing = [0.8, 1.1, 2.5];
+        let whole = laplacian_of_gaussian(&image, spacing, 2.0, &[0..9, 0..11, 0..13]);
+        for keep in [[2..7, 3..10, 4..13], [0..1, 10..11, 0..13], [4..5, 5..6, 6..7]] {
+            let [z, y, x] = keep.clone();
+            let got = laplacian_of_gaussian(&image, spacing, 2.0, &keep);
+            assert_eq!(got, whole.slice(ndarray::s![z, y, x]), "{keep:?}");
+        }
     }
 }

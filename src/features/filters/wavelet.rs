@@ -7,8 +7,9 @@
 //! same (not upsampled) filters, exactly as PyRadiomics calls `swtn` once per level.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
-use ndarray::{Array3, Axis};
+use ndarray::{Array3, ArrayBase, Axis, Data, Ix3};
 
 use crate::imaging::map_lines_along;
 
@@ -20,7 +21,7 @@ use super::wavelet_filters::WAVELET_FILTERS;
 pub struct WaveletImage {
     /// `wavelet-<bands>` for the first level, `wavelet<N>-<bands>` for level N > 1.
     pub name: String,
-    /// Filtered intensities, same shape as the input.
+    /// Filtered intensities on the box that was asked for.
     pub image: Array3<f64>,
 }
 
@@ -36,10 +37,15 @@ pub fn wavelet_filters(name: &str) -> Result<(&'static [f64], &'static [f64]), F
         })
 }
 
-/// Hands every sub-band PyRadiomics yields for `Wavelet` with these settings to `visit`, in its
+/// Hands every sub-band PyRadiomics yields for `Wavelet` with these settings to `visit`, on the
+/// `keep` box (`[z, y, x]` ranges of `image`; features read only the region's bounding box), in its
 /// order: for each level from `start_level` the 2^d − 1 detail bands (`…LLH`, `…LHL`, … `…HHH`), then
 /// the final approximation. Bands are computed one at a time, so besides the band being visited only
 /// the current level's input, its all-low band and one partial band per filtered axis are alive.
+///
+/// Each axis's convolution computes only the box's samples along it, from whole (periodic) lines, so
+/// the next axis has only the lines through the box to filter: the values are those of transforming
+/// the whole image, bit for bit. A level that feeds the next is still transformed whole.
 ///
 /// `axes` are the `[z, y, x]` array axes to filter, in PyRadiomics' order (`[2, 1, 0]` in 3-D; with
 /// force2D the `force2Ddimension` axis is left out). Band letters follow that order: `wavelet-LLH` is
@@ -50,6 +56,7 @@ pub fn for_each_wavelet_image<E: From<FilterError>>(
     start_level: u32,
     level: u32,
     axes: &[usize],
+    keep: &[Range<usize>; 3],
     mut visit: impl FnMut(WaveletImage) -> Result<(), E>,
 ) -> Result<(), E> {
     let (lo, hi) = wavelet_filters(wavelet)?;
@@ -60,31 +67,44 @@ pub fn for_each_wavelet_image<E: From<FilterError>>(
         }
         .into());
     }
-    let shape = image.dim();
     let mut data = pad_odd_axes_by_wrapping(image);
     for _ in 0..start_level {
         data = Cow::Owned(all_low_band(&data, lo, axes));
     }
     for index in 1..=level {
+        let last = index == level;
+        // Axes left unfiltered (force2D) are cut to the box at once: their lines never mix.
+        let unfiltered_kept = data.slice_each_axis(|a| {
+            let axis = a.axis.index();
+            if axes.contains(&axis) {
+                (..).into()
+            } else {
+                keep[axis].clone().into()
+            }
+        });
         let mut approximation = None;
-        swt_bands(&data, lo, hi, axes, "", &mut |bands, band| {
+        swt_bands(&unfiltered_kept, lo, hi, axes, keep, "", &mut |bands, band| {
             if bands.bytes().all(|letter| letter == b'L') {
                 approximation = Some(band);
                 return Ok(());
             }
             visit(WaveletImage {
                 name: wavelet_image_name(index, &bands),
-                image: crop_to(band, shape),
+                image: band,
             })
         })?;
-        // Without axes there is nothing to filter: the approximation is the input.
-        data = Cow::Owned(approximation.unwrap_or_else(|| data.clone().into_owned()));
+        if last {
+            let approximation_name = "L".repeat(axes.len());
+            // Without axes there is nothing to filter: the approximation is the input.
+            let image = approximation.unwrap_or_else(|| unfiltered_kept.to_owned());
+            return visit(WaveletImage {
+                name: wavelet_image_name(level, &approximation_name),
+                image,
+            });
+        }
+        data = Cow::Owned(all_low_band(&data, lo, axes));
     }
-    let approximation_name = "L".repeat(axes.len());
-    visit(WaveletImage {
-        name: wavelet_image_name(level, &approximation_name),
-        image: crop_to(data.into_owned(), shape),
-    })
+    unreachable!("level ≥ 1 visits the last level's approximation")
 }
 
 /// PyRadiomics numbers levels from 1 whatever `start_level` is, and omits the number for level 1.
@@ -96,22 +116,27 @@ fn wavelet_image_name(index: u32, bands: &str) -> String {
     }
 }
 
-/// The all-low band of one `pywt.swtn(…, level=1, axes)` level: low-pass along every axis in turn.
+/// The all-low band of one `pywt.swtn(…, level=1, axes)` level, whole: low-pass along every axis in
+/// turn.
 fn all_low_band(data: &Array3<f64>, lo: &[f64], axes: &[usize]) -> Array3<f64> {
     axes.iter()
-        .fold(Cow::Borrowed(data), |band, &axis| Cow::Owned(swt_axis(&band, lo, axis)))
+        .fold(Cow::Borrowed(data), |band, &axis| {
+            let whole = 0..band.len_of(Axis(axis));
+            Cow::Owned(swt_axis(&band, lo, axis, whole))
+        })
         .into_owned()
 }
 
-/// One level of `pywt.swtn(…, level=1, axes)`, depth first: filters `data` (already filtered into
-/// `bands` along the axes before `axes`) low (`L`) then high (`H`) pass along `axes[0]` and hands each
-/// finished band to `band_done` in PyWavelets' key order (`LLL`, `LLH`, `LHL`, … `HHH`). Only one
-/// partial band per axis is alive at a time, not all 2^d bands.
-fn swt_bands<E>(
-    data: &Array3<f64>,
+/// One level of `pywt.swtn(…, level=1, axes)` on the `keep` box, depth first: filters `data`
+/// (already filtered into `bands` along the axes before `axes`) low (`L`) then high (`H`) pass along
+/// `axes[0]` and hands each finished band to `band_done` in PyWavelets' key order (`LLL`, `LLH`,
+/// `LHL`, … `HHH`). Only one partial band per axis is alive at a time, not all 2^d bands.
+fn swt_bands<S: Data<Elem = f64>, E>(
+    data: &ArrayBase<S, Ix3>,
     lo: &[f64],
     hi: &[f64],
     axes: &[usize],
+    keep: &[Range<usize>; 3],
     bands: &str,
     band_done: &mut impl FnMut(String, Array3<f64>) -> Result<(), E>,
 ) -> Result<(), E> {
@@ -119,35 +144,43 @@ fn swt_bands<E>(
         return Ok(());
     };
     for (letter, filter) in [('L', lo), ('H', hi)] {
-        let band = swt_axis(data, filter, axis);
+        let band = swt_axis(data, filter, axis, keep[axis].clone());
         let name = format!("{bands}{letter}");
         if rest.is_empty() {
             band_done(name, band)?;
         } else {
-            swt_bands(&band, lo, hi, rest, &name, band_done)?;
+            swt_bands(&band, lo, hi, rest, keep, &name, band_done)?;
         }
     }
     Ok(())
 }
 
-/// Periodic convolution along `axis` as PyWavelets' level-1 `swt`:
+/// Periodic convolution along `axis` as PyWavelets' level-1 `swt`, at the `keep` samples:
 /// `out[i] = Σ_k f[k] · x[(i + L/2 − k) mod N]` for a filter of even length L.
 ///
-/// Each line is first copied into a periodically extended contiguous buffer, so the inner loop has
-/// no modulo and no stride; the sum keeps PyWavelets' order over k, so results are unchanged.
-fn swt_axis(data: &Array3<f64>, filter: &[f64], axis: usize) -> Array3<f64> {
+/// Each line's samples that the kept outputs read are first copied into a periodically extended
+/// contiguous buffer, so the inner loop has no modulo and no stride; the sum keeps PyWavelets' order
+/// over k, so results are unchanged.
+fn swt_axis<S: Data<Elem = f64>>(
+    data: &ArrayBase<S, Ix3>,
+    filter: &[f64],
+    axis: usize,
+    keep: Range<usize>,
+) -> Array3<f64> {
     let n = data.len_of(Axis(axis));
     let taps = filter.len();
-    // ext[t] = x[(t + shift − (L − 1)) mod n], so x[(i + shift − k) mod n] = ext[i + L − 1 − k].
-    let offset = (taps / 2) as i64 - (taps as i64 - 1);
-    let source: Vec<usize> = (0..n + taps - 1)
+    // ext[t] = x[(keep.start + t + shift − (L − 1)) mod n], so output keep.start + i reads
+    // x[(keep.start + i + shift − k) mod n] = ext[i + L − 1 − k].
+    let offset = keep.start as i64 + (taps / 2) as i64 - (taps as i64 - 1);
+    let source: Vec<usize> = (0..keep.len() + taps - 1)
         .map(|t| (t as i64 + offset).rem_euclid(n as i64) as usize)
         .collect();
     map_lines_along(
         data,
         Axis(axis),
+        keep,
         |v| v,
-        |extended: &mut Vec<f64>, block, out, w| {
+        |extended: &mut Vec<f64>, block, out, w, _| {
             // Blocks of lines, interleaved: ext[t] of line k at extended[t * w + k].
             extended.clear();
             for &j in &source {
@@ -176,14 +209,6 @@ fn pad_odd_axes_by_wrapping(image: &Array3<f64>) -> Cow<'_, Array3<f64>> {
         return Cow::Borrowed(image);
     }
     Cow::Owned(Array3::from_shape_fn(padded, |(k, j, i)| image[[k % z, j % y, i % x]]))
-}
-
-/// The band without the wrapped padding; the band itself when nothing was padded.
-fn crop_to(band: Array3<f64>, shape: (usize, usize, usize)) -> Array3<f64> {
-    if band.dim() == shape {
-        return band;
-    }
-    band.slice(ndarray::s![..shape.0, ..shape.1, ..shape.2]).to_owned()
 }
 
 #[cfg(test)]
@@ -221,12 +246,14 @@ mod tests {
                 axes.retain(|&a| a != d);
             }
             let mut got = Vec::new();
+            let whole = [0..shape[0], 0..shape[1], 0..shape[2]];
             for_each_wavelet_image::<FilterError>(
                 &image,
                 s["wavelet"].as_str().unwrap(),
                 s["start_level"].as_u64().unwrap_or(0) as u32,
                 s["level"].as_u64().unwrap_or(1) as u32,
                 &axes,
+                &whole,
                 |w| {
                     got.push(w);
                     Ok(())
@@ -258,6 +285,46 @@ mod tests {
             failures.len(),
             &failures[..failures.len().min(10)]
         );
+    }
+
+    fn wavelet_images_on(
+        image: &Array3<f64>,
+        (wavelet, start_level, level): (&str, u32, u32),
+        axes: &[usize],
+        keep: &[Range<usize>; 3],
+    ) -> Vec<WaveletImage> {
+        let mut images = Vec::new();
+        for_each_wavelet_image::<FilterError>(image, wavelet, start_level, level, axes, keep, |w| {
+            images.push(w);
+            Ok(())
+        })
+        .unwrap();
+        images
+    }
+
+    #[test]
+    fn the_images_on_a_box_are_that_box_of_the_whole_images_bit_for_bit() {
+        // Odd axes (padded by wrapping), a second level and a start level (whole intermediate
+        // approximations), force2D's axes (one axis cut without filtering), a box at an edge.
+        let image = Array3::from_shape_fn((9, 10, 13), |(z, y, x)| {
+            ((z * 131 + y * 31 + x * 7) % 17) as f64 * 3.5 - 20.0
+        });
+        let whole = [0..9, 0..10, 0..13];
+        for settings in [("coif1", 0, 1), ("db3", 0, 2), ("haar", 1, 1)] {
+            for axes in [vec![2, 1, 0], vec![2, 1], vec![]] {
+                let want = wavelet_images_on(&image, settings, &axes, &whole);
+                for keep in [[2..7, 3..10, 4..13], [0..1, 9..10, 0..13], [8..9, 0..10, 6..7]] {
+                    let [z, y, x] = keep.clone();
+                    let got = wavelet_images_on(&image, settings, &axes, &keep);
+                    assert_eq!(got.len(), want.len(), "{settings:?} {axes:?} {keep:?}");
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(g.name, w.name);
+                        let expected = w.image.slice(ndarray::s![z.clone(), y.clone(), x.clone()]);
+                        assert_eq!(g.image, expected, "{settings:?} {axes:?} {keep:?} {}", g.name);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
