@@ -59,7 +59,9 @@ pub fn glrlm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Setti
     let steps = region.steps_for(&angles);
     let mut matrices: Vec<Array2<f64>> = (0..angles.len())
         .into_par_iter()
-        .map(|k| glrlm_matrix(region, angles[k], steps[k]))
+        .map_init(Vec::new, |run_so_far, k| {
+            glrlm_matrix(region, angles[k], steps[k], run_so_far)
+        })
         .collect();
     if let Some(norm) = settings.weighting_norm {
         let mut weighted = Array2::zeros((region.present_levels().len(), max_run_length(region)));
@@ -84,7 +86,11 @@ fn max_run_length(region: &PaddedRegion) -> usize {
 /// region voxels with the `i`-th present level and length `j` along lines in direction `angle`
 /// (`cmatrices.c` `calculate_glrlm`). A voxel outside the region ends a run. When no line holds
 /// two region voxels the matrix is all zero, as PyRadiomics removes such an angle.
-fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize) -> Array2<f64> {
+///
+/// `run_so_far` is working memory over the padded grid, reused from angle to angle without
+/// clearing: zeroing it per angle cost more than the counting on a sparse region (a 123-voxel
+/// region in a 36 000-voxel box).
+fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &mut Vec<u32>) -> Array2<f64> {
     let levels = region.levels();
     let (rows, columns) = (region.present_levels().len(), max_run_length(region));
     let mut counts = vec![0.0; rows * columns];
@@ -94,8 +100,11 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize) -> Array2<f64>
     // predecessor has another level or is outside), and a run is counted at its last voxel. Every
     // access streams through the grid in order, where walking each run from its start jumps a
     // plane per step along z.
+    // A voxel's entry is written before any voxel after it reads it, and an entry left from
+    // another angle is only read for a predecessor outside the region (level 0 ≠ level), where it
+    // is multiplied by 0.
     debug_assert!(step > 0, "forward angles step forward in the padded grid");
-    let mut run_so_far = vec![0u32; levels.len()];
+    run_so_far.resize(levels.len(), 0);
     for &voxel in region.voxels() {
         let level = levels[voxel];
         let previous = voxel.wrapping_add_signed(-step);
@@ -290,7 +299,25 @@ mod tests {
     /// The run counts of `roi` along `angle` alone.
     fn matrix_along(roi: &Roi, angle: Angle) -> Array2<f64> {
         let region = PaddedRegion::new(roi, &[angle]);
-        glrlm_matrix(&region, angle, region.steps_for(&[angle])[0])
+        glrlm_matrix(&region, angle, region.steps_for(&[angle])[0], &mut Vec::new())
+    }
+
+    #[test]
+    fn working_memory_left_by_other_angles_does_not_change_the_counts() {
+        // Holes (level 0) and two levels in a 4 × 5 × 6 block; each angle once with fresh working
+        // memory and once with the memory every angle before it left, primed with junk.
+        let levels = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| [0, 3, 3, 5, 3][(z * 7 + y * 3 + x * 2) % 5]);
+        let roi = Roi::of_grey_levels(levels);
+        let settings = Settings::default();
+        let angles = settings_angles([4, 5, 6], &[1], false, &settings);
+        let region = PaddedRegion::new(&roi, &angles);
+        let steps = region.steps_for(&angles);
+        let mut reused = vec![7; region.levels().len()];
+        for (&angle, &step) in angles.iter().zip(&steps) {
+            let fresh = glrlm_matrix(&region, angle, step, &mut Vec::new());
+            assert!(fresh.sum() > 0.0, "{angle:?}");
+            assert_eq!(glrlm_matrix(&region, angle, step, &mut reused), fresh, "{angle:?}");
+        }
     }
 
     /// PyRadiomics' GLRLM documentation example: a 5×5 image with 5 levels.

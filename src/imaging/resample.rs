@@ -379,7 +379,8 @@ fn nearest<T: Copy>(samples: &Samples<T>, c: [f64; 3]) -> Option<T> {
     if !inside(c, samples.dims()) {
         return None;
     }
-    let i = |a: usize| (c[a] + 0.5).floor() as usize;
+    // c ≥ −0.5 inside, so truncation is the floor (without libm's `floor` call on baseline x86-64).
+    let i = |a: usize| (c[a] + 0.5) as usize;
     Some(samples.at(i(2), i(1), i(0)))
 }
 
@@ -491,7 +492,7 @@ impl CubicSpline {
         let mut weights = [[0.0; 4]; 3];
         for a in 0..3 {
             // ITK floors the index as float before subtracting splineOrder / 2.
-            let first = (c[a] as f32).floor() as i64 - 1;
+            let first = floor_f32(c[a] as f32) - 1;
             let w = c[a] - (first + 1) as f64;
             // ITK's operation order, so results match it to the last bit where possible.
             let w3 = (1.0 / 6.0) * w * w * w;
@@ -504,16 +505,25 @@ impl CubicSpline {
                 (mirror(first + k as i64, self.size[a]) - self.offset[block_axis]) * strides[block_axis] as usize
             });
         }
+        // ITK's weight is wx·wy·wz, multiplied in that order: wx·wy is the same product for every z.
+        let wxy: [[f64; 4]; 4] = std::array::from_fn(|y| weights[0].map(|wx| wx * weights[1][y]));
         let mut value = 0.0;
         for (wz, oz) in weights[2].iter().zip(offsets[2]) {
-            for (wy, oy) in weights[1].iter().zip(offsets[1]) {
-                for (wx, ox) in weights[0].iter().zip(offsets[0]) {
-                    value += wx * wy * wz * data[oz + oy + ox];
+            for (wxy, oy) in wxy.iter().zip(offsets[1]) {
+                for (wxy, ox) in wxy.iter().zip(offsets[0]) {
+                    value += wxy * wz * data[oz + oy + ox];
                 }
             }
         }
         Some(value)
     }
+}
+
+/// `v.floor()` as an integer, for |v| < 2⁶³, without libm's `floorf` call (baseline x86-64 has no
+/// rounding instruction).
+fn floor_f32(v: f32) -> i64 {
+    let truncated = v as i64;
+    truncated - i64::from((truncated as f32) > v)
 }
 
 /// ITK's mirror boundary for spline indices: reflect about the first and last sample.
@@ -830,6 +840,26 @@ mod tests {
         for ((z, y, x), v) in data.indexed_iter() {
             let got = spline.evaluate([x as f64, y as f64, z as f64]).unwrap();
             assert!((got - v).abs() < 1e-9, "({x},{y},{z}): {got} vs {v}");
+        }
+    }
+
+    #[test]
+    fn floor_f32_is_the_floor() {
+        for v in [
+            -2.5f32,
+            -2.0,
+            -1e-7,
+            -0.0,
+            0.0,
+            1e-7,
+            0.5,
+            0.999_999_9,
+            1.0,
+            3.5,
+            8_388_607.5,
+            16_777_217.0,
+        ] {
+            assert_eq!(floor_f32(v), v.floor() as i64, "{v}");
         }
     }
 
