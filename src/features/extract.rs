@@ -354,7 +354,7 @@ fn for_each_derived_image(
     let mut visit_box = |name: String, image: Array3<f64>| visit(name, CowArray::from(image));
     match image_type {
         // Only read, so borrowed: a copy would double the peak memory when nothing is cropped.
-        ImageType::Original => visit_box_of("original".to_owned(), voxels, on_box, visit),
+        ImageType::Original => visit("original".to_owned(), CowArray::from(voxels.slice(on_box))),
         // PyRadiomics only warns about a sigma it skips.
         ImageType::LoG { sigmas } => {
             sigmas
@@ -383,7 +383,7 @@ fn for_each_derived_image(
         ImageType::Exponential => pointwise(PointwiseFilter::Exponential, voxels, on_box, visit),
         ImageType::Gradient { use_spacing } => visit_box_of(
             GRADIENT_IMAGE_NAME.to_owned(),
-            &gradient_magnitude(voxels, spacing, *use_spacing),
+            gradient_magnitude(voxels, spacing, *use_spacing),
             on_box,
             visit,
         ),
@@ -394,7 +394,7 @@ fn for_each_derived_image(
             let plane_normal = settings.force_2d_dimension;
             visit_box_of(
                 LBP2D_IMAGE_NAME.to_owned(),
-                &lbp2d_image(voxels, options, plane_normal, image.pixel_type),
+                lbp2d_image(voxels, options, plane_normal, image.pixel_type),
                 on_box,
                 visit,
             )
@@ -405,19 +405,22 @@ fn for_each_derived_image(
             }
             lbp3d_images(voxels, region, options, OutputCast::for_pixel_type(image.pixel_type))
                 .into_iter()
-                .try_for_each(|(name, image)| visit_box_of(name, &image, on_box, &mut visit))
+                .try_for_each(|(name, image)| visit_box_of(name, image, on_box, &mut visit))
         }
     }
 }
 
-/// Hands `on_box` of a whole image to `visit` (a view: `Roi::on_box` copies it once).
+/// Hands `on_box` of a whole filtered image to `visit`, the whole image freed first: only the box
+/// stays alive while the features are computed.
 fn visit_box_of(
     name: String,
-    whole: &Array3<f64>,
+    whole: Array3<f64>,
     on_box: SliceInfo<[SliceInfoElem; 3], Ix3, Ix3>,
     mut visit: impl FnMut(String, CowArray<'_, f64, Ix3>) -> Result<(), FeatureError>,
 ) -> Result<(), FeatureError> {
-    visit(name, CowArray::from(whole.slice(on_box)))
+    let on_box = whole.slice(on_box).to_owned();
+    drop(whole);
+    visit(name, CowArray::from(on_box))
 }
 
 /// PyRadiomics `getWaveletImage`: every array axis, last first; force2D leaves out `force2Ddimension`.
@@ -435,7 +438,7 @@ fn pointwise(
     visit: impl FnMut(String, CowArray<'_, f64, Ix3>) -> Result<(), FeatureError>,
 ) -> Result<(), FeatureError> {
     // The filters' scales come from the whole image (PyRadiomics), so it is filtered whole.
-    visit_box_of(filter.image_name().to_owned(), &filter.apply(voxels)?, on_box, visit)
+    visit_box_of(filter.image_name().to_owned(), filter.apply(voxels)?, on_box, visit)
 }
 
 /// Resolves the document's classes against the registry, shape first (PyRadiomics computes shape
