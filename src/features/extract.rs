@@ -336,10 +336,11 @@ fn resegmented_region(
 }
 
 /// Hands the images one image type yields to `visit`, named as PyRadiomics names them, in its order,
-/// one at a time and on the `bounds` box only (all that features read; LoG and wavelet compute just
-/// that part): each is dropped before the next is computed, so a multi-image type (LoG sigmas,
-/// wavelet sub-bands) never holds all its images at once (issue 3's memory budget). `region` is the
-/// label's mask on the image's grid (LBP3D samples only there); `settings` are the image type's.
+/// one at a time and on the `bounds` box only (all that features read; LoG, wavelet and LBP3D
+/// compute just that part): each is dropped before the next is computed, so a multi-image type (LoG sigmas,
+/// wavelet sub-bands) never holds all its images at once (issue 3's memory budget; LBP3D's images
+/// come together, but on the box). `region` is the label's mask on the image's grid (LBP3D samples
+/// only there); `settings` are the image type's.
 fn for_each_derived_image(
     image_type: &ImageType,
     image: &Volume<f64>,
@@ -403,9 +404,15 @@ fn for_each_derived_image(
             if settings.force_2d {
                 tracing::warn!("LBP3D is computed in 3-D but features are extracted in 2-D (force2D is on)");
             }
-            lbp3d_images(voxels, region, options, OutputCast::for_pixel_type(image.pixel_type))
-                .into_iter()
-                .try_for_each(|(name, image)| visit_box_of(name, image, on_box, &mut visit))
+            lbp3d_images(
+                voxels,
+                region,
+                bounds,
+                options,
+                OutputCast::for_pixel_type(image.pixel_type),
+            )
+            .into_iter()
+            .try_for_each(|(name, image)| visit_box(name, image))
         }
     }
 }

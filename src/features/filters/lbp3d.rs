@@ -12,6 +12,8 @@
 //! region are 0 (PyRadiomics leaves them uninitialised; no feature reads them). Sums run in plain
 //! order where numpy sums pairwise: that changes results by rounding only.
 
+use std::ops::Range;
+
 use ndarray::Array3;
 use rayon::prelude::*;
 
@@ -39,12 +41,14 @@ impl Default for Lbp3dOptions {
     }
 }
 
-/// The LBP3D images of `voxels` in `region`, named as PyRadiomics names them: `lbp-3D-m1` …
+/// The LBP3D images of `voxels` in `region`, on the `bounds` box (`[z, y, x]` ranges holding the
+/// region; 0 at the box's voxels outside it), named as PyRadiomics names them: `lbp-3D-m1` …
 /// `lbp-3D-m{levels}`, then `lbp-3D-k` (kurtosis). `cast` is how the image's pixel type stores a
 /// sampled value (SciPy writes `map_coordinates`' output in the input's dtype).
 pub fn lbp3d_images(
     voxels: &Array3<f64>,
     region: &Array3<bool>,
+    bounds: &[Range<usize>; 3],
     options: &Lbp3dOptions,
     cast: OutputCast,
 ) -> Vec<(String, Array3<f64>)> {
@@ -78,10 +82,11 @@ pub fn lbp3d_images(
             }
         })
         .collect();
+    let [bz, by, bx] = bounds.clone();
     let image_of = |value: &dyn Fn(&Descriptor) -> f64| {
-        let mut image = Array3::zeros(voxels.raw_dim());
+        let mut image = Array3::zeros((bz.len(), by.len(), bx.len()));
         for (&[z, y, x], descriptor) in points.iter().zip(&descriptors) {
-            image[[z, y, x]] = value(descriptor);
+            image[[z - bz.start, y - by.start, x - bx.start]] = value(descriptor);
         }
         image
     };
