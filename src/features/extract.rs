@@ -337,10 +337,10 @@ fn resegmented_region(
 
 /// Hands the images one image type yields to `visit`, named as PyRadiomics names them, in its order,
 /// one at a time and on the `bounds` box only (all that features read; LoG, wavelet and LBP3D
-/// compute just that part): each is dropped before the next is computed, so a multi-image type (LoG sigmas,
-/// wavelet sub-bands) never holds all its images at once (issue 3's memory budget; LBP3D's images
-/// come together, but on the box). `region` is the label's mask on the image's grid (LBP3D samples
-/// only there); `settings` are the image type's.
+/// compute just that part): each is dropped before the next is computed, so a multi-image type
+/// (LoG sigmas, wavelet sub-bands) never holds all its images at once (issue 3's memory budget;
+/// LBP3D's images come together, but on the box). `region` is the label's mask on the image's grid
+/// (LBP3D samples only there); `settings` are the image type's.
 fn for_each_derived_image(
     image_type: &ImageType,
     image: &Volume<f64>,

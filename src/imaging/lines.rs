@@ -19,9 +19,9 @@ const LINES_PER_BLOCK: usize = 64;
 ///
 /// Lines are handed over in blocks of `w` neighbouring parallel lines, interleaved: sample `i` of
 /// line `k` is `block[i * w + k]`, and the kernel writes output sample `keep.start + i` of line `k`
-/// to `out[i * w + k]` (it is given `keep`). A kernel that treats each line alone, in the same order as line by line,
-/// gives the same values, while the CPU overlaps the lines' independent arithmetic (and
-/// vectorises it across `k`), and strided z and y lines are read a cache line at a time.
+/// to `out[i * w + k]` (it is given `keep`). A kernel that treats each line alone, in the same order
+/// as line by line, gives the same values, while the CPU overlaps the lines' independent arithmetic
+/// (and vectorises it across `k`), and strided z and y lines are read a cache line at a time.
 ///
 /// Blocks run in parallel on rayon's pool, each task with its own `K` (the kernel's working
 /// memory, created by `Default`) and each block writing its own part of the output.

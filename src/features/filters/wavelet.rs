@@ -73,40 +73,49 @@ pub fn for_each_wavelet_image<E: From<FilterError>>(
     for _ in 0..start_level {
         data = Cow::Owned(all_low_band(&data, lo, axes));
     }
-    for index in 1..=level {
-        let last = index == level;
-        // Axes left unfiltered (force2D) are cut to the box at once: their lines never mix.
-        let unfiltered_kept = data.slice_each_axis(|a| {
-            let axis = a.axis.index();
-            if axes.contains(&axis) {
-                (..).into()
-            } else {
-                keep[axis].clone().into()
-            }
-        });
-        let mut approximation = None;
-        swt_bands(&unfiltered_kept, lo, hi, axes, keep, "", &mut |bands, band| {
-            if bands.bytes().all(|letter| letter == b'L') {
-                approximation = Some(band);
-                return Ok(());
-            }
-            visit(WaveletImage {
-                name: wavelet_image_name(index, &bands),
-                image: band,
-            })
-        })?;
-        if last {
-            let approximation_name = "L".repeat(axes.len());
-            // Without axes there is nothing to filter: the approximation is the input.
-            let image = approximation.unwrap_or_else(|| unfiltered_kept.to_owned());
-            return visit(WaveletImage {
-                name: wavelet_image_name(level, &approximation_name),
-                image,
-            });
-        }
+    for index in 1..level {
+        detail_bands_on_box(&data, (lo, hi), axes, keep, index, &mut visit)?;
         data = Cow::Owned(all_low_band(&data, lo, axes));
     }
-    unreachable!("level ≥ 1 visits the last level's approximation")
+    let approximation = detail_bands_on_box(&data, (lo, hi), axes, keep, level, &mut visit)?;
+    visit(WaveletImage {
+        name: wavelet_image_name(level, &"L".repeat(axes.len())),
+        image: approximation,
+    })
+}
+
+/// Hands level `index`'s detail bands of `data` on the `keep` box to `visit`, and returns the
+/// level's all-low band on the box.
+fn detail_bands_on_box<E>(
+    data: &Array3<f64>,
+    (lo, hi): (&[f64], &[f64]),
+    axes: &[usize],
+    keep: &[Range<usize>; 3],
+    index: u32,
+    visit: &mut impl FnMut(WaveletImage) -> Result<(), E>,
+) -> Result<Array3<f64>, E> {
+    // Axes left unfiltered (force2D) are cut to the box at once: their lines never mix.
+    let data = data.slice_each_axis(|a| {
+        let axis = a.axis.index();
+        if axes.contains(&axis) {
+            (..).into()
+        } else {
+            keep[axis].clone().into()
+        }
+    });
+    let mut approximation = None;
+    swt_bands(&data, lo, hi, axes, keep, "", &mut |bands, band| {
+        if bands.bytes().all(|letter| letter == b'L') {
+            approximation = Some(band);
+            return Ok(());
+        }
+        visit(WaveletImage {
+            name: wavelet_image_name(index, &bands),
+            image: band,
+        })
+    })?;
+    // Without axes there is nothing to filter: the approximation is the input.
+    Ok(approximation.unwrap_or_else(|| data.to_owned()))
 }
 
 /// PyRadiomics numbers levels from 1 whatever `start_level` is, and omits the number for level 1.
