@@ -17,13 +17,14 @@ pub enum Cell<'a> {
 }
 
 impl Cell<'_> {
-    /// The JSON value.
-    pub fn json(&self) -> String {
+    /// Appends the JSON value to `out`.
+    fn push_json(&self, out: &mut Vec<u8>) {
         match self {
-            Cell::Text(text) => serde_json::Value::from(*text).to_string(),
-            Cell::Empty => "null".into(),
-            Cell::Diagnostic(value) => value.to_json(),
-            Cell::Feature(value) => json_number(*value).to_string(),
+            Cell::Text(text) => push_json_value(out, text),
+            Cell::Empty => out.extend_from_slice(b"null"),
+            Cell::Diagnostic(value) => out.extend_from_slice(value.to_json().as_bytes()),
+            // serde_json writes a non-finite number as `null`, as JSON has no NaN.
+            Cell::Feature(value) => push_json_value(out, value),
         }
     }
 
@@ -38,13 +39,25 @@ impl Cell<'_> {
     }
 }
 
-/// A flat JSON object of the cells, in order (one JSON line of a batch).
+/// A flat JSON object of the cells, in order (one JSON line of a batch). Written into one string:
+/// a string per member cost a tenth of a small case's extraction time.
 pub fn json_object<'a>(cells: impl IntoIterator<Item = (&'a str, Cell<'a>)>) -> String {
-    let members: Vec<String> = cells
-        .into_iter()
-        .map(|(name, cell)| format!("{}: {}", serde_json::Value::from(name), cell.json()))
-        .collect();
-    format!("{{{}}}", members.join(", "))
+    let mut object = vec![b'{'];
+    for (index, (name, cell)) in cells.into_iter().enumerate() {
+        if index > 0 {
+            object.extend_from_slice(b", ");
+        }
+        push_json_value(&mut object, name);
+        object.extend_from_slice(b": ");
+        cell.push_json(&mut object);
+    }
+    object.push(b'}');
+    String::from_utf8(object).expect("serde_json writes UTF-8")
+}
+
+/// Appends `value` as serde_json writes it.
+fn push_json_value(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
+    serde_json::to_writer(out, value).expect("a string or a number serialises into memory");
 }
 
 /// Two CSV lines: the cells' names, then their values.
@@ -61,10 +74,6 @@ pub fn csv_header_and_row<'a>(cells: impl IntoIterator<Item = (&'a str, Cell<'a>
 /// values (PyRadiomics' NaN for a failed feature) become `null`, as JSON has no NaN.
 pub fn to_json(features: &FeatureVector) -> String {
     json_object(feature_cells(features))
-}
-
-fn json_number(value: f64) -> serde_json::Value {
-    serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, serde_json::Value::Number)
 }
 
 /// Two CSV lines: the feature names, then their values (shortest round-trip form).

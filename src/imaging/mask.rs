@@ -66,6 +66,11 @@ pub fn bounding_box_where<T>(voxels: &Array3<T>, inside: impl Fn(&T) -> bool) ->
     let mut lo = [usize::MAX; 3];
     let mut hi = [0usize; 3];
     for (r, row) in voxels.rows().into_iter().enumerate() {
+        // Most rows of a whole-image mask hold none: a pass without an early exit vectorises,
+        // where `position` tests one voxel per branch.
+        if !row.iter().fold(false, |any, v| any | inside(v)) {
+            continue;
+        }
         let Some(first) = row.iter().position(&inside) else {
             continue;
         };

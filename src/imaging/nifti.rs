@@ -68,6 +68,8 @@ pub(crate) struct NiftiLayout {
     pub frames: FrameLayout,
     pub sample: SampleType,
     pub scaling: Scaling,
+    /// Where the voxel data starts in the (decompressed) file.
+    pub data_start: u64,
 }
 
 fn finish_header(
@@ -98,6 +100,7 @@ fn finish_header(
         frames,
         sample,
         scaling,
+        data_start: header_size as u64 + skip,
     })
 }
 

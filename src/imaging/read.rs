@@ -11,7 +11,7 @@ use super::archive::{ZipLimits, is_zip};
 use super::dicom::{SeriesIdentity, SeriesLayout, SeriesSelection, is_dicom_file, open_dicom_series};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
-use super::samples::{FrameLayout, SampleType, decode_samples};
+use super::samples::{FrameLayout, Kind, SampleType, decode_samples};
 use super::{Geometry, ImagingError, Volume};
 
 /// A voxel type a volume can be read into.
@@ -22,6 +22,12 @@ pub trait Voxel: Copy + Send + Sync + 'static {
     /// The check is one pass without an early exit, so that it vectorises like the copy; the
     /// position is looked for only on failure.
     fn extend_from_samples(out: &mut Vec<Self>, run: &[f64]) -> Result<(), usize>;
+
+    /// Whether every unscaled sample of `kind` can be stored, so that none needs the check.
+    fn holds_every(kind: Kind) -> bool;
+
+    /// A sample known to be storable (see [`Voxel::holds_every`]).
+    fn from_sample(v: f64) -> Self;
 }
 
 impl Voxel for f64 {
@@ -31,6 +37,14 @@ impl Voxel for f64 {
         }
         out.extend_from_slice(run);
         Ok(())
+    }
+
+    fn holds_every(kind: Kind) -> bool {
+        kind.integer_range().is_some()
+    }
+
+    fn from_sample(v: f64) -> f64 {
+        v
     }
 }
 
@@ -46,6 +60,14 @@ impl Voxel for i32 {
         }
         out.extend(run.iter().map(|&v| v as i32));
         Ok(())
+    }
+
+    fn holds_every(kind: Kind) -> bool {
+        matches!(kind, Kind::I8 | Kind::U8 | Kind::I16 | Kind::U16 | Kind::I32)
+    }
+
+    fn from_sample(v: f64) -> i32 {
+        v as i32
     }
 }
 
@@ -203,6 +225,39 @@ struct OpenVolume {
     sample: SampleType,
     scaling: Scaling,
     data: Box<dyn Read>,
+    /// Where the samples start in the (decompressed) stream, when the format says (NIfTI).
+    data_start: Option<u64>,
+    /// The stream's length as the file records it, if it does.
+    stream_length: Option<StreamLength>,
+}
+
+/// What a file records of the length of its (decompressed) byte stream, which tells a complete
+/// file from a truncated one without reading it to the end.
+#[derive(Debug, Clone, Copy)]
+enum StreamLength {
+    /// An uncompressed file's size.
+    Exact(u64),
+    /// A gzip file's trailer: the length of its (last) member mod 2³² (ISIZE, RFC 1952).
+    Mod32(u32),
+}
+
+impl StreamLength {
+    fn is(self, bytes: u64) -> bool {
+        match self {
+            StreamLength::Exact(length) => length == bytes,
+            StreamLength::Mod32(length) => u64::from(length) == bytes % (1 << 32),
+        }
+    }
+}
+
+/// The ISIZE field that ends a gzip file (its last four bytes).
+fn gzip_trailer_length(path: &Path) -> std::io::Result<StreamLength> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::End(-4))?;
+    let mut isize = [0u8; 4];
+    file.read_exact(&mut isize)?;
+    Ok(StreamLength::Mod32(u32::from_le_bytes(isize)))
 }
 
 fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
@@ -211,8 +266,15 @@ fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
+    let file_size = file.metadata().map_err(io)?.len();
     let mut raw = BufReader::with_capacity(1 << 16, file);
     let gzipped = raw.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    let stream_length = if gzipped {
+        // Unreadable (a file shorter than a trailer) only forgoes stopping early.
+        gzip_trailer_length(path).ok()
+    } else {
+        Some(StreamLength::Exact(file_size))
+    };
     let mut reader: Box<dyn BufRead> = if gzipped {
         Box::new(BufReader::with_capacity(
             1 << 16,
@@ -234,6 +296,8 @@ fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
             sample: layout.sample,
             scaling: layout.scaling,
             data: reader,
+            data_start: Some(layout.data_start),
+            stream_length,
         })
     } else if is_nrrd(&head) {
         let layout = read_nrrd_header(reader, name)?;
@@ -243,6 +307,8 @@ fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
             sample: layout.sample,
             scaling: Scaling::IDENTITY,
             data: layout.data,
+            data_start: None,
+            stream_length: None,
         })
     } else {
         Err(ImagingError::UnknownFormat { file: name.into() })
@@ -256,8 +322,10 @@ pub fn read_image_geometry(path: &Path, name: &str) -> Result<Geometry, ImagingE
 
 /// Like [`read_image_volume`], keeping only the voxels inside `region` (`[z, y, x]` index ranges,
 /// as [`bounding_box`](super::bounding_box) gives them): the volume returned is that block, its
-/// origin moved to the block's first voxel. The whole file is still decoded and checked, but only
-/// the block is converted and held, which is most of the work on a large image with a small region.
+/// origin moved to the block's first voxel. Only the block is converted and held, which is most of
+/// the work on a large image with a small region; a single-volume NIfTI whose recorded length (the
+/// gzip trailer, the file's size) shows it complete is decoded up to the block's last voxel only,
+/// any other file to its end.
 pub fn read_image_region(
     path: &Path,
     name: &str,
@@ -280,6 +348,8 @@ fn read_volume<T: Voxel>(
         sample,
         scaling,
         mut data,
+        data_start,
+        stream_length,
     } = open_volume(path, name)?;
     let chosen = chosen_volume(frames, volume, name)?;
     let count = geometry.voxel_count();
@@ -295,10 +365,16 @@ fn read_volume<T: Voxel>(
     // allocate more than the file really holds.
     let mut values: Vec<T> = Vec::with_capacity(kept.min(1 << 24));
     let identity = scaling == Scaling::IDENTITY;
+    // Unscaled integer samples that the voxel type holds need no per-sample check.
+    let unchecked = identity && T::holds_every(sample.kind);
     let coordinates = |voxel: usize| [voxel % nx, (voxel / nx) % ny, voxel / (nx * ny)];
     let mut scaled = Vec::new();
     // Keeps the values of voxels `first..first + run.len()`, or names the first one that cannot be stored.
     let mut keep_run = |first: usize, run: &[f64]| {
+        if unchecked {
+            values.extend(run.iter().map(|&v| T::from_sample(v)));
+            return Ok(());
+        }
         let run = if identity {
             run
         } else {
@@ -309,42 +385,69 @@ fn read_volume<T: Voxel>(
         T::extend_from_samples(&mut values, run)
             .map_err(|bad| reject(name.to_owned(), coordinates(first + bad), run[bad]))
     };
-    decode_samples(
-        &mut *data,
-        sample,
-        count.saturating_mul(frames.count),
-        name,
-        |first, run| {
-            if frames.count == 1 {
-                // Sample i is voxel i: keep the part of each row (a z, y line) inside the region.
-                let end = first + run.len();
-                let mut row = first / nx;
-                while row * nx < end {
-                    if zs.contains(&(row / ny)) && ys.contains(&(row % ny)) {
-                        let lo = (row * nx + xs.start).max(first);
-                        let hi = (row * nx + xs.end).min(end);
-                        if lo < hi {
-                            keep_run(lo, &run[lo - first..hi - first])?;
-                        }
-                    }
-                    row += 1;
-                }
+    let total = count.saturating_mul(frames.count);
+    // In a single-volume file sample i is voxel i, so the samples after the block's last voxel are
+    // not needed. They are still read (to find a truncated file: an error), unless the file records
+    // a stream length that shows it complete. Like ITK, no read goes on to the gzip checksum.
+    let block_end = ((zs.end.max(1) - 1) * ny + ys.end.max(1) - 1) * nx + xs.end;
+    let complete = match (data_start, stream_length) {
+        (Some(start), Some(length)) => {
+            length.is(start.saturating_add((total as u64).saturating_mul(sample.kind.bytes() as u64)))
+        }
+        _ => false,
+    };
+    let to_read = if frames.count == 1 && complete {
+        block_end.min(total)
+    } else {
+        total
+    };
+    let mut decoded = Vec::new();
+    decode_samples(&mut *data, sample, to_read, name, |first, samples| {
+        // Decodes and keeps the samples of voxels `span` (sample i is voxel i).
+        let mut keep_span = |span: Range<usize>| {
+            if span.is_empty() {
                 return Ok(());
             }
-            for (offset, &v) in run.iter().enumerate() {
-                let i = first + offset;
-                if frames.volume_of(i) != chosen {
-                    continue;
+            decoded.clear();
+            samples.decode(span.start - first..span.end - first, &mut decoded);
+            keep_run(span.start, &decoded)
+        };
+        if frames.count == 1 {
+            // Keep the part of each row (a z, y line) inside the region; rows kept whole and
+            // back to back are decoded as one span.
+            let end = first + samples.len();
+            let mut span = first..first;
+            let mut row = first / nx;
+            while row * nx < end {
+                if zs.contains(&(row / ny)) && ys.contains(&(row % ny)) {
+                    let lo = (row * nx + xs.start).max(first);
+                    let hi = (row * nx + xs.end).min(end);
+                    if lo < hi {
+                        if lo != span.end {
+                            keep_span(std::mem::replace(&mut span, lo..lo))?;
+                        }
+                        span.end = hi;
+                    }
                 }
-                let voxel = i / (frames.stride * frames.count) * frames.stride + i % frames.stride;
-                let [x, y, z] = coordinates(voxel);
-                if xs.contains(&x) && ys.contains(&y) && zs.contains(&z) {
-                    keep_run(voxel, &[v])?;
-                }
+                row += 1;
             }
-            Ok(())
-        },
-    )?;
+            return keep_span(span);
+        }
+        let mut all = Vec::with_capacity(samples.len());
+        samples.decode(0..samples.len(), &mut all);
+        for (offset, &v) in all.iter().enumerate() {
+            let i = first + offset;
+            if frames.volume_of(i) != chosen {
+                continue;
+            }
+            let voxel = i / (frames.stride * frames.count) * frames.stride + i % frames.stride;
+            let [x, y, z] = coordinates(voxel);
+            if xs.contains(&x) && ys.contains(&y) && zs.contains(&z) {
+                keep_run(voxel, &[v])?;
+            }
+        }
+        Ok(())
+    })?;
     let voxels =
         Array3::from_shape_vec((zs.len(), ys.len(), xs.len()), values).map_err(|e| ImagingError::Malformed {
             file: name.into(),
@@ -381,6 +484,76 @@ mod tests {
         let voxels = Array3::from_shape_vec((1, 2, 3), values.to_vec()).unwrap();
         write_nifti_gz(&path, &Volume::new(geometry, voxels), NiftiDatatype::F32).unwrap();
         path
+    }
+
+    /// The per-sample check is skipped only for sample kinds whose every value the voxel type holds
+    /// exactly: a u32 label above i32's range must still be refused.
+    #[test]
+    fn only_sample_kinds_that_always_fit_skip_the_check() {
+        use Kind::*;
+        for kind in [I8, U8, I16, U16, I32, U32, I64, U64, F32, F64] {
+            let fits_i32 = kind
+                .integer_range()
+                .is_some_and(|(lo, hi)| lo >= f64::from(i32::MIN) && hi <= f64::from(i32::MAX));
+            assert_eq!(<i32 as Voxel>::holds_every(kind), fits_i32, "{kind:?}");
+            // Integers are finite; a float sample may be NaN.
+            assert_eq!(
+                <f64 as Voxel>::holds_every(kind),
+                !matches!(kind, F32 | F64),
+                "{kind:?}"
+            );
+        }
+    }
+
+    /// A block read stops after the block's last voxel only when the file's recorded length (the
+    /// gzip trailer, an uncompressed file's size) shows it complete; a truncated file is an error.
+    #[test]
+    fn a_block_read_stops_early_only_in_a_file_that_shows_itself_complete() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let geometry = Geometry {
+            size: [8, 6, 5],
+            spacing: [1.0; 3],
+            origin: [0.0; 3],
+            direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        };
+        let voxels = Array3::from_shape_fn((5, 6, 8), |(z, y, x)| (100 * z + 10 * y + x) as f64);
+        let gz = dir.path().join("whole.nii.gz");
+        write_nifti_gz(&gz, &Volume::new(geometry, voxels), NiftiDatatype::F32).unwrap();
+        let compressed = std::fs::read(&gz).unwrap();
+        let mut bytes = Vec::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let file = |name: &str, content: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            path
+        };
+        let gzip = |content: &[u8]| {
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(content).unwrap();
+            encoder.finish().unwrap()
+        };
+        let region = [1..3, 2..4, 3..6];
+        let whole = read_image(&gz, "whole").unwrap();
+        let raw = file("raw.nii", &bytes);
+        for path in [&gz, &raw] {
+            let block = read_image_region(path, "v", None, &region).unwrap();
+            assert_eq!(block.voxels, whole.cropped(&region).voxels, "{}", path.display());
+        }
+        // Cut just after the block's last voxel: the recorded length gives it away, so the read
+        // goes on to the end and reports the truncation.
+        let data_start = bytes.len() - 8 * 6 * 5 * 4;
+        let cut = &bytes[..data_start + ((2 * 6 + 3) * 8 + 6) * 4];
+        for path in [file("cut.nii.gz", &gzip(cut)), file("cut.nii", cut)] {
+            let err = read_image_region(&path, "cut", None, &region).unwrap_err();
+            assert!(
+                matches!(err, ImagingError::Truncated { .. }),
+                "{}: {err}",
+                path.display()
+            );
+        }
     }
 
     #[test]

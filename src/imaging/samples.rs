@@ -1,6 +1,7 @@
 //! Decoding raw voxel samples of any scalar type into the voxel type a caller wants.
 
 use std::io::Read;
+use std::ops::Range;
 
 use super::ImagingError;
 
@@ -45,25 +46,23 @@ impl FrameLayout {
     }
 }
 
-/// Streams `count` samples from `reader`, calling `sink` with each run of decoded values as f64
-/// (exact for every kind but 64-bit integers beyond 2^53, which no image format in practice uses)
-/// and the index of the run's first sample.
+/// Streams `count` samples from `reader`, calling `sink` with each run of samples, still encoded,
+/// and the index of the run's first sample; the sink decodes the parts it keeps ([`Samples::decode`]).
 ///
 /// Reads in fixed chunks so a volume never exists twice in memory, and reports a truncated file
 /// instead of trusting the header's size. Runs rather than single values, so that a caller keeping
-/// a small block of a large image pays per row, not per voxel.
+/// a small block of a large image pays per row, not per voxel, and decodes only that block.
 pub(crate) fn decode_samples(
     reader: &mut dyn Read,
     sample: SampleType,
     count: usize,
     file: &str,
-    mut sink: impl FnMut(usize, &[f64]) -> Result<(), ImagingError>,
+    mut sink: impl FnMut(usize, Samples<'_>) -> Result<(), ImagingError>,
 ) -> Result<(), ImagingError> {
     const CHUNK: usize = 65536;
     let width = sample.kind.bytes();
     let expected = (count as u64).saturating_mul(width as u64);
     let mut chunk = vec![0u8; width * CHUNK];
-    let mut values = Vec::with_capacity(CHUNK);
     let mut remaining = count;
     let mut carry = 0usize;
     let mut consumed: u64 = 0;
@@ -88,15 +87,38 @@ pub(crate) fn decode_samples(
         }
         let available = carry + n;
         let whole = available / width;
-        values.clear();
-        decode_chunk(&chunk[..whole * width], sample, &mut values);
-        sink(count - remaining, &values)?;
+        sink(
+            count - remaining,
+            Samples {
+                bytes: &chunk[..whole * width],
+                sample,
+            },
+        )?;
         consumed += (whole * width) as u64;
         remaining -= whole;
         carry = available - whole * width;
         chunk.copy_within(whole * width..available, 0);
     }
     Ok(())
+}
+
+/// A run of whole samples as the file stores them.
+pub(crate) struct Samples<'a> {
+    bytes: &'a [u8],
+    sample: SampleType,
+}
+
+impl Samples<'_> {
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len() / self.sample.kind.bytes()
+    }
+
+    /// Appends samples `range` of the run to `values` as f64 (exact for every kind but 64-bit
+    /// integers beyond 2^53, which no image format in practice uses).
+    pub(crate) fn decode(&self, range: Range<usize>, values: &mut Vec<f64>) {
+        let width = self.sample.kind.bytes();
+        decode_chunk(&self.bytes[range.start * width..range.end * width], self.sample, values);
+    }
 }
 
 /// Decodes whole samples, choosing the conversion once per chunk rather than once per sample.
