@@ -54,11 +54,14 @@ pub fn compute_on(region: &PaddedRegion, settings: &Settings) -> ClassFeatures {
 /// The GLDM of `roi`: one count per voxel at (grey level, 1 + dependent neighbours).
 ///
 /// A neighbour is dependent when `|i − j| ≤ gldm_a`. PyRadiomics passes α to C as an integer
-/// (a fractional `gldm_a` is a TypeError there); comparing the integer difference with α as a float
-/// gives the same answer for every integer α.
+/// (a fractional `gldm_a` is a TypeError there); for the integer difference, `≤ α` is `≤ ⌊α⌋`
+/// (α ≥ 0, as the parameters require), which spares a conversion per neighbour.
 pub fn gldm_matrix(region: &PaddedRegion, settings: &Settings) -> LevelSizeMatrix {
     let steps = region.steps_for(&settings_angles(region.shape(), &settings.distances, true, settings));
     let levels = region.levels();
+    debug_assert!(settings.gldm_a >= 0.0, "gldm_a is checked to be ≥ 0");
+    // Saturating: an α beyond u32's range makes every difference dependent, as it should.
+    let tolerance = settings.gldm_a as u32;
     let entries = region
         .voxels()
         .iter()
@@ -69,7 +72,7 @@ pub fn gldm_matrix(region: &PaddedRegion, settings: &Settings) -> LevelSizeMatri
                 .iter()
                 .map(|&step| {
                     let neighbour = levels[v.wrapping_add_signed(step)];
-                    u32::from((neighbour != 0) & (f64::from(level.abs_diff(neighbour)) <= settings.gldm_a))
+                    u32::from((neighbour != 0) & (level.abs_diff(neighbour) <= tolerance))
                 })
                 .sum();
             (level, dependent + 1)
@@ -134,6 +137,19 @@ mod tests {
             matrix_of(&row, &alpha).cells(),
             &[(1, 2, 1.0), (2, 3, 1.0), (3, 2, 1.0)]
         );
+        // A fractional α counts as its integer part (differences are integers); a huge one makes
+        // every neighbour dependent.
+        for (gldm_a, cells) in [
+            (1.9, [(1, 2, 1.0), (2, 3, 1.0), (3, 2, 1.0)]),
+            (0.9, [(1, 1, 1.0), (2, 1, 1.0), (3, 1, 1.0)]),
+            (1e12, [(1, 2, 1.0), (2, 3, 1.0), (3, 2, 1.0)]),
+        ] {
+            let settings = Settings {
+                gldm_a,
+                ..Settings::default()
+            };
+            assert_eq!(matrix_of(&row, &settings).cells(), &cells, "α = {gldm_a}");
+        }
         // 1 2 1 with distances [1, 2]: the two 1s are 2 apart, so each has one dependent voxel.
         let ends = planar_roi(&[&[1, 2, 1]]);
         let far = Settings {

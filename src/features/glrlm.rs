@@ -110,10 +110,10 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
         let previous = voxel.wrapping_add_signed(-step);
         let length = u32::from(levels[previous] == level) * run_so_far[previous] + 1;
         run_so_far[voxel] = length;
-        if levels[voxel.wrapping_add_signed(step)] != level {
-            longest = longest.max(length);
-            counts[region.row_of_level(level) * columns + length as usize - 1] += 1.0;
-        }
+        // Counted without a branch: on a noisy image whether a run ends here is a coin toss.
+        let ends = u32::from(levels[voxel.wrapping_add_signed(step)] != level);
+        longest = longest.max(length * ends);
+        counts[region.row_of_level(level) * columns + length as usize - 1] += f64::from(ends);
     }
     if longest < 2 && !line_holds_two_voxels(region, angle) {
         counts.fill(0.0);
