@@ -227,37 +227,41 @@ struct OpenVolume {
     data: Box<dyn Read>,
     /// Where the samples start in the (decompressed) stream, when the format says (NIfTI).
     data_start: Option<u64>,
-    /// The stream's length as the file records it, if it does.
-    stream_length: Option<StreamLength>,
+    /// Where the file records its stream's length.
+    length_record: LengthRecord,
 }
 
-/// What a file records of the length of its (decompressed) byte stream, which tells a complete
-/// file from a truncated one without reading it to the end.
+/// Where a file records the length of its (decompressed) byte stream, which tells a complete file
+/// from a truncated one without reading it to the end.
 #[derive(Debug, Clone, Copy)]
-enum StreamLength {
-    /// An uncompressed file's size.
-    Exact(u64),
-    /// A gzip file's trailer: the length of its (last) member mod 2³² (ISIZE, RFC 1952).
-    Mod32(u32),
+enum LengthRecord {
+    /// An uncompressed file: its size.
+    FileSize(u64),
+    /// A gzip file: its trailer's ISIZE, the length of its (last) member mod 2³² (RFC 1952).
+    GzipTrailer,
 }
 
-impl StreamLength {
-    fn is(self, bytes: u64) -> bool {
+impl LengthRecord {
+    /// Whether the file at `path` records a stream of `bytes` bytes; a trailer that cannot be read
+    /// (a file shorter than one) records nothing.
+    fn shows(self, path: &Path, bytes: u64) -> bool {
         match self {
-            StreamLength::Exact(length) => length == bytes,
-            StreamLength::Mod32(length) => u64::from(length) == bytes % (1 << 32),
+            LengthRecord::FileSize(size) => size == bytes,
+            LengthRecord::GzipTrailer => {
+                gzip_trailer_length(path).is_ok_and(|isize| u64::from(isize) == bytes % (1 << 32))
+            }
         }
     }
 }
 
 /// The ISIZE field that ends a gzip file (its last four bytes).
-fn gzip_trailer_length(path: &Path) -> std::io::Result<StreamLength> {
+fn gzip_trailer_length(path: &Path) -> std::io::Result<u32> {
     use std::io::{Seek, SeekFrom};
     let mut file = std::fs::File::open(path)?;
     file.seek(SeekFrom::End(-4))?;
     let mut isize = [0u8; 4];
     file.read_exact(&mut isize)?;
-    Ok(StreamLength::Mod32(u32::from_le_bytes(isize)))
+    Ok(u32::from_le_bytes(isize))
 }
 
 fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
@@ -269,11 +273,10 @@ fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
     let file_size = file.metadata().map_err(io)?.len();
     let mut raw = BufReader::with_capacity(1 << 16, file);
     let gzipped = raw.fill_buf().map_err(io)?.starts_with(&[0x1f, 0x8b]);
-    let stream_length = if gzipped {
-        // Unreadable (a file shorter than a trailer) only forgoes stopping early.
-        gzip_trailer_length(path).ok()
+    let length_record = if gzipped {
+        LengthRecord::GzipTrailer
     } else {
-        Some(StreamLength::Exact(file_size))
+        LengthRecord::FileSize(file_size)
     };
     let mut reader: Box<dyn BufRead> = if gzipped {
         Box::new(BufReader::with_capacity(
@@ -297,7 +300,7 @@ fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
             scaling: layout.scaling,
             data: reader,
             data_start: Some(layout.data_start),
-            stream_length,
+            length_record,
         })
     } else if is_nrrd(&head) {
         let layout = read_nrrd_header(reader, name)?;
@@ -308,7 +311,7 @@ fn open_volume(path: &Path, name: &str) -> Result<OpenVolume, ImagingError> {
             scaling: Scaling::IDENTITY,
             data: layout.data,
             data_start: None,
-            stream_length: None,
+            length_record,
         })
     } else {
         Err(ImagingError::UnknownFormat { file: name.into() })
@@ -349,7 +352,7 @@ fn read_volume<T: Voxel>(
         scaling,
         mut data,
         data_start,
-        stream_length,
+        length_record,
     } = open_volume(path, name)?;
     let chosen = chosen_volume(frames, volume, name)?;
     let count = geometry.voxel_count();
@@ -390,29 +393,27 @@ fn read_volume<T: Voxel>(
     // not needed. They are still read (to find a truncated file: an error), unless the file records
     // a stream length that shows it complete. Like ITK, no read goes on to the gzip checksum.
     let block_end = ((zs.end.max(1) - 1) * ny + ys.end.max(1) - 1) * nx + xs.end;
-    let complete = match (data_start, stream_length) {
-        (Some(start), Some(length)) => {
-            length.is(start.saturating_add((total as u64).saturating_mul(sample.kind.bytes() as u64)))
-        }
-        _ => false,
-    };
-    let to_read = if frames.count == 1 && complete {
-        block_end.min(total)
-    } else {
-        total
-    };
+    let stops_early = frames.count == 1
+        && block_end < total
+        && data_start.is_some_and(|start| {
+            length_record.shows(
+                path,
+                start.saturating_add((total as u64).saturating_mul(sample.kind.bytes() as u64)),
+            )
+        });
+    let to_read = if stops_early { block_end } else { total };
     let mut decoded = Vec::new();
     decode_samples(&mut *data, sample, to_read, name, |first, samples| {
-        // Decodes and keeps the samples of voxels `span` (sample i is voxel i).
-        let mut keep_span = |span: Range<usize>| {
-            if span.is_empty() {
-                return Ok(());
-            }
-            decoded.clear();
-            samples.decode(span.start - first..span.end - first, &mut decoded);
-            keep_run(span.start, &decoded)
-        };
         if frames.count == 1 {
+            // Decodes and keeps the samples of voxels `span`.
+            let mut keep_span = |span: Range<usize>| {
+                if span.is_empty() {
+                    return Ok(());
+                }
+                decoded.clear();
+                samples.decode(span.start - first..span.end - first, &mut decoded);
+                keep_run(span.start, &decoded)
+            };
             // Keep the part of each row (a z, y line) inside the region; rows kept whole and
             // back to back are decoded as one span.
             let end = first + samples.len();
@@ -433,9 +434,9 @@ fn read_volume<T: Voxel>(
             }
             return keep_span(span);
         }
-        let mut all = Vec::with_capacity(samples.len());
-        samples.decode(0..samples.len(), &mut all);
-        for (offset, &v) in all.iter().enumerate() {
+        decoded.clear();
+        samples.decode(0..samples.len(), &mut decoded);
+        for (offset, &v) in decoded.iter().enumerate() {
             let i = first + offset;
             if frames.volume_of(i) != chosen {
                 continue;
