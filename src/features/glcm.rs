@@ -367,20 +367,20 @@ fn maximal_correlation_coefficient(g: &Glcm) -> f64 {
         return 1.0;
     }
     // B in compressed rows over the levels with p_x > 0 (the rows holding a non-zero cell);
-    // columns index the levels directly.
-    let (rows, b_rows): (Vec<usize>, Vec<Vec<(usize, f64)>>) = g
-        .cells
-        .chunk_by(|x, y| x.0 == y.0)
-        .map(|row| (row[0].0, row))
-        .filter(|&(a, _)| g.px[a] > 0.0)
-        .map(|(a, row)| {
-            let b = row
-                .iter()
-                .map(|&(_, k, v)| (k, v / (g.px[a] * g.py[k]).sqrt()))
-                .collect();
-            (a, b)
-        })
-        .unzip();
+    // columns index the levels directly. Row r's cells are `b[row_ends[r − 1]..row_ends[r]]`.
+    let (mut rows, mut row_ends, mut b) = (Vec::new(), Vec::new(), Vec::with_capacity(g.cells.len()));
+    for row in g.cells.chunk_by(|x, y| x.0 == y.0) {
+        let a = row[0].0;
+        if g.px[a] > 0.0 {
+            rows.push(a);
+            b.extend(row.iter().map(|&(_, k, v)| (k, v / (g.px[a] * g.py[k]).sqrt())));
+            row_ends.push(b.len());
+        }
+    }
+    let b_rows = CompressedRows {
+        ends: &row_ends,
+        cells: &b,
+    };
     // B·Bᵀ·√p_x = √p_x with the largest eigenvalue, 1: deflate it and find the next.
     let mut top: Vec<f64> = rows.iter().map(|&a| g.px[a].sqrt()).collect();
     let norm = top.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -398,7 +398,21 @@ fn maximal_correlation_coefficient(g: &Glcm) -> f64 {
         }
     };
     let (second, y) = eigen::largest_eigenpair_orthogonal_to(apply, &top);
-    (second + epsilon_shift(g, &rows, &b_rows, &y)).max(0.0).sqrt()
+    (second + epsilon_shift(g, &rows, b_rows, &y)).max(0.0).sqrt()
+}
+
+/// A sparse matrix by rows: row `r` holds `cells[ends[r − 1]..ends[r]]` as (column, value).
+#[derive(Clone, Copy)]
+struct CompressedRows<'a> {
+    ends: &'a [usize],
+    cells: &'a [(usize, f64)],
+}
+
+impl<'a> CompressedRows<'a> {
+    fn iter(self) -> impl Iterator<Item = &'a [(usize, f64)]> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends).map(move |(start, &end)| &self.cells[start..end])
+    }
 }
 
 /// First-order change of an eigenvalue of `Q` when, as in PyRadiomics, `ε` is added to each
@@ -407,10 +421,10 @@ fn maximal_correlation_coefficient(g: &Glcm) -> f64 {
 /// `E(i,j) = Σ_k p(i,k)p(j,k)·ε / (x(x + ε))`, `x = p_x(i)p_y(k)`, so the eigenvalue moves by
 /// `−Σ_k (Σ_i √p_x(i)·y_i·p(i,k)·ε/(x(x+ε))) · (Σ_j y_j·p(j,k)/√p_x(j))`. The second-order term is
 /// of relative size `(ε/x)²`, far below double precision.
-fn epsilon_shift(g: &Glcm, rows: &[usize], b_rows: &[Vec<(usize, f64)>], y: &[f64]) -> f64 {
+fn epsilon_shift(g: &Glcm, rows: &[usize], b_rows: CompressedRows, y: &[f64]) -> f64 {
     let n = g.levels.len();
     let (mut left, mut right) = (vec![0.0; n], vec![0.0; n]);
-    for ((&a, row), &ya) in rows.iter().zip(b_rows).zip(y) {
+    for ((&a, row), &ya) in rows.iter().zip(b_rows.iter()).zip(y) {
         let sqrt_px = g.px[a].sqrt();
         for &(k, _) in row {
             let p = g.p[[a, k]];

@@ -640,7 +640,8 @@ fn prefilter_axis<S: Data<Elem = f64>>(
             for (x, &previous) in last.iter_mut().zip(&before[(n - 2) * w..]) {
                 *x = (pole / (pole * pole - 1.0)) * (pole * previous + *x);
             }
-            for i in (0..n - 1).rev() {
+            // The anti-causal recursion runs down from the end, so it can stop at the first kept sample.
+            for i in (kept.start..n - 1).rev() {
                 let (head, next) = line.split_at_mut((i + 1) * w);
                 for (x, &following) in head[i * w..].iter_mut().zip(&next[..w]) {
                     *x = pole * (following - *x);

@@ -323,7 +323,7 @@ fn recursive_gaussian_along<T: Copy + Into<f64> + Sync>(
         |(causal, anticausal): &mut (Vec<f64>, Vec<f64>), data, out, w, keep| {
             causal.resize(data.len(), 0.0);
             anticausal.resize(data.len(), 0.0);
-            filter_lines(data, causal, anticausal, w, c);
+            filter_lines(data, causal, anticausal, w, keep.clone(), c);
             let kept = keep.start * w..keep.end * w;
             for ((o, s), a) in out.iter_mut().zip(&causal[kept.clone()]).zip(&anticausal[kept]) {
                 *o = s + a;
@@ -335,12 +335,21 @@ fn recursive_gaussian_along<T: Copy + Into<f64> + Sync>(
 /// `RecursiveSeparableImageFilter::FilterDataArray` (ITK 5.4) on `w` interleaved lines (`data[i * w + k]`
 /// is sample i of line k), keeping ITK's order of operations so the double-precision sums round the
 /// same way: a causal and an anti-causal 4th-order recursion, each started as if the edge value
-/// extended to infinity. Lines must have at least 4 samples.
+/// extended to infinity. Lines must have at least 4 samples. Only the `keep` samples are wanted: the
+/// causal recursion stops after them and the anti-causal one before them (either needs only the
+/// samples on its side), leaving the rest of `causal` and `anticausal` unwritten.
 ///
 /// Also compiled for AVX, chosen at run time when the CPU has it: the loops over the block's lines
 /// then use 4-wide vectors, with the same values (Rust never fuses `a * b + c`).
 #[multiversion(targets("x86_64+avx"))]
-fn filter_lines(data: &[f64], causal: &mut [f64], anticausal: &mut [f64], w: usize, c: &DericheCoefficients) {
+fn filter_lines(
+    data: &[f64],
+    causal: &mut [f64],
+    anticausal: &mut [f64],
+    w: usize,
+    keep: Range<usize>,
+    c: &DericheCoefficients,
+) {
     let ln = data.len() / w;
     let [n0, n1, n2, n3] = c.n;
     let [d1, d2, d3, d4] = c.d;
@@ -360,7 +369,7 @@ fn filter_lines(data: &[f64], causal: &mut [f64], anticausal: &mut [f64], w: usi
         s[at(2)] -= s[at(1)] * d1 + s[at(0)] * d2 + v1 * bn3 + v1 * bn4;
         s[at(3)] -= s[at(2)] * d1 + s[at(1)] * d2 + s[at(0)] * d3 + v1 * bn4;
     }
-    for i in 4..ln {
+    for i in 4..keep.end.max(4) {
         for k in 0..w {
             let at = |i: usize| i * w + k;
             s[at(i)] = x[at(i)] * n0 + x[at(i - 1)] * n1 + x[at(i - 2)] * n2 + x[at(i - 3)] * n3;
@@ -379,7 +388,7 @@ fn filter_lines(data: &[f64], causal: &mut [f64], anticausal: &mut [f64], w: usi
         a[at(ln - 3)] -= a[at(ln - 2)] * d1 + a[at(ln - 1)] * d2 + v2 * bm3 + v2 * bm4;
         a[at(ln - 4)] -= a[at(ln - 3)] * d1 + a[at(ln - 2)] * d2 + a[at(ln - 1)] * d3 + v2 * bm4;
     }
-    for i in (1..=ln - 4).rev() {
+    for i in (keep.start + 1..=ln - 4).rev() {
         for k in 0..w {
             let at = |i: usize| i * w + k;
             a[at(i - 1)] = x[at(i)] * m1 + x[at(i + 1)] * m2 + x[at(i + 2)] * m3 + x[at(i + 3)] * m4;

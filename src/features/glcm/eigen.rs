@@ -13,29 +13,38 @@
 pub fn largest_eigenpair_orthogonal_to(mut apply: impl FnMut(&[f64], &mut [f64]), u: &[f64]) -> (f64, Vec<f64>) {
     let n = u.len();
     let dimension = n.saturating_sub(1);
+    if dimension == 0 {
+        return (0.0, vec![0.0; n]);
+    }
     let mut q = start_vector(n);
-    orthogonalise(&mut q, std::iter::once(u));
+    orthogonalise(&mut q, u, &mut [0.0]);
     let norm = dot(&q, &q).sqrt();
-    if dimension == 0 || norm == 0.0 {
+    if norm == 0.0 {
         return (0.0, vec![0.0; n]);
     }
     q.iter_mut().for_each(|v| *v /= norm);
-    let mut basis: Vec<Vec<f64>> = Vec::new();
+    // `u` then the Lanczos vectors, one after another.
+    let mut basis: Vec<f64> = Vec::with_capacity(n * (dimension + 1));
+    basis.extend_from_slice(u);
+    let mut coefficients = Vec::with_capacity(dimension + 1);
     let (mut alpha, mut beta) = (Vec::new(), Vec::new());
     let mut w = vec![0.0; n];
     loop {
         apply(&q, &mut w);
         alpha.push(dot(&q, &w));
-        basis.push(q);
-        // Twice is enough (Parlett): keeps the Lanczos vectors orthogonal to working precision.
+        basis.extend_from_slice(&q);
+        // Twice is enough (Parlett's "twice is enough", classical Gram–Schmidt included): keeps the
+        // Lanczos vectors orthogonal to working precision.
+        coefficients.resize(basis.len() / n, 0.0);
         for _ in 0..2 {
-            orthogonalise(&mut w, std::iter::once(u).chain(basis.iter().map(Vec::as_slice)));
+            orthogonalise(&mut w, &basis, &mut coefficients);
         }
+        let steps = alpha.len();
         let b = dot(&w, &w).sqrt();
         // A Ritz value costs O(k²) (the QL sweep), so convergence is tested every few steps, and
         // whenever the space may have become invariant: Gershgorin bounds θ from above.
-        let may_stop = basis.len() == dimension
-            || basis.len().is_multiple_of(CONVERGENCE_TEST_EVERY)
+        let may_stop = steps == dimension
+            || steps.is_multiple_of(CONVERGENCE_TEST_EVERY)
             || b <= 1e-14 * gershgorin_bound(&alpha, &beta);
         if may_stop {
             let theta = largest_tridiagonal_eigenvalue(&alpha, &beta);
@@ -43,17 +52,17 @@ pub fn largest_eigenpair_orthogonal_to(mut apply: impl FnMut(&[f64], &mut [f64])
             let s = tridiagonal_eigenvector(&alpha, &beta, theta);
             let invariant = b <= 1e-14 * alpha.iter().fold(scale, |m, a| m.max(a.abs()));
             let residual = b * s[s.len() - 1].abs();
-            if basis.len() == dimension || invariant || residual <= 1e-12 * scale {
-                // Ritz vector: the Lanczos basis combined by T's eigenvector.
+            if steps == dimension || invariant || residual <= 1e-12 * scale {
+                // Ritz vector: the Lanczos basis (after `u`) combined by T's eigenvector.
                 let mut y = vec![0.0; n];
-                for (q, &sj) in basis.iter().zip(&s) {
+                for (q, &sj) in basis[n..].chunks_exact(n).zip(&s) {
                     y.iter_mut().zip(q).for_each(|(yi, qi)| *yi += sj * qi);
                 }
                 return (theta, y);
             }
         }
         beta.push(b);
-        q = w.iter().map(|v| v / b).collect();
+        q.iter_mut().zip(&w).for_each(|(qi, wi)| *qi = wi / b);
     }
 }
 
@@ -72,14 +81,29 @@ fn gershgorin_bound(alpha: &[f64], beta: &[f64]) -> f64 {
         .fold(f64::MIN_POSITIVE, f64::max)
 }
 
+/// `x·y` in four interleaved partial sums: independent additions the CPU overlaps, where a single
+/// running sum waits for each addition in turn.
 fn dot(x: &[f64], y: &[f64]) -> f64 {
-    x.iter().zip(y).map(|(a, b)| a * b).sum()
+    let mut partial = [0.0; 4];
+    let (xs, ys) = (x.chunks_exact(4), y.chunks_exact(4));
+    let tail: f64 = xs.remainder().iter().zip(ys.remainder()).map(|(a, b)| a * b).sum();
+    for (a, b) in xs.zip(ys) {
+        for l in 0..4 {
+            partial[l] += a[l] * b[l];
+        }
+    }
+    (partial[0] + partial[1]) + (partial[2] + partial[3]) + tail
 }
 
-/// Removes from `w` its components along the (orthonormal) `directions`.
-fn orthogonalise<'a>(w: &mut [f64], directions: impl Iterator<Item = &'a [f64]>) {
-    for d in directions {
-        let c = dot(w, d);
+/// Removes from `w` its components along the orthonormal vectors laid end to end in `directions`
+/// (classical Gram–Schmidt: every coefficient from the same `w`, so the dot products are
+/// independent of each other). `coefficients` is scratch, one per direction.
+fn orthogonalise(w: &mut [f64], directions: &[f64], coefficients: &mut [f64]) {
+    let n = w.len();
+    for (c, d) in coefficients.iter_mut().zip(directions.chunks_exact(n)) {
+        *c = dot(w, d);
+    }
+    for (&c, d) in coefficients.iter().zip(directions.chunks_exact(n)) {
         w.iter_mut().zip(d).for_each(|(x, y)| *x -= c * y);
     }
 }
@@ -198,6 +222,15 @@ mod tests {
     }
 
     #[test]
+    fn dot_sums_every_product_including_those_past_the_last_group_of_four() {
+        for n in 0..=9 {
+            let x: Vec<f64> = (1..=n).map(f64::from).collect();
+            let squares: f64 = (1..=n).map(|i| f64::from(i * i)).sum();
+            assert_eq!(dot(&x, &x), squares, "n = {n}");
+        }
+    }
+
+    #[test]
     fn tridiagonal_ql_finds_the_known_toeplitz_eigenvalues() {
         let n = 12;
         let mut d = vec![2.0; n];
@@ -240,6 +273,8 @@ mod tests {
     fn lanczos_on_a_one_dimensional_space_has_nothing_left() {
         let (value, y) = largest_eigenpair_orthogonal_to(|x, out| out.copy_from_slice(x), &[1.0]);
         assert_eq!((value, y), (0.0, vec![0.0]));
+        let (value, y) = largest_eigenpair_orthogonal_to(|x, out| out.copy_from_slice(x), &[]);
+        assert_eq!((value, y), (0.0, vec![]));
     }
 
     #[test]
