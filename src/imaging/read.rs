@@ -372,12 +372,9 @@ fn read_volume<T: Voxel>(
     let unchecked = identity && T::holds_every(sample.kind);
     let coordinates = |voxel: usize| [voxel % nx, (voxel / nx) % ny, voxel / (nx * ny)];
     let mut scaled = Vec::new();
-    // Keeps the values of voxels `first..first + run.len()`, or names the first one that cannot be stored.
-    let mut keep_run = |first: usize, run: &[f64]| {
-        if unchecked {
-            values.extend(run.iter().map(|&v| T::from_sample(v)));
-            return Ok(());
-        }
+    // Keeps the values of voxels `first..first + run.len()`, or names the first one that cannot be
+    // stored. (Samples that need no check are stored as they are decoded, without this.)
+    let mut keep_run = |values: &mut Vec<T>, first: usize, run: &[f64]| {
         let run = if identity {
             run
         } else {
@@ -385,8 +382,7 @@ fn read_volume<T: Voxel>(
             scaled.extend(run.iter().map(|&v| scaling.slope * v + scaling.intercept));
             &scaled[..]
         };
-        T::extend_from_samples(&mut values, run)
-            .map_err(|bad| reject(name.to_owned(), coordinates(first + bad), run[bad]))
+        T::extend_from_samples(values, run).map_err(|bad| reject(name.to_owned(), coordinates(first + bad), run[bad]))
     };
     let total = count.saturating_mul(frames.count);
     // In a single-volume file sample i is voxel i, so the samples after the block's last voxel are
@@ -407,12 +403,17 @@ fn read_volume<T: Voxel>(
         if frames.count == 1 {
             // Decodes and keeps the samples of voxels `span`.
             let mut keep_span = |span: Range<usize>| {
+                let range = span.start - first..span.end - first;
+                if unchecked {
+                    samples.decode(range, &mut values, T::from_sample);
+                    return Ok(());
+                }
                 if span.is_empty() {
                     return Ok(());
                 }
                 decoded.clear();
-                samples.decode(span.start - first..span.end - first, &mut decoded);
-                keep_run(span.start, &decoded)
+                samples.decode(range, &mut decoded, |v| v);
+                keep_run(&mut values, span.start, &decoded)
             };
             // Keep the part of each row (a z, y line) inside the region; rows kept whole and
             // back to back are decoded as one span.
@@ -435,7 +436,7 @@ fn read_volume<T: Voxel>(
             return keep_span(span);
         }
         decoded.clear();
-        samples.decode(0..samples.len(), &mut decoded);
+        samples.decode(0..samples.len(), &mut decoded, |v| v);
         for (offset, &v) in decoded.iter().enumerate() {
             let i = first + offset;
             if frames.volume_of(i) != chosen {
@@ -444,7 +445,11 @@ fn read_volume<T: Voxel>(
             let voxel = i / (frames.stride * frames.count) * frames.stride + i % frames.stride;
             let [x, y, z] = coordinates(voxel);
             if xs.contains(&x) && ys.contains(&y) && zs.contains(&z) {
-                keep_run(voxel, &[v])?;
+                if unchecked {
+                    values.push(T::from_sample(v));
+                } else {
+                    keep_run(&mut values, voxel, &[v])?;
+                }
             }
         }
         Ok(())

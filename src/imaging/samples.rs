@@ -114,15 +114,22 @@ impl Samples<'_> {
     }
 
     /// Appends samples `range` of the run to `values` as f64 (exact for every kind but 64-bit
-    /// integers beyond 2^53, which no image format in practice uses).
-    pub(crate) fn decode(&self, range: Range<usize>, values: &mut Vec<f64>) {
+    /// integers beyond 2^53, which no image format in practice uses), each stored as `store` makes it.
+    pub(crate) fn decode<T>(&self, range: Range<usize>, values: &mut Vec<T>, store: impl Fn(f64) -> T) {
         let width = self.sample.kind.bytes();
-        decode_chunk(&self.bytes[range.start * width..range.end * width], self.sample, values);
+        decode_chunk(
+            &self.bytes[range.start * width..range.end * width],
+            self.sample,
+            values,
+            store,
+        );
     }
 }
 
-/// Decodes whole samples, choosing the conversion once per chunk rather than once per sample.
-fn decode_chunk(bytes: &[u8], sample: SampleType, values: &mut Vec<f64>) {
+/// Decodes whole samples, choosing the conversion once per chunk rather than once per sample. With
+/// `store` inlined, a conversion through f64 that is exact both ways (u8 to i32, say) compiles to
+/// the direct one.
+fn decode_chunk<T>(bytes: &[u8], sample: SampleType, values: &mut Vec<T>, store: impl Fn(f64) -> T) {
     macro_rules! each {
         ($t:ty) => {{
             const WIDTH: usize = std::mem::size_of::<$t>();
@@ -131,9 +138,9 @@ fn decode_chunk(bytes: &[u8], sample: SampleType, values: &mut Vec<f64>) {
                 .map(|s| -> [u8; WIDTH] { s.try_into().expect("sample width") });
             // Two loops rather than a branch or a function pointer per sample, so each vectorises.
             if sample.big_endian {
-                values.extend(samples.map(|b| <$t>::from_be_bytes(b) as f64));
+                values.extend(samples.map(|b| store(<$t>::from_be_bytes(b) as f64)));
             } else {
-                values.extend(samples.map(|b| <$t>::from_le_bytes(b) as f64));
+                values.extend(samples.map(|b| store(<$t>::from_le_bytes(b) as f64)));
             }
         }};
     }
