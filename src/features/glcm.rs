@@ -100,14 +100,16 @@ pub fn glcm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settin
 /// direction).
 fn glcm_matrix(region: &PaddedRegion, step: isize, symmetrical: bool) -> Array2<f64> {
     let n = region.present_levels().len();
-    let mut counts = vec![0.0; n * n];
+    // Integer counts: a repeated cell waits for an integer addition, not a floating-point one.
+    let mut counts = vec![0u32; n * n];
     let levels = region.levels();
     for &centre in region.voxels() {
         let neighbour = levels[centre.wrapping_add_signed(step)];
         if neighbour != 0 {
-            counts[region.row_of_level(levels[centre]) * n + region.row_of_level(neighbour)] += 1.0;
+            counts[region.row_of_level(levels[centre]) * n + region.row_of_level(neighbour)] += 1;
         }
     }
+    let counts = counts.into_iter().map(f64::from).collect();
     let matrix = Array2::from_shape_vec((n, n), counts).expect("n × n counts");
     if symmetrical { &matrix + &matrix.t() } else { matrix }
 }

@@ -93,7 +93,8 @@ fn max_run_length(region: &PaddedRegion) -> usize {
 fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &mut Vec<u32>) -> Array2<f64> {
     let levels = region.levels();
     let (rows, columns) = (region.present_levels().len(), max_run_length(region));
-    let mut counts = vec![0.0; rows * columns];
+    // Integer counts: a repeated cell waits for an integer addition, not a floating-point one.
+    let mut counts = vec![0u32; rows * columns];
     let mut longest = 0;
     // Region voxels in raster order, which visits a voxel's predecessor along a forward angle
     // before it: each voxel's run length so far is its predecessor's plus one (or 1 when the
@@ -113,11 +114,12 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
         // Counted without a branch: on a noisy image whether a run ends here is a coin toss.
         let ends = u32::from(levels[voxel.wrapping_add_signed(step)] != level);
         longest = longest.max(length * ends);
-        counts[region.row_of_level(level) * columns + length as usize - 1] += f64::from(ends);
+        counts[region.row_of_level(level) * columns + length as usize - 1] += ends;
     }
     if longest < 2 && !line_holds_two_voxels(region, angle) {
-        counts.fill(0.0);
+        counts.fill(0);
     }
+    let counts = counts.into_iter().map(f64::from).collect();
     Array2::from_shape_vec((rows, columns), counts).expect("levels × run lengths")
 }
 
