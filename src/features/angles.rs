@@ -97,6 +97,20 @@ pub struct PaddedRegion {
     present: Vec<u32>,
     /// Position of each level value in `present` (unused for absent levels).
     row_of_level: Vec<usize>,
+    /// Each voxel's [`Neighbourhood`], found by the first of GLDM and NGTDM to ask.
+    neighbourhoods: OnceLock<Vec<Neighbourhood>>,
+}
+
+/// What GLDM and NGTDM read of a region voxel's neighbours (both directions of every angle at the
+/// `distances`): one walk serves both classes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Neighbourhood {
+    /// Neighbours inside the region.
+    pub in_region: u32,
+    /// The sum of their grey levels.
+    pub level_sum: u64,
+    /// Those whose level differs from the voxel's by at most `gldm_a` (GLDM's dependence).
+    pub dependent: u32,
 }
 
 impl PaddedRegion {
@@ -159,7 +173,44 @@ impl PaddedRegion {
             strides,
             present,
             row_of_level,
+            neighbourhoods: OnceLock::new(),
         }
+    }
+
+    /// Every region voxel's [`Neighbourhood`], in [`voxels`](Self::voxels) order, under `settings`
+    /// (`distances`, `gldm_a`), which must be those the region was padded for: the first call's
+    /// are kept.
+    pub fn neighbourhoods(&self, settings: &Settings) -> &[Neighbourhood] {
+        self.neighbourhoods.get_or_init(|| {
+            let steps = self.steps_for(&settings_angles(self.shape, &settings.distances, true, settings));
+            debug_assert!(settings.gldm_a >= 0.0, "gldm_a is checked to be ≥ 0");
+            // PyRadiomics passes α to C as an integer (a fractional `gldm_a` is a TypeError there);
+            // for an integer difference `≤ α` is `≤ ⌊α⌋`, and the cast saturates, so an α beyond
+            // u32's range makes every difference dependent, as it should.
+            let tolerance = settings.gldm_a as u32;
+            let levels = &self.levels;
+            self.voxels
+                .iter()
+                .map(|&v| {
+                    let level = levels[v];
+                    // Without branches (neighbourhoods are noisy); integer sums are the same values as
+                    // PyRadiomics' double sums of integer levels (exact below 2⁵³).
+                    let (mut in_region, mut level_sum, mut dependent) = (0, 0, 0);
+                    for &step in &steps {
+                        let neighbour = levels[v.wrapping_add_signed(step)];
+                        let inside = neighbour != 0;
+                        in_region += u32::from(inside);
+                        level_sum += u64::from(neighbour);
+                        dependent += u32::from(inside & (level.abs_diff(neighbour) <= tolerance));
+                    }
+                    Neighbourhood {
+                        in_region,
+                        level_sum,
+                        dependent,
+                    }
+                })
+                .collect()
+        })
     }
 
     /// Padded indices of the region's voxels, in PyRadiomics' (z, y, x) order.

@@ -6,7 +6,7 @@
 //! level and `j` that count plus one. The features are the GLSZM formulas on this matrix
 //! ([`LevelSizeMatrix`]), with `N_z = N_p`.
 
-use super::angles::{PaddedRegion, settings_angles};
+use super::angles::PaddedRegion;
 use super::glszm::LevelSizeMatrix;
 use super::{ClassFeatures, Roi, Settings};
 
@@ -51,32 +51,15 @@ pub fn compute_on(region: &PaddedRegion, settings: &Settings) -> ClassFeatures {
     ]
 }
 
-/// The GLDM of `roi`: one count per voxel at (grey level, 1 + dependent neighbours).
-///
-/// A neighbour is dependent when `|i − j| ≤ gldm_a`. PyRadiomics passes α to C as an integer
-/// (a fractional `gldm_a` is a TypeError there); for the integer difference, `≤ α` is `≤ ⌊α⌋`
-/// (α ≥ 0, as the parameters require), which spares a conversion per neighbour.
+/// The GLDM of `roi`: one count per voxel at (grey level, 1 + dependent neighbours), a neighbour
+/// being dependent when `|i − j| ≤ gldm_a` ([`Neighbourhood`](super::angles::Neighbourhood)).
 pub fn gldm_matrix(region: &PaddedRegion, settings: &Settings) -> LevelSizeMatrix {
-    let steps = region.steps_for(&settings_angles(region.shape(), &settings.distances, true, settings));
     let levels = region.levels();
-    debug_assert!(settings.gldm_a >= 0.0, "gldm_a is checked to be ≥ 0");
-    // Saturating: an α beyond u32's range makes every difference dependent, as it should.
-    let tolerance = settings.gldm_a as u32;
     let entries = region
         .voxels()
         .iter()
-        .map(|&v| {
-            let level = levels[v];
-            // Counted without branches: `&` on the two tests, then a sum (neighbourhoods are noisy).
-            let dependent: u32 = steps
-                .iter()
-                .map(|&step| {
-                    let neighbour = levels[v.wrapping_add_signed(step)];
-                    u32::from((neighbour != 0) & (level.abs_diff(neighbour) <= tolerance))
-                })
-                .sum();
-            (level, dependent + 1)
-        })
+        .zip(region.neighbourhoods(settings))
+        .map(|(&v, around)| (levels[v], around.dependent + 1))
         .collect();
     LevelSizeMatrix::from_entries(entries)
 }

@@ -5,7 +5,7 @@
 //! the `distances`, in the region); `s_i` sums `|i − Ā|` over voxels of level `i`. As in PyRadiomics'
 //! C code, a voxel without any neighbour in the region still counts in `n_i` with a difference of 0.
 
-use super::angles::{PaddedRegion, settings_angles};
+use super::angles::PaddedRegion;
 use super::{ClassFeatures, Roi, Settings};
 
 /// The 5 NGTDM features in PyRadiomics' output order (alphabetical).
@@ -48,24 +48,15 @@ pub struct Ngtdm {
 /// The NGTDM of `roi`. Differences accumulate in PyRadiomics' voxel order (z, y, x), so `s_i` is
 /// the same floating-point sum.
 pub fn ngtdm_matrix(region: &PaddedRegion, settings: &Settings) -> Ngtdm {
-    let steps = region.steps_for(&settings_angles(region.shape(), &settings.distances, true, settings));
     let levels = region.levels();
     let top = region.present_levels().last().copied().unwrap_or(0) as usize;
     let mut counts = vec![0.0f64; top + 1];
     let mut differences = vec![0.0f64; top + 1];
-    for &v in region.voxels() {
-        // Integer sums: the same values as PyRadiomics' double sums of integer levels (exact below
-        // 2⁵³), without a branch per neighbour.
-        let (mut n, mut sum) = (0u32, 0u64);
-        for &step in &steps {
-            let neighbour = levels[v.wrapping_add_signed(step)];
-            n += u32::from(neighbour != 0);
-            sum += u64::from(neighbour);
-        }
+    for (&v, around) in region.voxels().iter().zip(region.neighbourhoods(settings)) {
         let level = levels[v] as usize;
         counts[level] += 1.0;
-        if n > 0 {
-            differences[level] += (level as f64 - sum as f64 / f64::from(n)).abs();
+        if around.in_region > 0 {
+            differences[level] += (level as f64 - around.level_sum as f64 / f64::from(around.in_region)).abs();
         }
     }
     let rows: Vec<ToneRow> = (0..=top)
