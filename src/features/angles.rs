@@ -97,9 +97,13 @@ pub struct PaddedRegion {
     present: Vec<u32>,
     /// Position of each level value in `present` (unused for absent levels).
     row_of_level: Vec<usize>,
-    /// Each voxel's [`Neighbourhood`], found by the first of GLDM and NGTDM to ask.
-    neighbourhoods: OnceLock<Vec<Neighbourhood>>,
+    /// Each voxel's [`Neighbourhood`], found by the first of GLDM and NGTDM to ask, with the
+    /// neighbour steps and dependence tolerance it was found for.
+    neighbourhoods: OnceLock<(NeighbourhoodWalk, Vec<Neighbourhood>)>,
 }
+
+/// The neighbour steps (padded-index offsets) and the dependence tolerance (`⌊gldm_a⌋`) of a walk.
+type NeighbourhoodWalk = (Vec<isize>, u32);
 
 /// What GLDM and NGTDM read of a region voxel's neighbours (both directions of every angle at the
 /// `distances`): one walk serves both classes.
@@ -178,39 +182,29 @@ impl PaddedRegion {
     }
 
     /// Every region voxel's [`Neighbourhood`], in [`voxels`](Self::voxels) order, under `settings`
-    /// (`distances`, `gldm_a`), which must be those the region was padded for: the first call's
-    /// are kept.
+    /// (`distances`, `gldm_a`). Found once: GLDM and NGTDM of an image type share their settings.
+    ///
+    /// # Panics
+    /// If called again with other `distances` or `gldm_a` (a programming error: the walk would not
+    /// be the one asked for).
     pub fn neighbourhoods(&self, settings: &Settings) -> &[Neighbourhood] {
-        self.neighbourhoods.get_or_init(|| {
-            let steps = self.steps_for(&settings_angles(self.shape, &settings.distances, true, settings));
-            debug_assert!(settings.gldm_a >= 0.0, "gldm_a is checked to be ≥ 0");
-            // PyRadiomics passes α to C as an integer (a fractional `gldm_a` is a TypeError there);
-            // for an integer difference `≤ α` is `≤ ⌊α⌋`, and the cast saturates, so an α beyond
-            // u32's range makes every difference dependent, as it should.
-            let tolerance = settings.gldm_a as u32;
-            let levels = &self.levels;
-            self.voxels
+        let steps = self.steps_for(&settings_angles(self.shape, &settings.distances, true, settings));
+        debug_assert!(settings.gldm_a >= 0.0, "gldm_a is checked to be ≥ 0");
+        // PyRadiomics passes α to C as an integer (a fractional `gldm_a` is a TypeError there); for
+        // an integer difference `≤ α` is `≤ ⌊α⌋`, and the cast saturates, so an α beyond u32's range
+        // makes every difference dependent, as it should.
+        let walk = (steps, settings.gldm_a as u32);
+        let (found_for, neighbourhoods) = self.neighbourhoods.get_or_init(|| {
+            let (steps, tolerance) = &walk;
+            let neighbourhoods = self
+                .voxels
                 .iter()
-                .map(|&v| {
-                    let level = levels[v];
-                    // Without branches (neighbourhoods are noisy); integer sums are the same values as
-                    // PyRadiomics' double sums of integer levels (exact below 2⁵³).
-                    let (mut in_region, mut level_sum, mut dependent) = (0, 0, 0);
-                    for &step in &steps {
-                        let neighbour = levels[v.wrapping_add_signed(step)];
-                        let inside = neighbour != 0;
-                        in_region += u32::from(inside);
-                        level_sum += u64::from(neighbour);
-                        dependent += u32::from(inside & (level.abs_diff(neighbour) <= tolerance));
-                    }
-                    Neighbourhood {
-                        in_region,
-                        level_sum,
-                        dependent,
-                    }
-                })
-                .collect()
-        })
+                .map(|&v| neighbourhood(&self.levels, v, steps, *tolerance))
+                .collect();
+            (walk.clone(), neighbourhoods)
+        });
+        assert_eq!(*found_for, walk, "neighbourhoods asked for under other settings");
+        neighbourhoods
     }
 
     /// Padded indices of the region's voxels, in PyRadiomics' (z, y, x) order.
@@ -255,6 +249,26 @@ impl PaddedRegion {
     /// The row of a present level in [`present_levels`](Self::present_levels).
     pub fn row_of_level(&self, level: u32) -> usize {
         self.row_of_level[level as usize]
+    }
+}
+
+/// Voxel `v`'s [`Neighbourhood`] over `steps`, dependence within `tolerance`. Without branches
+/// (neighbourhoods are noisy); integer sums are the same values as PyRadiomics' double sums of
+/// integer levels (exact below 2⁵³).
+fn neighbourhood(levels: &[u32], v: usize, steps: &[isize], tolerance: u32) -> Neighbourhood {
+    let level = levels[v];
+    let (mut in_region, mut level_sum, mut dependent) = (0, 0, 0);
+    for &step in steps {
+        let neighbour = levels[v.wrapping_add_signed(step)];
+        let inside = neighbour != 0;
+        in_region += u32::from(inside);
+        level_sum += u64::from(neighbour);
+        dependent += u32::from(inside & (level.abs_diff(neighbour) <= tolerance));
+    }
+    Neighbourhood {
+        in_region,
+        level_sum,
+        dependent,
     }
 }
 
@@ -436,5 +450,30 @@ mod tests {
                 assert_eq!(region.levels()[voxel.wrapping_add_signed(step)], expected.unwrap_or(0));
             }
         }
+    }
+
+    #[test]
+    fn neighbourhoods_are_walked_once_and_refused_under_other_settings() {
+        use ndarray::Array3;
+        // A 1×2×2 plane with levels 1 2 / 3 0 (the 0 is outside the mask).
+        let grey_levels = Array3::from_shape_vec((1, 2, 2), vec![1, 2, 3, 0]).unwrap();
+        let roi = Roi::of_grey_levels(grey_levels);
+        let settings = Settings {
+            gldm_a: 1.0,
+            ..Settings::default()
+        };
+        let region = PaddedRegion::for_texture(&roi, &settings);
+        let around = region.neighbourhoods(&settings);
+        // Each voxel sees the two others; within α = 1 of level 2 are both, of levels 1 and 3 only 2.
+        let want = [(2, 5, 1), (2, 4, 2), (2, 3, 1)];
+        let got: Vec<_> = around.iter().map(|n| (n.in_region, n.level_sum, n.dependent)).collect();
+        assert_eq!(got, want);
+        assert!(std::ptr::eq(around, region.neighbourhoods(&settings)), "walked once");
+        let other = Settings {
+            gldm_a: 0.0,
+            ..settings
+        };
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| region.neighbourhoods(&other).len()));
+        assert!(refused.is_err(), "another gldm_a must not get the first walk");
     }
 }

@@ -372,9 +372,12 @@ fn read_volume<T: Voxel>(
     let unchecked = identity && T::holds_every(sample.kind);
     let coordinates = |voxel: usize| [voxel % nx, (voxel / nx) % ny, voxel / (nx * ny)];
     let mut scaled = Vec::new();
-    // Keeps the values of voxels `first..first + run.len()`, or names the first one that cannot be
-    // stored. (Samples that need no check are stored as they are decoded, without this.)
+    // Keeps the values of voxels `first..first + run.len()`, or names the first one that cannot be stored.
     let mut keep_run = |values: &mut Vec<T>, first: usize, run: &[f64]| {
+        if unchecked {
+            values.extend(run.iter().map(|&v| T::from_sample(v)));
+            return Ok(());
+        }
         let run = if identity {
             run
         } else {
@@ -405,6 +408,7 @@ fn read_volume<T: Voxel>(
             let mut keep_span = |span: Range<usize>| {
                 let range = span.start - first..span.end - first;
                 if unchecked {
+                    // Straight into the volume, without the f64 staging buffer.
                     samples.decode(range, &mut values, T::from_sample);
                     return Ok(());
                 }
@@ -445,11 +449,7 @@ fn read_volume<T: Voxel>(
             let voxel = i / (frames.stride * frames.count) * frames.stride + i % frames.stride;
             let [x, y, z] = coordinates(voxel);
             if xs.contains(&x) && ys.contains(&y) && zs.contains(&z) {
-                if unchecked {
-                    values.push(T::from_sample(v));
-                } else {
-                    keep_run(&mut values, voxel, &[v])?;
-                }
+                keep_run(&mut values, voxel, &[v])?;
             }
         }
         Ok(())

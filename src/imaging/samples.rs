@@ -113,8 +113,9 @@ impl Samples<'_> {
         self.bytes.len() / self.sample.kind.bytes()
     }
 
-    /// Appends samples `range` of the run to `values` as f64 (exact for every kind but 64-bit
-    /// integers beyond 2^53, which no image format in practice uses), each stored as `store` makes it.
+    /// Appends samples `range` of the run to `values`, each read as f64 (exact for every kind but
+    /// 64-bit integers beyond 2^53, which no image format in practice uses) and stored as `store`
+    /// makes it.
     pub(crate) fn decode<T>(&self, range: Range<usize>, values: &mut Vec<T>, store: impl Fn(f64) -> T) {
         let width = self.sample.kind.bytes();
         decode_chunk(
