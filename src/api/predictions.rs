@@ -26,7 +26,7 @@ use super::{AppState, Error, Route};
 use crate::features;
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesIdentity;
-use crate::imaging::{MaskSelection, read_case_volumes};
+use crate::imaging::{LabelExtent, MaskSelection, read_case_volumes};
 use crate::model::{ClinicalValue, FieldError, LoadedModel, Prediction, RiskGroup};
 use crate::store::{PredictionRecord, Timings};
 
@@ -442,7 +442,7 @@ fn score_upload(
     let mask = read_uploaded_mask(&dir.join("mask"), &opened, &select)?;
     let params = extraction::request_params(&model.artifact, request.label)?;
     // Only the part of the image the model's settings use is read (the mask's box, or what resampling reads).
-    let region = features::region_to_read(&params, opened.geometry(), &mask);
+    let region = features::region_to_read(&params, opened.geometry(), &LabelExtent::of(&mask, request.label));
     let (case, identity) = read_case_volumes(opened, mask, region.as_ref()).map_err(|e| imaging_error("image", e))?;
     let features = extraction::extract_features(case, &params)?;
     let scoring_started = Instant::now();

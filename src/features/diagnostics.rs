@@ -79,7 +79,7 @@ pub fn diagnostics(
     out.push((key("Mask-original_Hash"), DiagnosticValue::Text(mask_hash)));
     out.extend(mask_elements(None, mask, label, "original")?);
     if params.settings.resampled_pixel_spacing.is_some() {
-        let (image, mask) = load(Cow::Borrowed(image), None, Cow::Borrowed(mask), &params.settings)?;
+        let (image, mask) = load(Cow::Borrowed(image), None, Cow::Borrowed(mask), None, &params.settings)?;
         out.extend(image_elements(&image, "interpolated"));
         out.extend(mask_elements(Some(&image), &mask, label, "interpolated")?);
     }

@@ -19,9 +19,8 @@ use super::filters::{
     lbp3d_images, log_image,
 };
 use crate::imaging::{
-    BlockPlacement, CaseRegion, CaseVolumes, Geometry, ImagingError, OutputCast, Volume, bounding_box_where,
-    check_same_grid, label_region, resample_image, resample_labels, resample_mask_onto, resampling_support,
-    roi_resampling_grid,
+    BlockPlacement, CaseRegion, CaseVolumes, Geometry, ImagingError, LabelExtent, OutputCast, Volume, check_same_grid,
+    label_region, resample_image, resample_labels, resample_mask_onto, resampling_support, roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -79,7 +78,7 @@ struct EnabledClass<'p> {
 /// then each image type's classes on the final region. Shape features come first, then the other
 /// classes in document order, each class's features in PyRadiomics' order (or the document's).
 pub fn extract(image: &Volume<f64>, mask: &Volume<i32>, params: &Params) -> Result<FeatureVector, FeatureError> {
-    extract_from(Cow::Borrowed(image), None, Cow::Borrowed(mask), params)
+    extract_from(Cow::Borrowed(image), None, Cow::Borrowed(mask), None, params)
 }
 
 /// [`extract`] on a case as [`read_case_region`](crate::imaging::read_case_region) read it (a block
@@ -90,6 +89,7 @@ pub fn extract_case(case: CaseVolumes, params: &Params) -> Result<FeatureVector,
         Cow::Owned(case.image),
         case.image_block.as_ref(),
         Cow::Owned(case.mask),
+        case.mask_block.as_ref(),
         params,
     )
 }
@@ -101,15 +101,17 @@ fn extract_from(
     image: Cow<'_, Volume<f64>>,
     image_block: Option<&BlockPlacement>,
     mask: Cow<'_, Volume<i32>>,
+    mask_block: Option<&BlockPlacement>,
     params: &Params,
 ) -> Result<FeatureVector, FeatureError> {
-    rayon::scope(|_| extract_on_worker(image, image_block, mask, params))
+    rayon::scope(|_| extract_on_worker(image, image_block, mask, mask_block, params))
 }
 
 fn extract_on_worker(
     image: Cow<'_, Volume<f64>>,
     image_block: Option<&BlockPlacement>,
     mask: Cow<'_, Volume<i32>>,
+    mask_block: Option<&BlockPlacement>,
     params: &Params,
 ) -> Result<FeatureVector, FeatureError> {
     let settings = &params.settings;
@@ -121,7 +123,7 @@ fn extract_on_worker(
     } else {
         image
     };
-    let (image, mask) = load(image, image_block, mask, settings)?;
+    let (image, mask) = load(image, image_block, mask, mask_block, settings)?;
     let region = label_region(&mask, settings.label)?;
     drop(mask);
     check_region(&region, settings)?;
@@ -193,32 +195,43 @@ type LoadedImageAndMask<'a> = (Cow<'a, Volume<f64>>, Cow<'a, Volume<i32>>);
 /// mask, so the mask need only lie inside the image); otherwise put the mask on the image grid and,
 /// with `preCrop`, crop both to the padded region.
 ///
-/// `image_block` places `image` in the whole image when only the block resampling reads was read
-/// ([`region_to_read`]). Inputs replaced by resampling or cropping are dropped on return (freed when
-/// owned).
+/// `image_block` and `mask_block` place `image` and `mask` in the whole volumes when only the blocks
+/// resampling reads were read ([`region_to_read`]). Inputs replaced by resampling or cropping are
+/// dropped on return (freed when owned).
 pub(super) fn load<'a>(
     image: Cow<'a, Volume<f64>>,
     image_block: Option<&BlockPlacement>,
     mask: Cow<'a, Volume<i32>>,
+    mask_block: Option<&BlockPlacement>,
     settings: &Settings,
 ) -> Result<LoadedImageAndMask<'a>, FeatureError> {
     let image_grid = image_block.map_or(&image.geometry, |b| &b.whole);
     if let Some(spacing) = settings.resampled_pixel_spacing {
-        let grid = roi_resampling_grid(image_grid, &mask, settings.label, spacing, settings.pad_distance as f64)?;
+        let extent = LabelExtent::located(&mask, mask_block, settings.label)?;
+        let grid = roi_resampling_grid(
+            image_grid,
+            &extent,
+            settings.label,
+            spacing,
+            settings.pad_distance as f64,
+        )?;
         let (image, mask) = if spacing_unchanged(image_grid.spacing, grid.spacing) {
             // PyRadiomics then interpolates nothing: it moves the mask onto the image grid and
             // crops both to the padded region. (`region_to_read` reads the whole image here.)
             debug_assert!(image_block.is_none(), "a block read for settings that do not resample");
-            crop_to_padded_region(&image, &resample_labels(&mask, &image.geometry), settings)?
+            crop_to_padded_region(&image, &resample_labels(&mask, mask_block, &image.geometry), settings)?
         } else {
             (
                 resample_image(&image, image_block, &grid, settings.interpolator),
-                resample_labels(&mask, &grid),
+                resample_labels(&mask, mask_block, &grid),
             )
         };
         return Ok((Cow::Owned(image), Cow::Owned(mask)));
     }
-    debug_assert!(image_block.is_none(), "a block read for settings that do not resample");
+    debug_assert!(
+        image_block.is_none() && mask_block.is_none(),
+        "a block read for settings that do not resample"
+    );
     let mask = mask_on_image_grid(&image.geometry, mask, settings)?;
     if !settings.pre_crop {
         return Ok((image, mask));
@@ -271,7 +284,7 @@ fn padded(bounds: [Range<usize>; 3], shape: &[usize], pad: usize) -> [Range<usiz
 /// without normalisation or filters run on the uncropped image (no `preCrop`), the padded bounding
 /// box is all it uses ([`CaseRegion::Crop`]). `None` when the whole image is needed, the mask does
 /// not fit the image or lacks the label (extraction then reports it as usual).
-pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> Option<CaseRegion> {
+pub fn region_to_read(params: &Params, image: &Geometry, mask: &LabelExtent) -> Option<CaseRegion> {
     let settings = &params.settings;
     if settings.normalize {
         return None;
@@ -282,7 +295,11 @@ pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> 
         if spacing_unchanged(image.spacing, grid.spacing) {
             return None;
         }
-        return resampling_support(image, &grid).map(CaseRegion::ImageBlock);
+        // The mask's block holds every label voxel: the grid is the label's box, padded.
+        return Some(CaseRegion::ImageBlock {
+            image: resampling_support(image, &grid)?,
+            mask: resampling_support(&mask.geometry, &grid)?,
+        });
     }
     let cropped_first =
         |settings: &Settings, image_type: &ImageType| settings.pre_crop || *image_type == ImageType::Original;
@@ -299,9 +316,8 @@ pub fn region_to_read(params: &Params, image: &Geometry, mask: &Volume<i32>) -> 
         .iter()
         .map(|t| t.settings.pad_distance)
         .fold(settings.pad_distance, usize::max);
-    // Straight from the labels: on a whole CT mask a boolean copy costs more than the scan.
-    let bounds = bounding_box_where(&mask.voxels, |&v| v == settings.label)?;
-    Some(CaseRegion::Crop(padded(bounds, mask.voxels.shape(), pad)))
+    let [nx, ny, nz] = mask.geometry.size;
+    Some(CaseRegion::Crop(padded(mask.bounds.clone()?, &[nz, ny, nx], pad)))
 }
 
 /// PyRadiomics `checkMask`'s first step: the mask as it is when it lies on the image grid (within

@@ -1,8 +1,10 @@
 //! Checking a mask against its image and turning a label into a region.
 
+use std::ops::Range;
+
 use ndarray::Array3;
 
-use super::{Geometry, ImagingError, Volume};
+use super::{BlockPlacement, Geometry, ImagingError, Volume};
 
 /// Checks that `mask` lies on `image`'s grid, with PyRadiomics' `geometryTolerance` semantics (it
 /// sets ITK's global coordinate and direction tolerances): sizes must be equal; spacing and origin
@@ -53,37 +55,116 @@ pub fn label_region(mask: &Volume<i32>, label: i32) -> Result<Array3<bool>, Imag
 }
 
 /// Inclusive-exclusive `[z, y, x]` bounds of the `true` voxels, or `None` for an empty mask.
-pub fn bounding_box(mask: &Array3<bool>) -> Option<[std::ops::Range<usize>; 3]> {
+pub fn bounding_box(mask: &Array3<bool>) -> Option<[Range<usize>; 3]> {
     bounding_box_where(mask, |&inside| inside)
 }
 
 /// Inclusive-exclusive `[z, y, x]` bounds of the voxels for which `inside` holds, or `None`.
-///
-/// Scans row by row (a row is one x line): on a whole CT volume with a small region this runs on
-/// every reading, so it must cost a few instructions per voxel, not an index triple each.
-pub fn bounding_box_where<T>(voxels: &Array3<T>, inside: impl Fn(&T) -> bool) -> Option<[std::ops::Range<usize>; 3]> {
+pub fn bounding_box_where<T>(voxels: &Array3<T>, inside: impl Fn(&T) -> bool) -> Option<[Range<usize>; 3]> {
     let ny = voxels.dim().1;
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
+    let mut bounds = RowBounds::default();
     for (r, row) in voxels.rows().into_iter().enumerate() {
-        // Most rows of a whole-image mask hold none: a pass without an early exit vectorises,
-        // where `position` tests one voxel per branch.
-        if !row.iter().fold(false, |any, v| any | inside(v)) {
-            continue;
-        }
-        let Some(first) = row.iter().position(&inside) else {
-            continue;
-        };
-        let last = row.iter().rposition(&inside).unwrap_or(first);
-        for (axis, (low, high)) in [(r / ny, r / ny + 1), (r % ny, r % ny + 1), (first, last + 1)]
-            .into_iter()
-            .enumerate()
-        {
-            lo[axis] = lo[axis].min(low);
-            hi[axis] = hi[axis].max(high);
+        bounds.add_row([r / ny, r % ny], row.iter(), &inside);
+    }
+    bounds.finish()
+}
+
+/// The bounding box of the voxels that pass a test, gathered one x row at a time (rows in any
+/// order), so that a volume streamed from a file needs no more than a row in memory.
+///
+/// On a whole CT volume with a small region this runs on every reading, so it must cost a few
+/// instructions per voxel, not an index triple each.
+#[derive(Debug)]
+pub(crate) struct RowBounds {
+    lo: [usize; 3],
+    hi: [usize; 3],
+}
+
+impl Default for RowBounds {
+    fn default() -> Self {
+        RowBounds {
+            lo: [usize::MAX; 3],
+            hi: [0; 3],
         }
     }
-    (lo[0] != usize::MAX).then(|| [lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]])
+}
+
+impl RowBounds {
+    /// Adds row `[z, y]`.
+    pub(crate) fn add_row<'a, T: 'a, I>(&mut self, [z, y]: [usize; 2], row: I, inside: impl Fn(&T) -> bool)
+    where
+        I: IntoIterator<Item = &'a T>,
+        I::IntoIter: Clone + DoubleEndedIterator + ExactSizeIterator,
+    {
+        let row = row.into_iter();
+        // Most rows of a whole-image mask hold none: a pass without an early exit vectorises,
+        // where `position` tests one voxel per branch.
+        if !row.clone().fold(false, |any, v| any | inside(v)) {
+            return;
+        }
+        let Some(first) = row.clone().position(&inside) else {
+            return;
+        };
+        let last = row.clone().rposition(&inside).unwrap_or(first);
+        for (axis, (low, high)) in [(z, z + 1), (y, y + 1), (first, last + 1)].into_iter().enumerate() {
+            self.lo[axis] = self.lo[axis].min(low);
+            self.hi[axis] = self.hi[axis].max(high);
+        }
+    }
+
+    /// The `[z, y, x]` bounds, `None` when no voxel passed.
+    pub(crate) fn finish(self) -> Option<[Range<usize>; 3]> {
+        let [lo, hi] = [self.lo, self.hi];
+        (lo[0] != usize::MAX).then(|| [lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]])
+    }
+}
+
+/// A label volume's grid and where one label lies on it: what choosing the part of a case to read
+/// needs, which a label file gives without its voxels being held ([`read_label_extent`](super::read_label_extent)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelExtent {
+    /// The whole label volume's grid.
+    pub geometry: Geometry,
+    /// `[z, y, x]` bounds of the label's voxels; `None` when it has none.
+    pub bounds: Option<[Range<usize>; 3]>,
+}
+
+impl LabelExtent {
+    /// The extent of `label` in `mask`.
+    pub fn of(mask: &Volume<i32>, label: i32) -> LabelExtent {
+        LabelExtent {
+            geometry: mask.geometry.clone(),
+            bounds: bounding_box_where(&mask.voxels, |&v| v == label),
+        }
+    }
+
+    /// The extent of `label` in the whole label volume, from `mask`, the block of it that `block`
+    /// places (one holding every voxel of the label), or the whole volume for `None`; an error
+    /// listing the labels present when there is none.
+    pub fn located(
+        mask: &Volume<i32>,
+        block: Option<&BlockPlacement>,
+        label: i32,
+    ) -> Result<LabelExtent, ImagingError> {
+        let Some(bounds) = bounding_box_where(&mask.voxels, |&v| v == label) else {
+            return Err(label_region(mask, label).err().unwrap_or(ImagingError::LabelNotFound {
+                label,
+                present: Vec::new(),
+            }));
+        };
+        Ok(match block {
+            Some(b) => LabelExtent {
+                geometry: b.whole.clone(),
+                bounds: Some(std::array::from_fn(|a| {
+                    bounds[a].start + b.start[a]..bounds[a].end + b.start[a]
+                })),
+            },
+            None => LabelExtent {
+                geometry: mask.geometry.clone(),
+                bounds: Some(bounds),
+            },
+        })
+    }
 }
 
 #[cfg(test)]

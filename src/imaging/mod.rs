@@ -18,14 +18,14 @@ mod volume;
 
 pub use error::ImagingError;
 pub use lines::map_lines_along;
-pub use mask::{bounding_box, bounding_box_where, check_same_grid, label_region};
+pub use mask::{LabelExtent, bounding_box, bounding_box_where, check_same_grid, label_region};
 pub use mask_file::{
     CaseRegion, CaseVolumes, MaskSelection, read_case, read_case_region, read_case_volumes, read_mask,
 };
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{
     ImageInput, OpenedImage, Voxel, is_dicom_input, open_image, read_image, read_image_any, read_image_geometry,
-    read_image_region, read_image_volume, read_labels,
+    read_image_region, read_image_volume, read_label_extent, read_labels, read_labels_region,
 };
 pub use resample::{
     Interpolator, OutputCast, check_region_inside, resample_image, resample_labels, resample_mask_onto,

@@ -9,9 +9,10 @@ use ndarray::Array3;
 
 use super::archive::{ZipLimits, is_zip};
 use super::dicom::{SeriesIdentity, SeriesLayout, SeriesSelection, is_dicom_file, open_dicom_series};
+use super::mask::{LabelExtent, RowBounds};
 use super::nifti::{Scaling, is_nifti1, is_nifti2, read_nifti1_header, read_nifti2_header};
 use super::nrrd::{is_nrrd, read_nrrd_header};
-use super::samples::{FrameLayout, Kind, SampleType, decode_samples};
+use super::samples::{FrameLayout, Kind, SampleType, Samples, decode_samples};
 use super::{Geometry, ImagingError, Volume};
 
 /// A voxel type a volume can be read into.
@@ -197,9 +198,38 @@ pub fn is_dicom_input(path: &Path) -> Result<bool, ImagingError> {
 
 /// Reads a 3-D label mask (same formats) into integer labels; a non-integer value is an error.
 pub fn read_labels(path: &Path, name: &str) -> Result<Volume<i32>, ImagingError> {
-    read_volume(path, name, None, None, |file, index, value| {
-        ImagingError::NonIntegerLabel { file, index, value }
+    read_volume(path, name, None, None, non_integer_label)
+}
+
+/// [`read_labels`] keeping only the block `region` (`[z, y, x]`), as [`read_image_region`] does.
+pub fn read_labels_region(path: &Path, name: &str, region: &[Range<usize>; 3]) -> Result<Volume<i32>, ImagingError> {
+    read_volume(path, name, None, Some(region), non_integer_label)
+}
+
+/// Where `label` lies in the label mask at `path`, with [`read_labels`]' checks of every voxel,
+/// holding one row of voxels at a time rather than the volume: on a CT-sized mask around a small
+/// lesion the whole volume as `i32` is most of the memory and much of the time of a case.
+pub fn read_label_extent(path: &Path, name: &str, label: i32) -> Result<LabelExtent, ImagingError> {
+    let mut bounds = RowBounds::default();
+    let mut rows_seen = 0;
+    let mut take_rows = |values: &mut Vec<i32>, [nx, ny, _]: [usize; 3]| {
+        let rows = values.len() / nx.max(1);
+        for (k, row) in values.chunks_exact(nx.max(1)).enumerate() {
+            let r = rows_seen + k;
+            bounds.add_row([r / ny, r % ny], row, |&v| v == label);
+        }
+        rows_seen += rows;
+        values.drain(..rows * nx);
+    };
+    let (geometry, _, _) = stream_volume(path, name, None, None, non_integer_label, Some(&mut take_rows))?;
+    Ok(LabelExtent {
+        geometry,
+        bounds: bounds.finish(),
     })
+}
+
+fn non_integer_label(file: String, index: [usize; 3], value: f64) -> ImagingError {
+    ImagingError::NonIntegerLabel { file, index, value }
 }
 
 /// The volume index to read from a file holding `frames.count` volumes.
@@ -345,6 +375,34 @@ fn read_volume<T: Voxel>(
     region: Option<&[Range<usize>; 3]>,
     reject: impl Fn(String, [usize; 3], f64) -> ImagingError,
 ) -> Result<Volume<T>, ImagingError> {
+    let (geometry, pixel_type, values) = stream_volume(path, name, volume, region, reject, None)?;
+    let [nx, ny, nz] = geometry.size;
+    let voxels = Array3::from_shape_vec((nz, ny, nx), values).map_err(|e| ImagingError::Malformed {
+        file: name.into(),
+        message: e.to_string(),
+    })?;
+    Ok(Volume {
+        geometry,
+        voxels,
+        pixel_type,
+    })
+}
+
+/// Called by [`stream_volume`] after each chunk of a file with the voxels kept so far and the
+/// whole volume's `[nx, ny, nz]`; it may take voxels from the front.
+type ChunkDone<'a, T> = &'a mut dyn FnMut(&mut Vec<T>, [usize; 3]);
+
+/// Decodes the voxels of `region` (all for `None`) in `[z, y, x]` order, checking each, into a
+/// vector that holds them all, unless `chunk_done` takes them as they come; with the block's
+/// grid and the pixel type.
+fn stream_volume<T: Voxel>(
+    path: &Path,
+    name: &str,
+    volume: Option<usize>,
+    region: Option<&[Range<usize>; 3]>,
+    reject: impl Fn(String, [usize; 3], f64) -> ImagingError,
+    mut chunk_done: Option<ChunkDone<'_, T>>,
+) -> Result<(Geometry, super::PixelType, Vec<T>), ImagingError> {
     let OpenVolume {
         geometry,
         frames,
@@ -366,7 +424,7 @@ fn read_volume<T: Voxel>(
     let kept = zs.len() * ys.len() * xs.len();
     // Grow as data arrives instead of trusting the header's size: a lying header cannot make us
     // allocate more than the file really holds.
-    let mut values: Vec<T> = Vec::with_capacity(kept.min(1 << 24));
+    let mut values: Vec<T> = Vec::with_capacity(if chunk_done.is_some() { 0 } else { kept.min(1 << 24) });
     let identity = scaling == Scaling::IDENTITY;
     // Unscaled integer samples that the voxel type holds need no per-sample check.
     let unchecked = identity && T::holds_every(sample.kind);
@@ -402,14 +460,15 @@ fn read_volume<T: Voxel>(
         });
     let to_read = if stops_early { block_end } else { total };
     let mut decoded = Vec::new();
-    decode_samples(&mut *data, sample, to_read, name, |first, samples| {
+    // Keeps the samples of voxels `first..` that the block holds.
+    let mut keep_samples = |values: &mut Vec<T>, first: usize, samples: Samples<'_>| {
         if frames.count == 1 {
             // Decodes and keeps the samples of voxels `span`.
             let mut keep_span = |span: Range<usize>| {
                 let range = span.start - first..span.end - first;
                 if unchecked {
                     // Straight into the volume, without the f64 staging buffer.
-                    samples.decode(range, &mut values, T::from_sample);
+                    samples.decode(range, values, T::from_sample);
                     return Ok(());
                 }
                 if span.is_empty() {
@@ -417,7 +476,7 @@ fn read_volume<T: Voxel>(
                 }
                 decoded.clear();
                 samples.decode(range, &mut decoded, |v| v);
-                keep_run(&mut values, span.start, &decoded)
+                keep_run(values, span.start, &decoded)
             };
             // Keep the part of each row (a z, y line) inside the region; rows kept whole and
             // back to back are decoded as one span.
@@ -449,28 +508,25 @@ fn read_volume<T: Voxel>(
             let voxel = i / (frames.stride * frames.count) * frames.stride + i % frames.stride;
             let [x, y, z] = coordinates(voxel);
             if xs.contains(&x) && ys.contains(&y) && zs.contains(&z) {
-                keep_run(&mut values, voxel, &[v])?;
+                keep_run(values, voxel, &[v])?;
             }
         }
         Ok(())
+    };
+    decode_samples(&mut *data, sample, to_read, name, |first, samples| {
+        keep_samples(&mut values, first, samples)?;
+        if let Some(done) = chunk_done.as_mut() {
+            done(&mut values, geometry.size);
+        }
+        Ok(())
     })?;
-    let voxels =
-        Array3::from_shape_vec((zs.len(), ys.len(), xs.len()), values).map_err(|e| ImagingError::Malformed {
-            file: name.into(),
-            message: e.to_string(),
-        })?;
-    let geometry = geometry.cropped(&block);
     // ITK reads a scaled NIfTI (scl_slope/scl_inter) as floating point.
     let pixel_type = match (sample.kind, scaling == Scaling::IDENTITY) {
         (kind, true) => kind,
         (super::PixelType::F64, false) => super::PixelType::F64,
         (_, false) => super::PixelType::F32,
     };
-    Ok(Volume {
-        geometry,
-        voxels,
-        pixel_type,
-    })
+    Ok((geometry.cropped(&block), pixel_type, values))
 }
 
 #[cfg(test)]
@@ -560,6 +616,52 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    /// The streamed extent is the whole read's, though decoding chunks (65536 samples) end inside
+    /// rows; a missing label has none; a bad voxel is the same error; a block read is the block.
+    #[test]
+    fn a_label_extent_streamed_row_by_row_is_that_of_the_whole_mask() {
+        let dir = tempfile::tempdir().unwrap();
+        let geometry = Geometry {
+            size: [70, 50, 40],
+            spacing: [0.7, 0.8, 2.5],
+            origin: [-3.0, 4.0, 10.0],
+            direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        };
+        let voxels = Array3::from_shape_fn((40, 50, 70), |(z, y, x)| match (z, y, x) {
+            (18, 37, 69) | (18, 37, 0) | (19, 0, 5) | (26, 12, 33) => 2.0,
+            (0, 0, 0) | (39, 49, 69) => 1.0,
+            _ => 0.0,
+        });
+        let path = dir.path().join("mask.nii.gz");
+        write_nifti_gz(&path, &Volume::new(geometry, voxels), NiftiDatatype::U8).unwrap();
+        let whole = read_labels(&path, "m").unwrap();
+        for label in [1, 2, 3] {
+            let streamed = read_label_extent(&path, "m", label).unwrap();
+            assert_eq!(streamed, LabelExtent::of(&whole, label), "label {label}");
+        }
+        let streamed = read_label_extent(&path, "m", 2).unwrap();
+        assert_eq!(streamed.bounds, Some([18..27, 0..38, 0..70]));
+        assert_eq!(read_label_extent(&path, "m", 3).unwrap().bounds, None);
+        let region = [18..27, 0..38, 0..70];
+        assert_eq!(
+            read_labels_region(&path, "m", &region).unwrap().voxels,
+            whole.cropped(&region).voxels
+        );
+        let bad = float_file(&dir, [0.0, 1.0, 2.0, 1.0, 2.5, 3.0]);
+        let err = read_label_extent(&bad, "m", 1).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImagingError::NonIntegerLabel {
+                    index: [1, 1, 0],
+                    value: 2.5,
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 
     #[test]

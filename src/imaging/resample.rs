@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use ndarray::{Array2, Array3, ArrayBase, Axis, Data, Ix3, Zip, s};
 
-use super::{BlockPlacement, Geometry, ImagingError, Volume, map_lines_along};
+use super::{BlockPlacement, Geometry, ImagingError, LabelExtent, Volume, map_lines_along};
 
 /// `interpolator` values PyRadiomics accepts that radscore implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +60,19 @@ impl OutputCast {
 
 /// The output grid PyRadiomics chooses: mask bounding box of `label`, padded by `pad_distance`
 /// voxels of the new spacing, clipped to the image, with the new origin tied to that corner; once
-/// [`check_region_inside`] has accepted the region on `image`. Both from one scan of the mask for
-/// the label's box (a whole CT mask is tens of millions of voxels).
+/// [`check_region_inside`] has accepted the region on `image`. Both from the label's box alone
+/// ([`LabelExtent`]), which a label file gives without its voxels being held.
 ///
 /// `spacing` entries of 0 keep the mask's spacing; an axis along which the region spans one voxel is
 /// never resampled.
 pub fn roi_resampling_grid(
     image: &Geometry,
-    mask: &Volume<i32>,
+    mask: &LabelExtent,
     label: i32,
     spacing: [f64; 3],
     pad_distance: f64,
 ) -> Result<Geometry, ImagingError> {
-    let (lo, size) = label_bounding_box(mask, label)?;
+    let (lo, size) = label_box(mask, label)?;
     check_box_inside(image, &mask.geometry, lo, size, label)?;
     Ok(grid_around(&mask.geometry, lo, size, spacing, pad_distance))
 }
@@ -141,7 +141,8 @@ pub fn resample_image(
         Interpolator::Linear => interpolate_points(&points, cast, |c| linear(&samples, c)),
         Interpolator::BSpline => {
             let spline = CubicSpline::covering(&samples, &points);
-            interpolate_points(&points, cast, |c| spline.evaluate(c))
+            points
+                .map_collect_chunks(|cs: [[f64; 3]; 4]| spline.evaluate_chunk(cs).map(|v| cast.apply(v.unwrap_or(0.0))))
         }
     };
     let [nx, ny, nz] = grid.size;
@@ -171,9 +172,11 @@ pub fn resampling_support(image: &Geometry, grid: &Geometry) -> Option<[Range<us
 }
 
 /// Resamples a label mask onto `grid` by nearest neighbour (PyRadiomics hard-codes it for masks).
-pub fn resample_labels(mask: &Volume<i32>, grid: &Geometry) -> Volume<i32> {
-    let samples = Samples::new(&mask.voxels, &mask.geometry, None);
-    let points = GridPoints::new(grid, &PhysicalToIndex::new(&mask.geometry));
+/// `block` says where `mask` lies when it is only a block of the mask (it must hold
+/// [`resampling_support`]), as for [`resample_image`].
+pub fn resample_labels(mask: &Volume<i32>, block: Option<&BlockPlacement>, grid: &Geometry) -> Volume<i32> {
+    let samples = Samples::new(&mask.voxels, &mask.geometry, block);
+    let points = GridPoints::new(grid, &PhysicalToIndex::new(samples.grid));
     Volume {
         geometry: grid.clone(),
         voxels: points.map_collect(|c| nearest(&samples, c).unwrap_or(0)),
@@ -222,7 +225,7 @@ impl<'a, T: Copy> Samples<'a, T> {
 /// must lie inside `image`'s grid (from −0.5 to size − 0.5 in image index coordinates, with a
 /// tolerance of 1e-3) — PyRadiomics checks the box's two opposite corners only.
 pub fn check_region_inside(image: &Geometry, mask: &Volume<i32>, label: i32) -> Result<(), ImagingError> {
-    let (lo, size) = label_bounding_box(mask, label)?;
+    let (lo, size) = label_box(&LabelExtent::located(mask, None, label)?, label)?;
     check_box_inside(image, &mask.geometry, lo, size, label)
 }
 
@@ -259,19 +262,15 @@ fn check_box_inside(
 /// `image`'s grid once [`check_region_inside`] accepts it.
 pub fn resample_mask_onto(image: &Geometry, mask: &Volume<i32>, label: i32) -> Result<Volume<i32>, ImagingError> {
     check_region_inside(image, mask, label)?;
-    Ok(resample_labels(mask, image))
+    Ok(resample_labels(mask, None, image))
 }
 
-fn label_bounding_box(mask: &Volume<i32>, label: i32) -> Result<([usize; 3], [usize; 3]), ImagingError> {
-    let Some([z, y, x]) = super::bounding_box_where(&mask.voxels, |&v| v == label) else {
-        // The error lists the labels present.
-        return Err(super::label_region(mask, label)
-            .err()
-            .unwrap_or(ImagingError::LabelNotFound {
-                label,
-                present: Vec::new(),
-            }));
-    };
+/// The label's box as (x, y, z) corner and size.
+fn label_box(mask: &LabelExtent, label: i32) -> Result<([usize; 3], [usize; 3]), ImagingError> {
+    let [z, y, x] = mask.bounds.clone().ok_or(ImagingError::LabelNotFound {
+        label,
+        present: Vec::new(),
+    })?;
     Ok(([x.start, y.start, z.start], [x.len(), y.len(), z.len()]))
 }
 
@@ -357,11 +356,32 @@ impl GridPoints {
 
     /// `value` at every point, in `[z, y, x]` layout; rows are computed in parallel.
     fn map_collect<U: Copy + Default + Send>(&self, value: impl Fn([f64; 3]) -> U + Sync) -> Array3<U> {
+        self.map_collect_chunks(|[c]: [[f64; 3]; 1]| [value(c)])
+    }
+
+    /// `values` of the points `N` at a time along each row (a row's last chunk padded with copies of
+    /// its last point, whose values are dropped), in `[z, y, x]` layout; rows are computed in parallel.
+    fn map_collect_chunks<const N: usize, U: Copy + Default + Send>(
+        &self,
+        values: impl Fn([[f64; 3]; N]) -> [U; N] + Sync,
+    ) -> Array3<U> {
         let (nz, ny) = self.rows.dim();
         let mut out = Array3::from_elem((nz, ny, self.alphas.len()), U::default());
         Zip::from(out.rows_mut()).and(&self.rows).par_for_each(|mut out, row| {
-            for (o, c) in out.iter_mut().zip(self.row(row)) {
-                *o = value(c);
+            let out = out
+                .as_slice_mut()
+                .expect("rows of a standard-layout array are contiguous");
+            let mut points = self.row(row);
+            for chunk in out.chunks_mut(N) {
+                let mut cs = [[0.0; 3]; N];
+                for k in 0..N {
+                    cs[k] = if k < chunk.len() {
+                        points.next().expect("a row has one point per output voxel")
+                    } else {
+                        cs[k - 1]
+                    };
+                }
+                chunk.copy_from_slice(&values(cs)[..chunk.len()]);
             }
         });
         out
@@ -477,45 +497,59 @@ impl CubicSpline {
         }
     }
 
-    fn evaluate(&self, c: [f64; 3]) -> Option<f64> {
-        if !(0..3).all(|a| c[a] >= -0.5 && c[a] < self.size[a] as f64 - 0.5) {
-            return None;
-        }
-        // Per axis, the four weights and the coefficients' offsets in the block (`[z, y, x]`
-        // strides applied), so the 64 terms below are plain loads.
+    /// The interpolant at `N` points at once (`None` outside the image): each point's 64 terms are
+    /// summed in ITK's order, and the `N` sums are independent, so the CPU overlaps them instead of
+    /// waiting on one addition after another. The same values as one point at a time.
+    fn evaluate_chunk<const N: usize>(&self, cs: [[f64; 3]; N]) -> [Option<f64>; N] {
+        let inside = cs.map(|c| (0..3).all(|a| c[a] >= -0.5 && c[a] < self.size[a] as f64 - 0.5));
+        // Per point and axis, the four weights and the coefficients' offsets in the block (`[z, y, x]`
+        // strides applied), so the 64 terms below are plain loads. A point outside keeps zero
+        // weights and offsets: its sum is computed and dropped.
         let strides = self.coefficients.strides();
         let data = self
             .coefficients
             .as_slice()
             .expect("coefficients are a standard-layout block");
-        let mut offsets = [[0usize; 4]; 3];
-        let mut weights = [[0.0; 4]; 3];
-        for a in 0..3 {
-            // ITK floors the index as float before subtracting splineOrder / 2.
-            let first = floor_f32(c[a] as f32) - 1;
-            let w = c[a] - (first + 1) as f64;
-            // ITK's operation order, so results match it to the last bit where possible.
-            let w3 = (1.0 / 6.0) * w * w * w;
-            let w0 = 1.0 / 6.0 + 0.5 * w * (w - 1.0) - w3;
-            let w2 = w + w0 - 2.0 * w3;
-            let w1 = 1.0 - w0 - w2 - w3;
-            weights[a] = [w0, w1, w2, w3];
-            let block_axis = 2 - a;
-            offsets[a] = std::array::from_fn(|k| {
-                (mirror(first + k as i64, self.size[a]) - self.offset[block_axis]) * strides[block_axis] as usize
-            });
+        let mut offsets = [[[0usize; 4]; 3]; N];
+        let mut weights = [[[0.0; 4]; 3]; N];
+        for p in (0..N).filter(|&p| inside[p]) {
+            for a in 0..3 {
+                // Along a row of an axis-aligned grid only x changes: the same index, the same weights.
+                if p > 0 && inside[p - 1] && cs[p][a] == cs[p - 1][a] {
+                    weights[p][a] = weights[p - 1][a];
+                    offsets[p][a] = offsets[p - 1][a];
+                    continue;
+                }
+                // ITK floors the index as float before subtracting splineOrder / 2.
+                let first = floor_f32(cs[p][a] as f32) - 1;
+                let w = cs[p][a] - (first + 1) as f64;
+                // ITK's operation order, so results match it to the last bit where possible.
+                let w3 = (1.0 / 6.0) * w * w * w;
+                let w0 = 1.0 / 6.0 + 0.5 * w * (w - 1.0) - w3;
+                let w2 = w + w0 - 2.0 * w3;
+                let w1 = 1.0 - w0 - w2 - w3;
+                weights[p][a] = [w0, w1, w2, w3];
+                let block_axis = 2 - a;
+                offsets[p][a] = std::array::from_fn(|k| {
+                    (mirror(first + k as i64, self.size[a]) - self.offset[block_axis]) * strides[block_axis] as usize
+                });
+            }
         }
         // ITK's weight is wx·wy·wz, multiplied in that order: wx·wy is the same product for every z.
-        let wxy: [[f64; 4]; 4] = std::array::from_fn(|y| weights[0].map(|wx| wx * weights[1][y]));
-        let mut value = 0.0;
-        for (wz, oz) in weights[2].iter().zip(offsets[2]) {
-            for (wxy, oy) in wxy.iter().zip(offsets[1]) {
-                for (wxy, ox) in wxy.iter().zip(offsets[0]) {
-                    value += wxy * wz * data[oz + oy + ox];
+        let wxy: [[[f64; 4]; 4]; N] =
+            std::array::from_fn(|p| std::array::from_fn(|y| weights[p][0].map(|wx| wx * weights[p][1][y])));
+        let mut values = [0.0; N];
+        for z in 0..4 {
+            for y in 0..4 {
+                for x in 0..4 {
+                    for p in 0..N {
+                        let o = &offsets[p];
+                        values[p] += wxy[p][y][x] * weights[p][2][z] * data[o[2][z] + o[1][y] + o[0][x]];
+                    }
                 }
             }
         }
-        Some(value)
+        std::array::from_fn(|p| inside[p].then_some(values[p]))
     }
 }
 
@@ -744,7 +778,7 @@ mod tests {
             let image = read_image(&cases.join(format!("{name}_image.nii.gz")), name).unwrap();
             let mask = read_labels(&cases.join(format!("{name}_label.nii.gz")), name).unwrap();
             let spacing: [f64; 3] = floats(&case["spacing"]).try_into().unwrap();
-            let grid = roi_resampling_grid(&image.geometry, &mask, 1, spacing, 5.0).unwrap();
+            let grid = roi_resampling_grid(&image.geometry, &LabelExtent::of(&mask, 1), 1, spacing, 5.0).unwrap();
             let want_size: Vec<usize> = case["size"]
                 .as_array()
                 .unwrap()
@@ -790,7 +824,18 @@ mod tests {
                     .all(|(a, b)| a.to_bits() == b.to_bits()),
                 "{label}: resampling the block {support:?} differs from resampling the whole image"
             );
-            let labels = resample_labels(&mask, &grid);
+            let labels = resample_labels(&mask, None, &grid);
+            // The same for the mask's block, as `read_case_region` reads it.
+            let mask_support = resampling_support(&mask.geometry, &grid).unwrap();
+            let mask_block = BlockPlacement {
+                whole: mask.geometry.clone(),
+                start: mask_support.clone().map(|r| r.start),
+            };
+            let from_mask_block = resample_labels(&mask.cropped(&mask_support), Some(&mask_block), &grid);
+            assert_eq!(
+                from_mask_block.voxels, labels.voxels,
+                "{label}: resampling the mask's block {mask_support:?} differs from resampling the whole mask"
+            );
             let want_mask: Vec<i32> = case["mask"]
                 .as_array()
                 .unwrap()
@@ -839,8 +884,41 @@ mod tests {
         let points = GridPoints::new(&grid, &PhysicalToIndex::new(&grid));
         let spline = CubicSpline::covering(&Samples::new(&data, &grid, None), &points);
         for ((z, y, x), v) in data.indexed_iter() {
-            let got = spline.evaluate([x as f64, y as f64, z as f64]).unwrap();
+            let [got] = spline.evaluate_chunk([[x as f64, y as f64, z as f64]]);
+            let got = got.unwrap();
             assert!((got - v).abs() < 1e-9, "({x},{y},{z}): {got} vs {v}");
+        }
+    }
+
+    /// Chunks share weights between neighbouring points and pad a row's last chunk: each point must
+    /// still get exactly its own value, inside or outside the image.
+    #[test]
+    fn bspline_points_evaluated_together_get_the_values_of_points_evaluated_alone() {
+        let data = Array3::from_shape_fn((6, 7, 8), |(z, y, x)| ((x * 5 + y * 11 + z * 3) % 17) as f64 - 4.0);
+        let grid = unit_grid([8, 7, 6]);
+        let points = GridPoints::new(&grid, &PhysicalToIndex::new(&grid));
+        let spline = CubicSpline::covering(&Samples::new(&data, &grid, None), &points);
+        let row = |y: f64, z: f64| -> Vec<[f64; 3]> { (0..10).map(|i| [i as f64 * 0.85 - 0.7, y, z]).collect() };
+        for points in [row(2.25, 1.5), row(0.0, 4.9), row(-0.6, 2.0), row(3.1, 5.6)] {
+            let alone: Vec<Option<f64>> = points.iter().map(|&c| spline.evaluate_chunk([c])[0]).collect();
+            let together: Vec<Option<f64>> = points
+                .chunks(4)
+                .flat_map(|chunk| {
+                    let cs: [[f64; 3]; 4] = std::array::from_fn(|k| chunk[k.min(chunk.len() - 1)]);
+                    spline.evaluate_chunk(cs)[..chunk.len()].to_vec()
+                })
+                .collect();
+            // x = −0.7 is outside, the other nine inside, unless y or z is.
+            let inside_yz = (0..2).all(|a| points[0][a + 1] >= -0.5 && points[0][a + 1] < [7.0, 6.0][a] - 0.5);
+            assert_eq!(
+                alone.iter().filter(|v| v.is_some()).count(),
+                if inside_yz { 9 } else { 0 }
+            );
+            assert_eq!(
+                together.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>(),
+                alone.iter().map(|v| v.map(f64::to_bits)).collect::<Vec<_>>(),
+                "{points:?}"
+            );
         }
     }
 

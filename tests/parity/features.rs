@@ -6,7 +6,7 @@ use std::path::Path;
 use radscore::features::{self, FeatureError, FeatureVector, Params, extract, region_to_read};
 use radscore::imaging::archive::ZipLimits;
 use radscore::imaging::dicom::SeriesSelection;
-use radscore::imaging::{CaseRegion, MaskSelection, read_case_region, read_image, read_labels};
+use radscore::imaging::{CaseRegion, LabelExtent, MaskSelection, read_case_region, read_image, read_labels};
 
 use crate::reference::{read_json, reference_dir};
 
@@ -158,10 +158,10 @@ fn reading_only_the_part_the_settings_use_gives_the_features_of_reading_the_whol
             (normalized, None),
         ] {
             let params = Params::from_yaml_str(yaml).unwrap();
-            let region = region_to_read(&params, &whole_image.geometry, &whole_mask);
+            let region = region_to_read(&params, &whole_image.geometry, &LabelExtent::of(&whole_mask, 1));
             let kind = region.as_ref().map(|r| match r {
                 CaseRegion::Crop(_) => "crop",
-                CaseRegion::ImageBlock(_) => "block",
+                CaseRegion::ImageBlock { .. } => "block",
             });
             assert_eq!(kind, part, "{case}: region {region:?} for {yaml:.60}");
             if part.is_none() {
@@ -187,7 +187,8 @@ fn reading_only_the_part_the_settings_use_gives_the_features_of_reading_the_whol
             .unwrap()
         };
         let block = read(true);
-        assert!(block.image_block.is_some(), "{series}: read whole");
+        assert!(block.image_block.is_some(), "{series}: image read whole");
+        assert!(block.mask_block.is_some(), "{series}: mask read whole");
         let got = features::extract_case(block, &params).unwrap();
         let want = features::extract_case(read(false), &params).unwrap();
         assert_same_bits(series, &got, &want);
