@@ -21,12 +21,14 @@ use uuid::Uuid;
 use super::error::imaging_error;
 use super::extraction;
 use super::privacy::uid_hash;
-use super::uploads::{ImageChoice, lay_out_image, open_uploaded_image, read_uploaded_mask, relative_to};
+use super::uploads::{
+    ImageChoice, lay_out_image, open_uploaded_image, open_uploaded_mask, read_uploaded_mask, relative_to,
+};
 use super::{AppState, Error, Route};
 use crate::features;
 use crate::imaging::archive::ZipLimits;
 use crate::imaging::dicom::SeriesIdentity;
-use crate::imaging::{LabelExtent, MaskSelection, read_case_volumes};
+use crate::imaging::{MaskSelection, read_case_volumes};
 use crate::model::{ClinicalValue, FieldError, LoadedModel, Prediction, RiskGroup};
 use crate::store::{PredictionRecord, Timings};
 
@@ -439,10 +441,13 @@ fn score_upload(
         label: request.label,
         roi: request.roi.clone(),
     };
-    let mask = read_uploaded_mask(&dir.join("mask"), &opened, &select)?;
+    let mask_path = dir.join("mask");
+    let mask = open_uploaded_mask(&mask_path, &opened, &select)?;
     let params = extraction::request_params(&model.artifact, request.label)?;
-    // Only the part of the image the model's settings use is read (the mask's box, or what resampling reads).
-    let region = features::region_to_read(&params, opened.geometry(), &LabelExtent::of(&mask, request.label));
+    // Only the part of the image and mask the model's settings use is read (the mask's box, or what
+    // resampling reads).
+    let region = features::region_to_read(&params, opened.geometry(), mask.extent());
+    let mask = read_uploaded_mask(&mask_path, mask, &select, region.as_ref())?;
     let (case, identity) = read_case_volumes(opened, mask, region.as_ref()).map_err(|e| imaging_error("image", e))?;
     let features = extraction::extract_features(case, &params)?;
     let scoring_started = Instant::now();

@@ -11,7 +11,7 @@ use super::Error;
 use super::error::imaging_error;
 use crate::imaging::archive::{ZipLimits, extract_zip, is_zip};
 use crate::imaging::dicom::{SeriesSelection, is_dicom_file};
-use crate::imaging::{MaskSelection, OpenedImage, Volume, open_image, read_mask};
+use crate::imaging::{CaseRegion, MaskPart, MaskSelection, OpenedImage, OpenedMask, open_image, open_mask};
 
 /// How the caller chose within the image input.
 #[derive(Debug, Default)]
@@ -67,19 +67,35 @@ pub(super) fn open_uploaded_image(
     open_image(input, &select, limits).map_err(|e| imaging_error("image", e))
 }
 
-/// Reads the mask part onto the image's grid: a NIfTI/NRRD label volume, a DICOM SEG (segment
-/// `roi`, or number `label`) or an RTSTRUCT (ROI `roi`, rasterised on the image grid).
-pub(super) fn read_uploaded_mask(
+/// Opens the mask part for the image: a NIfTI/NRRD label volume (streamed for where the label lies,
+/// its voxels read once the region is known), a DICOM SEG (segment `roi`, or number `label`) or an
+/// RTSTRUCT (ROI `roi`, rasterised on the image grid).
+pub(super) fn open_uploaded_mask(
     path: &Path,
     image: &OpenedImage,
     select: &MaskSelection,
-) -> Result<Volume<i32>, Error> {
-    let field = if select.roi.is_some() && !is_dicom_file(path).unwrap_or(false) {
+) -> Result<OpenedMask, Error> {
+    open_mask(image, path, "mask", select).map_err(|e| imaging_error(mask_field(path, select), e))
+}
+
+/// The voxels of the mask part that `region` uses.
+pub(super) fn read_uploaded_mask(
+    path: &Path,
+    mask: OpenedMask,
+    select: &MaskSelection,
+    region: Option<&CaseRegion>,
+) -> Result<MaskPart, Error> {
+    mask.read(region)
+        .map_err(|e| imaging_error(mask_field(path, select), e))
+}
+
+/// The request field a mask error is about: `roi` when one was given for a mask that cannot have it.
+fn mask_field(path: &Path, select: &MaskSelection) -> &'static str {
+    if select.roi.is_some() && !is_dicom_file(path).unwrap_or(false) {
         "roi"
     } else {
         "mask"
-    };
-    read_mask(image.geometry(), image.series(), path, "mask", select).map_err(|e| imaging_error(field, e))
+    }
 }
 
 /// Rewrites the messages of `error` to name files relative to the request folder `dir`.

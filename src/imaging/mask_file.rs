@@ -2,13 +2,13 @@
 //! SEG or a DICOM RTSTRUCT, told apart by content.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::archive::ZipLimits;
 use super::dicom::{self, SeriesIdentity, SeriesSelection};
 use super::{
-    BlockPlacement, Geometry, ImageInput, ImagingError, LabelExtent, OpenedImage, Volume, open_image,
-    read_label_extent, read_labels, read_labels_region,
+    BlockPlacement, Geometry, ImagingError, LabelExtent, OpenedImage, Volume, open_image, read_label_extent,
+    read_labels, read_labels_region,
 };
 
 /// The image and mask of one case, as `extract`, a batch row and a cohort row read them: the image of
@@ -53,11 +53,10 @@ pub enum CaseRegion {
 }
 
 /// [`read_case`] holding only the voxels `region_of(image grid, where the label is)` asks for
-/// (`None`: all of them). The image's headers are read first, then where the mask's label lies,
-/// then only the blocks: a NIfTI/NRRD file keeps only the block while it is decoded
-/// ([`read_image_region`](super::read_image_region)), a DICOM series decodes only the block's
-/// slices. A NIfTI/NRRD mask is read twice, first streamed for where its label lies
-/// ([`read_label_extent`]), then for the block; a DICOM mask is read whole, once.
+/// (`None`: all of them). The image's headers are read first, then what the mask says of where its
+/// label lies ([`open_mask`]), then only the blocks: a NIfTI/NRRD file keeps only the block while it
+/// is decoded ([`read_image_region`](super::read_image_region)), a DICOM series decodes only the
+/// block's slices.
 pub fn read_case_region(
     image: &Path,
     mask: &Path,
@@ -67,32 +66,89 @@ pub fn read_case_region(
     region_of: impl FnOnce(&Geometry, &LabelExtent) -> Option<CaseRegion>,
 ) -> Result<CaseVolumes, ImagingError> {
     let opened = open_image(image, series, limits)?;
-    let name = mask.display().to_string();
-    if !is_label_volume(mask, &name, select)? {
-        let mask = read_mask(opened.geometry(), opened.series(), mask, &name, select)?;
-        let region = region_of(opened.geometry(), &LabelExtent::of(&mask, select.label));
-        return Ok(read_case_volumes(opened, mask, region.as_ref())?.0);
+    let mask = open_mask(&opened, mask, &mask.display().to_string(), select)?;
+    let region = region_of(opened.geometry(), mask.extent());
+    let mask = mask.read(region.as_ref())?;
+    Ok(read_case_volumes(opened, mask, region.as_ref())?.0)
+}
+
+/// A case's mask as far as choosing the part of the case to read needs it.
+#[derive(Debug)]
+pub struct OpenedMask {
+    extent: LabelExtent,
+    voxels: MaskVoxels,
+}
+
+#[derive(Debug)]
+enum MaskVoxels {
+    /// A DICOM SEG or RTSTRUCT, placed on the image grid as it was read: whole.
+    Read(Volume<i32>),
+    /// A NIfTI/NRRD label volume, read once its part is known.
+    File { path: PathBuf, name: String },
+}
+
+/// The mask voxels a case uses, as [`OpenedMask::read`] gives them.
+#[derive(Debug)]
+pub struct MaskPart {
+    /// The voxels: whole, or the block the region asked for.
+    pub mask: Volume<i32>,
+    /// Where `mask` lies in the whole mask when it is a [`CaseRegion::ImageBlock`]'s mask block.
+    pub block: Option<BlockPlacement>,
+}
+
+/// Opens the mask at `path` (named `name` in errors) for `image`: a NIfTI/NRRD label volume is
+/// streamed once for where the label lies ([`read_label_extent`], one row held at a time, every
+/// voxel checked) and its voxels are read later, only the part the case uses; a DICOM mask is read
+/// whole, once ([`read_mask`]).
+pub fn open_mask(
+    image: &OpenedImage,
+    path: &Path,
+    name: &str,
+    select: &MaskSelection,
+) -> Result<OpenedMask, ImagingError> {
+    if is_label_volume(path, name, select)? {
+        return Ok(OpenedMask {
+            extent: read_label_extent(path, name, select.label)?,
+            voxels: MaskVoxels::File {
+                path: path.to_owned(),
+                name: name.to_owned(),
+            },
+        });
     }
-    let extent = read_label_extent(mask, &name, select.label)?;
-    let region = region_of(opened.geometry(), &extent);
-    let (mask, mask_block) = match &region {
-        None => (read_labels(mask, &name)?, None),
-        Some(CaseRegion::Crop(block)) => (read_labels_region(mask, &name, block)?, None),
-        Some(CaseRegion::ImageBlock { mask: block, .. }) => (
-            read_labels_region(mask, &name, block)?,
-            Some(BlockPlacement {
-                whole: extent.geometry,
-                start: block.clone().map(|r| r.start),
-            }),
-        ),
-    };
-    let (image, image_block) = read_image_block(opened, region.as_ref())?;
-    Ok(CaseVolumes {
-        image: image.volume,
-        image_block,
-        mask,
-        mask_block,
+    let mask = dicom::read_dicom_mask(path, name, image.geometry(), image.series(), select)?;
+    Ok(OpenedMask {
+        extent: LabelExtent::of(&mask, select.label),
+        voxels: MaskVoxels::Read(mask),
     })
+}
+
+impl OpenedMask {
+    /// Where the label lies.
+    pub fn extent(&self) -> &LabelExtent {
+        &self.extent
+    }
+
+    /// The voxels `region` uses (all for `None`): the [`CaseRegion::Crop`] box; the block resampling
+    /// reads of a label file for [`CaseRegion::ImageBlock`] (a DICOM mask, in memory already, stays
+    /// whole).
+    pub fn read(self, region: Option<&CaseRegion>) -> Result<MaskPart, ImagingError> {
+        let whole = |mask| MaskPart { mask, block: None };
+        Ok(match (self.voxels, region) {
+            (MaskVoxels::Read(mask), Some(CaseRegion::Crop(block))) => whole(mask.cropped(block)),
+            (MaskVoxels::Read(mask), _) => whole(mask),
+            (MaskVoxels::File { path, name }, None) => whole(read_labels(&path, &name)?),
+            (MaskVoxels::File { path, name }, Some(CaseRegion::Crop(block))) => {
+                whole(read_labels_region(&path, &name, block)?)
+            }
+            (MaskVoxels::File { path, name }, Some(CaseRegion::ImageBlock { mask: block, .. })) => MaskPart {
+                mask: read_labels_region(&path, &name, block)?,
+                block: Some(BlockPlacement {
+                    whole: self.extent.geometry,
+                    start: block.clone().map(|r| r.start),
+                }),
+            },
+        })
+    }
 }
 
 /// Whether the mask at `path` is a NIfTI/NRRD label volume rather than a DICOM SEG or RTSTRUCT; an
@@ -114,33 +170,13 @@ fn is_label_volume(path: &Path, name: &str, select: &MaskSelection) -> Result<bo
     Ok(true)
 }
 
-/// Reads `region` of `opened` (all of it for `None`) and cuts `mask`, already on its grid and read
-/// whole, to match; with the image's DICOM series identity, if any. For
-/// [`CaseRegion::ImageBlock`] the mask stays whole.
+/// Reads `region` of `opened` (all of it for `None`) to go with `mask`, read for the same region by
+/// [`OpenedMask::read`]; with the image's DICOM series identity, if any.
 pub fn read_case_volumes(
     opened: OpenedImage,
-    mask: Volume<i32>,
+    mask: MaskPart,
     region: Option<&CaseRegion>,
 ) -> Result<(CaseVolumes, Option<SeriesIdentity>), ImagingError> {
-    let mask = match region {
-        Some(CaseRegion::Crop(block)) => mask.cropped(block),
-        _ => mask,
-    };
-    let (image, image_block) = read_image_block(opened, region)?;
-    let case = CaseVolumes {
-        image: image.volume,
-        image_block,
-        mask,
-        mask_block: None,
-    };
-    Ok((case, image.series))
-}
-
-/// Reads the image's part of `region` (all of it for `None`), with its placement for an image block.
-fn read_image_block(
-    opened: OpenedImage,
-    region: Option<&CaseRegion>,
-) -> Result<(ImageInput, Option<BlockPlacement>), ImagingError> {
     let (block, image_block) = match region {
         Some(CaseRegion::Crop(block)) => (Some(block), None),
         Some(CaseRegion::ImageBlock { image: block, .. }) => (
@@ -152,7 +188,14 @@ fn read_image_block(
         ),
         None => (None, None),
     };
-    Ok((opened.read(block)?, image_block))
+    let image = opened.read(block)?;
+    let case = CaseVolumes {
+        image: image.volume,
+        image_block,
+        mask: mask.mask,
+        mask_block: mask.block,
+    };
+    Ok((case, image.series))
 }
 
 /// Which region of a mask file to use.

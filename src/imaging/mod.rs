@@ -20,7 +20,8 @@ pub use error::ImagingError;
 pub use lines::map_lines_along;
 pub use mask::{LabelExtent, bounding_box, bounding_box_where, check_same_grid, label_region};
 pub use mask_file::{
-    CaseRegion, CaseVolumes, MaskSelection, read_case, read_case_region, read_case_volumes, read_mask,
+    CaseRegion, CaseVolumes, MaskPart, MaskSelection, OpenedMask, open_mask, read_case, read_case_region,
+    read_case_volumes, read_mask,
 };
 pub use nifti::{NiftiDatatype, write_nifti_gz};
 pub use read::{
