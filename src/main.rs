@@ -275,7 +275,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &series(None, volume),
                 &select,
                 &ZipLimits::default(),
-                |grid, mask| (!diagnostics).then(|| radscore::features::region_to_read(&params, grid, mask))?,
+                |grid, mask| {
+                    (!diagnostics).then(|| radscore::features::region_to_read(&params, grid, || mask.extent()))?
+                },
             )?;
             let diagnostics = if diagnostics {
                 radscore::features::diagnostics(&case.image, &case.mask, &params, &document)?

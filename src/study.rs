@@ -94,7 +94,7 @@ pub fn cohort_features(
                 &SeriesSelection::default(),
                 &select,
                 &ZipLimits::default(),
-                |grid, mask| region_to_read(&params, grid, mask),
+                |grid, mask| region_to_read(&params, grid, || mask.extent()),
             )
             .map_err(|e| e.to_string())?;
             extract_case(case, &params).map_err(|e| e.to_string())

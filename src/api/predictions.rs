@@ -446,7 +446,7 @@ fn score_upload(
     let params = extraction::request_params(&model.artifact, request.label)?;
     // Only the part of the image and mask the model's settings use is read (the mask's box, or what
     // resampling reads).
-    let region = features::region_to_read(&params, opened.geometry(), mask.extent());
+    let region = features::region_to_read(&params, opened.geometry(), || mask.extent());
     let mask = read_uploaded_mask(&mask_path, mask, &select, region.as_ref())?;
     let (case, identity) = read_case_volumes(opened, mask, region.as_ref()).map_err(|e| imaging_error("image", e))?;
     let features = extraction::extract_features(case, &params)?;

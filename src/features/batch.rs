@@ -324,7 +324,7 @@ fn extract_row(case: &Case, image: &Path, mask: &Path, options: &BatchOptions<'_
         &SeriesSelection::default(),
         &select,
         &options.zip_limits,
-        |grid, mask| (!options.diagnostics).then(|| region_to_read(&params, grid, mask))?,
+        |grid, mask| (!options.diagnostics).then(|| region_to_read(&params, grid, || mask.extent()))?,
     )
     .map_err(|e| e.to_string())?;
     let context = |e: super::FeatureError| format!("image {}, mask {}: {e}", image.display(), mask.display());

@@ -284,12 +284,20 @@ fn padded(bounds: [Range<usize>; 3], shape: &[usize], pad: usize) -> [Range<usiz
 /// without normalisation or filters run on the uncropped image (no `preCrop`), the padded bounding
 /// box is all it uses ([`CaseRegion::Crop`]). `None` when the whole image is needed, the mask does
 /// not fit the image or lacks the label (extraction then reports it as usual).
-pub fn region_to_read(params: &Params, image: &Geometry, mask: &LabelExtent) -> Option<CaseRegion> {
+///
+/// `label_extent` gives where the mask's label lies (`None`: the mask cannot be read); it is asked
+/// for only when the settings could use less than the whole image, since finding it reads the mask.
+pub fn region_to_read<'m>(
+    params: &Params,
+    image: &Geometry,
+    label_extent: impl FnOnce() -> Option<&'m LabelExtent>,
+) -> Option<CaseRegion> {
     let settings = &params.settings;
     if settings.normalize {
         return None;
     }
     if let Some(spacing) = settings.resampled_pixel_spacing {
+        let mask = label_extent()?;
         let grid = roi_resampling_grid(image, mask, settings.label, spacing, settings.pad_distance as f64).ok()?;
         // Unchanged spacing moves the mask onto the image grid instead (see `load`).
         if spacing_unchanged(image.spacing, grid.spacing) {
@@ -310,6 +318,7 @@ pub fn region_to_read(params: &Params, image: &Geometry, mask: &LabelExtent) -> 
     {
         return None;
     }
+    let mask = label_extent()?;
     check_same_grid(image, &mask.geometry, settings.geometry_tolerance).ok()?;
     let pad = params
         .image_types

@@ -1,6 +1,7 @@
 //! Reading a mask of any supported kind onto an image's grid: a NIfTI/NRRD label volume, a DICOM
 //! SEG or a DICOM RTSTRUCT, told apart by content.
 
+use std::cell::OnceCell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -52,31 +53,34 @@ pub enum CaseRegion {
     },
 }
 
-/// [`read_case`] holding only the voxels `region_of(image grid, where the label is)` asks for
-/// (`None`: all of them). The image's headers are read first, then what the mask says of where its
-/// label lies ([`open_mask`]), then only the blocks: a NIfTI/NRRD file keeps only the block while it
-/// is decoded ([`read_image_region`](super::read_image_region)), a DICOM series decodes only the
-/// block's slices.
+/// [`read_case`] holding only the voxels `region_of(image grid, opened mask)` asks for (`None`: all
+/// of them). The image's headers are read first, then the mask is opened ([`open_mask`]), then only
+/// the blocks are read: a NIfTI/NRRD file keeps only the block while it is decoded
+/// ([`read_image_region`](super::read_image_region)), a DICOM series decodes only the block's
+/// slices.
 pub fn read_case_region(
     image: &Path,
     mask: &Path,
     series: &SeriesSelection,
     select: &MaskSelection,
     limits: &ZipLimits,
-    region_of: impl FnOnce(&Geometry, &LabelExtent) -> Option<CaseRegion>,
+    region_of: impl FnOnce(&Geometry, &OpenedMask) -> Option<CaseRegion>,
 ) -> Result<CaseVolumes, ImagingError> {
     let opened = open_image(image, series, limits)?;
     let mask = open_mask(&opened, mask, &mask.display().to_string(), select)?;
-    let region = region_of(opened.geometry(), mask.extent());
+    let region = region_of(opened.geometry(), &mask);
     let mask = mask.read(region.as_ref())?;
     Ok(read_case_volumes(opened, mask, region.as_ref())?.0)
 }
 
-/// A case's mask as far as choosing the part of the case to read needs it.
+/// A case's mask before the part of the case to read is chosen.
 #[derive(Debug)]
 pub struct OpenedMask {
-    extent: LabelExtent,
+    label: i32,
     voxels: MaskVoxels,
+    /// Where the label lies, found when first asked for; `None` when a label file could not be read
+    /// (reading it whole then reports why).
+    extent: OnceCell<Option<LabelExtent>>,
 }
 
 #[derive(Debug)]
@@ -96,36 +100,47 @@ pub struct MaskPart {
     pub block: Option<BlockPlacement>,
 }
 
-/// Opens the mask at `path` (named `name` in errors) for `image`: a NIfTI/NRRD label volume is
-/// streamed once for where the label lies ([`read_label_extent`], one row held at a time, every
-/// voxel checked) and its voxels are read later, only the part the case uses; a DICOM mask is read
-/// whole, once ([`read_mask`]).
+/// Opens the mask at `path` (named `name` in errors) for `image`: a DICOM mask is read whole now
+/// ([`read_mask`]); a NIfTI/NRRD label volume is only told apart, and read once it is known which
+/// part the case uses, so that it is decoded once when the whole is needed and never held whole
+/// otherwise.
 pub fn open_mask(
     image: &OpenedImage,
     path: &Path,
     name: &str,
     select: &MaskSelection,
 ) -> Result<OpenedMask, ImagingError> {
-    if is_label_volume(path, name, select)? {
-        return Ok(OpenedMask {
-            extent: read_label_extent(path, name, select.label)?,
-            voxels: MaskVoxels::File {
-                path: path.to_owned(),
-                name: name.to_owned(),
-            },
-        });
-    }
-    let mask = dicom::read_dicom_mask(path, name, image.geometry(), image.series(), select)?;
+    let voxels = if is_label_volume(path, name, select)? {
+        MaskVoxels::File {
+            path: path.to_owned(),
+            name: name.to_owned(),
+        }
+    } else {
+        MaskVoxels::Read(dicom::read_dicom_mask(
+            path,
+            name,
+            image.geometry(),
+            image.series(),
+            select,
+        )?)
+    };
     Ok(OpenedMask {
-        extent: LabelExtent::of(&mask, select.label),
-        voxels: MaskVoxels::Read(mask),
+        label: select.label,
+        voxels,
+        extent: OnceCell::new(),
     })
 }
 
 impl OpenedMask {
-    /// Where the label lies.
-    pub fn extent(&self) -> &LabelExtent {
-        &self.extent
+    /// Where the label lies; for a label file, found by streaming it ([`read_label_extent`]: one row
+    /// held at a time). `None` when the file cannot be read.
+    pub fn extent(&self) -> Option<&LabelExtent> {
+        self.extent
+            .get_or_init(|| match &self.voxels {
+                MaskVoxels::Read(mask) => Some(LabelExtent::of(mask, self.label)),
+                MaskVoxels::File { path, name } => read_label_extent(path, name, self.label).ok(),
+            })
+            .as_ref()
     }
 
     /// The voxels `region` uses (all for `None`): the [`CaseRegion::Crop`] box; the block resampling
@@ -133,20 +148,28 @@ impl OpenedMask {
     /// whole).
     pub fn read(self, region: Option<&CaseRegion>) -> Result<MaskPart, ImagingError> {
         let whole = |mask| MaskPart { mask, block: None };
-        Ok(match (self.voxels, region) {
-            (MaskVoxels::Read(mask), Some(CaseRegion::Crop(block))) => whole(mask.cropped(block)),
-            (MaskVoxels::Read(mask), _) => whole(mask),
-            (MaskVoxels::File { path, name }, None) => whole(read_labels(&path, &name)?),
-            (MaskVoxels::File { path, name }, Some(CaseRegion::Crop(block))) => {
+        // An image block's mask block is placed in the whole mask's grid, which the extent the region
+        // was chosen from holds (cached: not read again).
+        let placement = match region {
+            Some(CaseRegion::ImageBlock { mask: block, .. }) => self.extent().map(|e| BlockPlacement {
+                whole: e.geometry.clone(),
+                start: block.clone().map(|r| r.start),
+            }),
+            _ => None,
+        };
+        Ok(match (self.voxels, region, placement) {
+            (MaskVoxels::Read(mask), Some(CaseRegion::Crop(block)), _) => whole(mask.cropped(block)),
+            (MaskVoxels::Read(mask), _, _) => whole(mask),
+            (MaskVoxels::File { path, name }, Some(CaseRegion::Crop(block)), _) => {
                 whole(read_labels_region(&path, &name, block)?)
             }
-            (MaskVoxels::File { path, name }, Some(CaseRegion::ImageBlock { mask: block, .. })) => MaskPart {
-                mask: read_labels_region(&path, &name, block)?,
-                block: Some(BlockPlacement {
-                    whole: self.extent.geometry,
-                    start: block.clone().map(|r| r.start),
-                }),
-            },
+            (MaskVoxels::File { path, name }, Some(CaseRegion::ImageBlock { mask: block, .. }), Some(placement)) => {
+                MaskPart {
+                    mask: read_labels_region(&path, &name, block)?,
+                    block: Some(placement),
+                }
+            }
+            (MaskVoxels::File { path, name }, _, _) => whole(read_labels(&path, &name)?),
         })
     }
 }
@@ -226,4 +249,66 @@ pub fn read_mask(
         return read_labels(path, name);
     }
     Ok(dicom::read_dicom_mask(path, name, image, series, select)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::Array3;
+
+    use super::*;
+    use crate::imaging::{NiftiDatatype, write_nifti_gz};
+
+    /// Opening a label file reads nothing; a case that needs the whole mask reads it once, and a bad
+    /// file's error comes from that read, as from `read_labels`. Asked where the label lies, a good
+    /// file answers from one streaming pass, and an image block's mask block is placed in it.
+    #[test]
+    fn a_label_file_is_read_only_for_the_part_the_case_uses() {
+        let dir = tempfile::tempdir().unwrap();
+        let geometry = Geometry {
+            size: [6, 5, 4],
+            spacing: [1.0, 1.0, 2.0],
+            origin: [3.0, -2.0, 1.0],
+            direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        };
+        let write = |name: &str, voxels: Array3<f64>, datatype| {
+            let path = dir.path().join(name);
+            write_nifti_gz(&path, &Volume::new(geometry.clone(), voxels), datatype).unwrap();
+            path
+        };
+        let image = write("image.nii.gz", Array3::from_elem((4, 5, 6), 7.0), NiftiDatatype::I16);
+        let labels = Array3::from_shape_fn((4, 5, 6), |(z, y, x)| {
+            f64::from(u8::from((1..3).contains(&z) && y == 2 && x > 3))
+        });
+        let good = write("mask.nii.gz", labels, NiftiDatatype::U8);
+        let compressed = std::fs::read(&good).unwrap();
+        let cut = dir.path().join("cut.nii.gz");
+        std::fs::write(&cut, &compressed[..compressed.len() / 2]).unwrap();
+        let opened = open_image(&image, &SeriesSelection::default(), &ZipLimits::default()).unwrap();
+        let select = MaskSelection { label: 1, roi: None };
+        let open = |path: &Path| open_mask(&opened, path, "m", &select).unwrap();
+
+        let want = read_labels(&cut, "m").unwrap_err().to_string();
+        assert_eq!(open(&cut).read(None).unwrap_err().to_string(), want);
+        let bad = open(&cut);
+        assert_eq!(bad.extent(), None);
+        let block = CaseRegion::ImageBlock {
+            image: [0..4, 0..5, 0..6],
+            mask: [1..3, 1..4, 2..6],
+        };
+        assert_eq!(bad.read(Some(&block)).unwrap_err().to_string(), want);
+
+        let whole = read_labels(&good, "m").unwrap();
+        let mask = open(&good);
+        assert_eq!(mask.extent().unwrap().bounds, Some([1..3, 2..3, 4..6]));
+        let part = mask.read(Some(&block)).unwrap();
+        assert_eq!(part.mask.voxels, whole.cropped(&[1..3, 1..4, 2..6]).voxels);
+        assert_eq!(
+            part.block,
+            Some(BlockPlacement {
+                whole: whole.geometry.clone(),
+                start: [1, 1, 2],
+            })
+        );
+        assert_eq!(open(&good).read(None).unwrap().mask.voxels, whole.voxels);
+    }
 }

@@ -137,12 +137,11 @@ pub fn resample_image(
     let samples = Samples::new(&image.voxels, &image.geometry, block);
     let points = GridPoints::new(grid, &PhysicalToIndex::new(samples.grid));
     let voxels = match interpolator {
-        Interpolator::NearestNeighbor => interpolate_points(&points, cast, |c| nearest(&samples, c)),
-        Interpolator::Linear => interpolate_points(&points, cast, |c| linear(&samples, c)),
+        Interpolator::NearestNeighbor => interpolate_points(&points, cast, |[c]| [nearest(&samples, c)]),
+        Interpolator::Linear => interpolate_points(&points, cast, |[c]| [linear(&samples, c)]),
         Interpolator::BSpline => {
             let spline = CubicSpline::covering(&samples, &points);
-            points
-                .map_collect_chunks(|cs: [[f64; 3]; 4]| spline.evaluate_chunk(cs).map(|v| cast.apply(v.unwrap_or(0.0))))
+            interpolate_points(&points, cast, |cs: [[f64; 3]; 4]| spline.evaluate_chunk(cs))
         }
     };
     let [nx, ny, nz] = grid.size;
@@ -154,13 +153,14 @@ pub fn resample_image(
     }
 }
 
-/// `value` at every point (0 where it has none, outside the image), stored as `cast` says.
-fn interpolate_points(
+/// `values` at every point, `N` points at a time (0 where a point has none, outside the image),
+/// stored as `cast` says.
+fn interpolate_points<const N: usize>(
     points: &GridPoints,
     cast: OutputCast,
-    value: impl Fn([f64; 3]) -> Option<f64> + Sync,
+    values: impl Fn([[f64; 3]; N]) -> [Option<f64>; N] + Sync,
 ) -> Array3<f64> {
-    points.map_collect(|c| cast.apply(value(c).unwrap_or(0.0)))
+    points.map_collect_chunks(|cs| values(cs).map(|v| cast.apply(v.unwrap_or(0.0))))
 }
 
 /// The block (`[z, y, x]` ranges) of an image on `image` that resampling onto `grid` reads, with any

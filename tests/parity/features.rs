@@ -116,7 +116,7 @@ fn extract_case(
         &SeriesSelection::default(),
         &select,
         &ZipLimits::default(),
-        |grid, mask| region_to_read(params, grid, mask),
+        |grid, mask| region_to_read(params, grid, || mask.extent()),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     features::extract_case(volumes, params).map_err(|e| e.to_string())
@@ -149,6 +149,7 @@ fn reading_only_the_part_the_settings_use_gives_the_features_of_reading_the_whol
         let mask = dir.join(entry["mask"].as_str().unwrap());
         let whole_image = read_image(&image, &case).unwrap();
         let whole_mask = read_labels(&mask, &case).unwrap();
+        let whole_extent = LabelExtent::of(&whole_mask, 1);
         for (yaml, part) in [
             (&setting_a[..], Some("crop")),
             (pre_cropped, Some("crop")),
@@ -158,7 +159,7 @@ fn reading_only_the_part_the_settings_use_gives_the_features_of_reading_the_whol
             (normalized, None),
         ] {
             let params = Params::from_yaml_str(yaml).unwrap();
-            let region = region_to_read(&params, &whole_image.geometry, &LabelExtent::of(&whole_mask, 1));
+            let region = region_to_read(&params, &whole_image.geometry, || Some(&whole_extent));
             let kind = region.as_ref().map(|r| match r {
                 CaseRegion::Crop(_) => "crop",
                 CaseRegion::ImageBlock { .. } => "block",
@@ -182,7 +183,7 @@ fn reading_only_the_part_the_settings_use_gives_the_features_of_reading_the_whol
                 &SeriesSelection::default(),
                 &MaskSelection { label: 1, roi: None },
                 &ZipLimits::default(),
-                |grid, mask| region.then(|| region_to_read(&params, grid, mask))?,
+                |grid, mask| region.then(|| region_to_read(&params, grid, || mask.extent()))?,
             )
             .unwrap()
         };
@@ -618,7 +619,7 @@ fn dicom_series_give_pyradiomics_features_in_settings_a_and_b() {
                 &SeriesSelection::default(),
                 &MaskSelection { label: 1, roi: None },
                 &ZipLimits::default(),
-                |grid, mask| region_to_read(&params, grid, mask),
+                |grid, mask| region_to_read(&params, grid, || mask.extent()),
             )
             .map_err(|e| e.to_string())
             .and_then(|volumes| features::extract_case(volumes, &params).map_err(|e| e.to_string()));
