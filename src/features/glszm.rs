@@ -2,13 +2,15 @@
 //! `calculate_glszm` in `cmatrices.c`; IBSI 1 chapter 3.7).
 //!
 //! A zone is a connected set of voxels with one grey level: 26-connected in 3-D, 8-connected in the
-//! planes normal to `force2Ddimension` with `force2D`. All zones are found in one flood fill over the
-//! cropped region and kept as sparse (level, size) counts, so hundreds of grey levels cost nothing.
+//! planes normal to `force2Ddimension` with `force2D`. All zones are found in one pass over the
+//! cropped region (union–find) and kept as sparse (level, size) counts, so hundreds of grey levels cost nothing.
 //!
 //! [`LevelSizeMatrix`] holds the feature formulas GLSZM shares with GLDM, whose matrix has the same
 //! shape (grey level × dependence count) and whose features PyRadiomics defines identically.
 
-use super::angles::{PaddedRegion, settings_angles};
+use multiversion::multiversion;
+
+use super::angles::{Angle, PaddedRegion, settings_angles};
 use super::texture::EPS;
 use super::{ClassFeatures, Roi, Settings};
 
@@ -59,38 +61,156 @@ pub fn zone_percentage(m: &LevelSizeMatrix) -> f64 {
 
 /// The GLSZM of `roi`: one count per zone at (grey level, zone size).
 pub fn glszm_matrix(region: &PaddedRegion, settings: &Settings) -> LevelSizeMatrix {
-    let steps = region.steps_for(&settings_angles(region.shape(), &[1], true, settings));
-    LevelSizeMatrix::from_entries(zones(region, &steps))
+    let angles = settings_angles(region.shape(), &[1], true, settings);
+    LevelSizeMatrix::from_entries(zones(region, &angles, &region.steps_for(&angles)))
 }
 
-/// (grey level, size) of every zone: one depth-first flood fill over the region.
-fn zones(region: &PaddedRegion, steps: &[isize]) -> Vec<(u32, u32)> {
-    // Visited voxels are cleared to 0 (outside) in a copy of the levels, so "unvisited, in the
-    // region and of the zone's level" is a single comparison per neighbour.
-    let mut unvisited = region.levels().to_vec();
-    let mut stack = Vec::new();
-    let mut out = Vec::new();
-    for &seed in region.voxels() {
-        let level = unvisited[seed];
-        if level == 0 {
-            continue;
-        }
-        unvisited[seed] = 0;
-        stack.push(seed);
-        let mut size = 0u32;
-        while let Some(voxel) = stack.pop() {
-            size += 1;
-            for &step in steps {
-                let neighbour = voxel.wrapping_add_signed(step);
-                if unvisited[neighbour] == level {
-                    unvisited[neighbour] = 0;
-                    stack.push(neighbour);
+/// (grey level, size) of every zone, in no particular order: the connected components of
+/// same-level region voxels under `angles` (both directions of each), whose padded-index steps are
+/// `steps`.
+///
+/// Union–find over the region in raster order: each voxel joins the zones of its same-level
+/// neighbours a backward step away, all visited before it. Which of those are the same level is
+/// found lane-wise ([`same_level_behind`]). Two of them that are neighbours of each other are
+/// already in one zone (the later joined the earlier), so only one per group of mutually
+/// connected ones is looked up ([`Representatives`]): mostly a single one, where a flood fill
+/// tested all 26 neighbours of every voxel one by one.
+fn zones(region: &PaddedRegion, angles: &[Angle], steps: &[isize]) -> Vec<(u32, u32)> {
+    let levels = region.levels();
+    let voxels = region.voxels();
+    let (behind, behind_angles): (Vec<isize>, Vec<Angle>) = steps
+        .iter()
+        .zip(angles)
+        .filter(|&(&s, _)| s < 0)
+        .map(|(&s, &a)| (s, a))
+        .unzip();
+    let same = same_level_behind(levels, voxels, &behind);
+    let mut representatives = Representatives::new(&behind_angles, angles);
+    let index = |v: usize| u32::try_from(v).expect("a padded region of fewer than 2³² voxels");
+    let mut parent = vec![0u32; levels.len()];
+    for (&v, &bits) in voxels.iter().zip(&same) {
+        let mut root = index(v);
+        let mut joined = representatives.of(bits);
+        while joined != 0 {
+            let step = behind[joined.trailing_zeros() as usize];
+            joined &= joined - 1;
+            let other = find_root(&mut parent, index(v.wrapping_add_signed(step)));
+            // The earlier voxel stays the root, so a zone's root is its first voxel.
+            if other < root {
+                if root != index(v) {
+                    parent[root as usize] = other;
                 }
+                root = other;
+            } else if other > root {
+                parent[other as usize] = root;
             }
         }
-        out.push((level, size));
+        parent[v] = root;
     }
-    out
+    let mut size = vec![0u32; levels.len()];
+    for &v in voxels {
+        let root = find_root(&mut parent, index(v));
+        size[root as usize] += 1;
+    }
+    voxels
+        .iter()
+        .filter(|&&v| parent[v] == index(v))
+        .map(|&v| (levels[v], size[v]))
+        .collect()
+}
+
+/// For a set of same-level backward neighbours (bits over the backward angles), one neighbour of
+/// each group that is connected among itself, found once per set.
+struct Representatives {
+    /// Bit `b`: the backward angles one angle away from backward angle `b`.
+    adjacent: Vec<u16>,
+    /// By set of neighbours, its representatives; `u16::MAX` until found.
+    found: Vec<u16>,
+}
+
+impl Representatives {
+    fn new(behind: &[Angle], angles: &[Angle]) -> Representatives {
+        let adjacent = behind
+            .iter()
+            .map(|a| {
+                (behind.iter().enumerate())
+                    .filter(|&(_, b)| angles.contains(&std::array::from_fn(|axis| a[axis] - b[axis])))
+                    .fold(0u16, |bits, (k, _)| bits | 1 << k)
+            })
+            .collect();
+        Representatives {
+            adjacent,
+            found: vec![u16::MAX; 1 << behind.len()],
+        }
+    }
+
+    fn of(&mut self, bits: u16) -> u16 {
+        if self.found[bits as usize] == u16::MAX {
+            let (mut left, mut representatives) = (bits, 0);
+            while left != 0 {
+                let mut group = left & left.wrapping_neg();
+                representatives |= group;
+                loop {
+                    let grown = (0..16)
+                        .filter(|&k| group >> k & 1 == 1)
+                        .fold(group, |g, k| g | self.adjacent[k] & bits);
+                    if grown == group {
+                        break;
+                    }
+                    group = grown;
+                }
+                left &= !group;
+            }
+            self.found[bits as usize] = representatives;
+        }
+        self.found[bits as usize]
+    }
+}
+
+/// The root of `x`'s tree, halving the path on the way.
+fn find_root(parent: &mut [u32], mut x: u32) -> u32 {
+    while parent[x as usize] != x {
+        let grandparent = parent[parent[x as usize] as usize];
+        parent[x as usize] = grandparent;
+        x = grandparent;
+    }
+    x
+}
+
+/// Voxels whose neighbours are compared together: a vector's worth of `u32` lanes.
+const CHUNK: usize = 8;
+
+/// For each region voxel (in `voxels` order), bit `b` set when its neighbour `behind[b]` away has
+/// its level (a neighbour outside the region has level 0, never a region voxel's). Runs of
+/// consecutive voxels along x are compared [`CHUNK`] at a time: their neighbours along any step are
+/// again consecutive, one vector load. Also compiled for AVX2, chosen at run time.
+#[multiversion(targets("x86_64+avx2"))]
+fn same_level_behind(levels: &[u32], voxels: &[usize], behind: &[isize]) -> Vec<u16> {
+    debug_assert!(behind.len() <= 16, "at most 13 backward steps at distance 1");
+    let mut same = Vec::with_capacity(voxels.len());
+    let bits_at = |v: usize| -> u16 {
+        (behind.iter().enumerate())
+            .map(|(b, &step)| u16::from(levels[v.wrapping_add_signed(step)] == levels[v]) << b)
+            .fold(0, |bits, bit| bits | bit)
+    };
+    for run in voxels.chunk_by(|&a, &b| b == a + 1) {
+        let (mut start, end) = (run[0], run[0] + run.len());
+        while start + CHUNK <= end {
+            let chunk = |from: usize| -> [u32; CHUNK] { levels[from..from + CHUNK].try_into().expect("a chunk") };
+            let centre = chunk(start);
+            let mut bits = [0u32; CHUNK];
+            for (b, &step) in behind.iter().enumerate() {
+                let neighbours = chunk(start.wrapping_add_signed(step));
+                for lane in 0..CHUNK {
+                    bits[lane] |= u32::from(neighbours[lane] == centre[lane]) << b;
+                }
+            }
+            same.extend(bits.map(|b| b as u16));
+            start += CHUNK;
+        }
+        same.extend((start..end).map(bits_at));
+    }
+    same
 }
 
 /// A sparse grey level × size matrix `P(i, j)` (GLSZM: zones of size `j`; GLDM: voxels with `j`
@@ -346,6 +466,75 @@ pub(crate) mod tests {
             ..Settings::default()
         };
         assert_eq!(matrix_of(&roi, &planar).cells(), &[(1, 1, 2.0)]);
+    }
+
+    /// Zones by breadth-first search over the ROI's own arrays: (level, size), sorted.
+    fn zones_by_search(roi: &Roi, angles: &[Angle]) -> Vec<(u32, u32)> {
+        let levels = &roi.grey_levels;
+        let shape = levels.shape().to_vec();
+        let mut seen = Array3::from_elem(levels.raw_dim(), false);
+        let mut found = Vec::new();
+        for (start, &level) in levels.indexed_iter() {
+            if !roi.mask[start] || seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            let (mut queue, mut size) = (std::collections::VecDeque::from([start]), 0);
+            while let Some((z, y, x)) = queue.pop_front() {
+                size += 1;
+                for a in angles {
+                    let q = [
+                        z as i64 + i64::from(a[0]),
+                        y as i64 + i64::from(a[1]),
+                        x as i64 + i64::from(a[2]),
+                    ];
+                    if (0..3).any(|k| q[k] < 0 || q[k] >= shape[k] as i64) {
+                        continue;
+                    }
+                    let q = (q[0] as usize, q[1] as usize, q[2] as usize);
+                    if roi.mask[q] && !seen[q] && levels[q] == level {
+                        seen[q] = true;
+                        queue.push_back(q);
+                    }
+                }
+            }
+            found.push((level, size));
+        }
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn zones_found_by_union_find_are_those_a_search_finds() {
+        // Few levels, so zones of many shapes and sizes meet; a mask with holes and runs along x of
+        // every length; 3-D and each force2Ddimension.
+        let shape = (6, 9, 21);
+        let grey_levels = Array3::from_shape_fn(shape, |(z, y, x)| {
+            (1 + (x / 3 + y * y / 4 + z + (x * y) % 5) % 4) as u32
+        });
+        let mask = Array3::from_shape_fn(shape, |(z, y, x)| {
+            (x + 2 * y + 3 * z) % 7 != 0 && x < 3 + (5 * y + z) % 19
+        });
+        let roi = Roi {
+            mask,
+            ..Roi::of_grey_levels(grey_levels)
+        };
+        let planes = [None, Some(0), Some(1), Some(2)];
+        for dimension in planes {
+            let settings = Settings {
+                force_2d: dimension.is_some(),
+                force_2d_dimension: dimension.unwrap_or(0),
+                ..Settings::default()
+            };
+            let region = PaddedRegion::for_texture(&roi, &settings);
+            let angles = settings_angles(region.shape(), &[1], true, &settings);
+            let mut found = zones(&region, &angles, &region.steps_for(&angles));
+            found.sort_unstable();
+            let searched = zones_by_search(&roi, &angles);
+            // Zones of many voxels and single voxels alike.
+            assert!(searched.iter().any(|z| z.1 > 5) && searched.iter().filter(|z| z.1 == 1).count() > 5);
+            assert_eq!(found, searched, "force2Ddimension {dimension:?}");
+        }
     }
 
     #[test]
