@@ -253,8 +253,9 @@ impl PaddedRegion {
     }
 }
 
-/// The voxels a run walks together: a vector's worth of `u32` lanes.
-const RUN_CHUNK: usize = 8;
+/// The voxels of a run along x whose neighbours are compared together: a vector's worth of `u32`
+/// lanes (here and in GLSZM's zones).
+pub(super) const RUN_CHUNK: usize = 8;
 
 /// The [`Neighbourhood`]s of the `len` consecutive padded indices from `first` (a run of region
 /// voxels along x), appended to `out` in order: [`RUN_CHUNK`] voxels at a time, whose neighbours

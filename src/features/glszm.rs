@@ -10,7 +10,7 @@
 
 use multiversion::multiversion;
 
-use super::angles::{Angle, PaddedRegion, settings_angles};
+use super::angles::{Angle, PaddedRegion, RUN_CHUNK, settings_angles};
 use super::texture::EPS;
 use super::{ClassFeatures, Roi, Settings};
 
@@ -177,13 +177,10 @@ fn find_root(parent: &mut [u32], mut x: u32) -> u32 {
     x
 }
 
-/// Voxels whose neighbours are compared together: a vector's worth of `u32` lanes.
-const CHUNK: usize = 8;
-
 /// For each region voxel (in `voxels` order), bit `b` set when its neighbour `behind[b]` away has
 /// its level (a neighbour outside the region has level 0, never a region voxel's). Runs of
-/// consecutive voxels along x are compared [`CHUNK`] at a time: their neighbours along any step are
-/// again consecutive, one vector load. Also compiled for AVX2, chosen at run time.
+/// consecutive voxels along x are compared [`RUN_CHUNK`] at a time: their neighbours along any
+/// step are again consecutive, one vector load. Also compiled for AVX2, chosen at run time.
 #[multiversion(targets("x86_64+avx2"))]
 fn same_level_behind(levels: &[u32], voxels: &[usize], behind: &[isize]) -> Vec<u16> {
     debug_assert!(behind.len() <= 16, "at most 13 backward steps at distance 1");
@@ -195,18 +192,19 @@ fn same_level_behind(levels: &[u32], voxels: &[usize], behind: &[isize]) -> Vec<
     };
     for run in voxels.chunk_by(|&a, &b| b == a + 1) {
         let (mut start, end) = (run[0], run[0] + run.len());
-        while start + CHUNK <= end {
-            let chunk = |from: usize| -> [u32; CHUNK] { levels[from..from + CHUNK].try_into().expect("a chunk") };
+        while start + RUN_CHUNK <= end {
+            let chunk =
+                |from: usize| -> [u32; RUN_CHUNK] { levels[from..from + RUN_CHUNK].try_into().expect("a chunk") };
             let centre = chunk(start);
-            let mut bits = [0u32; CHUNK];
+            let mut bits = [0u32; RUN_CHUNK];
             for (b, &step) in behind.iter().enumerate() {
                 let neighbours = chunk(start.wrapping_add_signed(step));
-                for lane in 0..CHUNK {
+                for lane in 0..RUN_CHUNK {
                     bits[lane] |= u32::from(neighbours[lane] == centre[lane]) << b;
                 }
             }
             same.extend(bits.map(|b| b as u16));
-            start += CHUNK;
+            start += RUN_CHUNK;
         }
         same.extend((start..end).map(bits_at));
     }
