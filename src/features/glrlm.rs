@@ -94,13 +94,14 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
     let levels = region.levels();
     let (rows, columns) = (region.present_levels().len(), max_run_length(region));
     // Integer counts: a repeated cell waits for an integer addition, not a floating-point one.
+    // First `S[i, j − 1]`, the voxels of level `i` that are the `j`-th of their run: every run of
+    // length ≥ j has one, so the runs of length exactly `j` are `S[i, j − 1] − S[i, j]`. Each voxel
+    // counts one, with no test of whether its run ends there.
     let mut counts = vec![0u32; rows * columns];
-    let mut longest = 0;
     // Region voxels in raster order, which visits a voxel's predecessor along a forward angle
     // before it: each voxel's run length so far is its predecessor's plus one (or 1 when the
-    // predecessor has another level or is outside), and a run is counted at its last voxel. Every
-    // access streams through the grid in order, where walking each run from its start jumps a
-    // plane per step along z.
+    // predecessor has another level or is outside). Every access streams through the grid in
+    // order, where walking each run from its start jumps a plane per step along z.
     // A voxel's entry is written before any voxel after it reads it, and an entry left from
     // another angle is only read for a predecessor outside the region (level 0 ≠ level), where it
     // is multiplied by 0.
@@ -111,12 +112,15 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
         let previous = voxel.wrapping_add_signed(-step);
         let length = u32::from(levels[previous] == level) * run_so_far[previous] + 1;
         run_so_far[voxel] = length;
-        // Counted without a branch: on a noisy image whether a run ends here is a coin toss.
-        let ends = u32::from(levels[voxel.wrapping_add_signed(step)] != level);
-        longest = longest.max(length * ends);
-        counts[region.row_of_level(level) * columns + length as usize - 1] += ends;
+        counts[region.row_of_level(level) * columns + length as usize - 1] += 1;
     }
-    if longest < 2 && !line_holds_two_voxels(region, angle) {
+    let some_run_is_longer_than_one = columns > 1 && counts.chunks_exact(columns).any(|row| row[1] > 0);
+    for row in counts.chunks_exact_mut(columns) {
+        for j in 1..columns {
+            row[j - 1] -= row[j];
+        }
+    }
+    if !some_run_is_longer_than_one && !line_holds_two_voxels(region, angle) {
         counts.fill(0);
     }
     let counts = counts.into_iter().map(f64::from).collect();
