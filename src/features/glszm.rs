@@ -2,8 +2,9 @@
 //! `calculate_glszm` in `cmatrices.c`; IBSI 1 chapter 3.7).
 //!
 //! A zone is a connected set of voxels with one grey level: 26-connected in 3-D, 8-connected in the
-//! planes normal to `force2Ddimension` with `force2D`. All zones are found in one pass over the
-//! cropped region (union–find) and kept as sparse (level, size) counts, so hundreds of grey levels cost nothing.
+//! planes normal to `force2Ddimension` with `force2D`. All zones are found in one union–find pass
+//! over the cropped region and kept as sparse (level, size) counts, so hundreds of grey levels cost
+//! nothing.
 //!
 //! [`LevelSizeMatrix`] holds the feature formulas GLSZM shares with GLDM, whose matrix has the same
 //! shape (grey level × dependence count) and whose features PyRadiomics defines identically.
