@@ -184,7 +184,8 @@ fn find_root(parent: &mut [u32], mut x: u32) -> u32 {
 /// step are again consecutive, one vector load. Also compiled for AVX2, chosen at run time.
 #[multiversion(targets("x86_64+avx2"))]
 fn same_level_behind(levels: &[u32], voxels: &[usize], behind: &[isize]) -> Vec<u16> {
-    debug_assert!(behind.len() <= 16, "at most 13 backward steps at distance 1");
+    // Fewer than 16, so that no set of representatives is `Representatives`' unfilled mark.
+    debug_assert!(behind.len() < 16, "at most 13 backward steps at distance 1");
     let mut same = Vec::with_capacity(voxels.len());
     let bits_at = |v: usize| -> u16 {
         (behind.iter().enumerate())

@@ -537,10 +537,10 @@ impl CubicSpline {
             }
         }
         // ITK's weight is wx·wy·wz, multiplied in that order: wx·wy is the same product for every z.
-        let wxy: [[[f64; 4]; 4]; N] =
-            std::array::from_fn(|p| std::array::from_fn(|y| weights[p][0].map(|wx| wx * weights[p][1][y])));
         // Point-minor layouts, so that the N points' weights of a term are side by side.
-        let wxy = std::array::from_fn(|y| std::array::from_fn(|x| std::array::from_fn(|p| wxy[p][y][x])));
+        let wxy: [[[f64; N]; 4]; 4] = std::array::from_fn(|y| {
+            std::array::from_fn(|x| std::array::from_fn(|p| weights[p][0][x] * weights[p][1][y]))
+        });
         let wz = std::array::from_fn(|z| std::array::from_fn(|p| weights[p][2][z]));
         let values = spline_sums(data, &offsets, &wxy, &wz);
         std::array::from_fn(|p| inside[p].then_some(values[p]))
