@@ -5,6 +5,7 @@
 //! Offsets are `[dz, dy, dx]`, the `[z, y, x]` order of [`Roi`](super::Roi) arrays, so the order in
 //! which they are listed (and therefore the order of per-angle matrices) matches PyRadiomics.
 
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use multiversion::multiversion;
@@ -89,6 +90,8 @@ pub struct PaddedRegion {
     levels: Vec<u32>,
     /// Padded indices of the region's voxels in `[z, y, x]` order, PyRadiomics' visiting order.
     voxels: Vec<usize>,
+    /// The same voxels as runs of consecutive padded indices.
+    runs: Vec<Range<usize>>,
     /// The region's (unpadded) `[z, y, x]` size.
     shape: [usize; 3],
     /// Padding on each side of each axis.
@@ -97,8 +100,9 @@ pub struct PaddedRegion {
     strides: [usize; 3],
     /// The levels present in the region, ascending.
     present: Vec<u32>,
-    /// Position of each level value in `present` (unused for absent levels).
-    row_of_level: Vec<usize>,
+    /// By padded index, like `levels`: one more than the row of the voxel's level in `present`, 0
+    /// outside the region.
+    rows: Vec<u32>,
     /// Each voxel's [`Neighbourhood`], found by the first of GLDM and NGTDM to ask, with the
     /// neighbour steps and dependence tolerance it was found for.
     neighbourhoods: OnceLock<(NeighbourhoodWalk, Vec<Neighbourhood>)>,
@@ -167,18 +171,25 @@ impl PaddedRegion {
             is_present[levels[v] as usize] = true;
         }
         let present: Vec<u32> = (0..=top as u32).filter(|&l| is_present[l as usize]).collect();
-        let mut row_of_level = vec![0; top + 1];
+        // Region levels are ≥ 1, so entry 0 (outside) stays 0.
+        let mut row_plus_one = vec![0u32; top + 1];
         for (row, &level) in present.iter().enumerate() {
-            row_of_level[level as usize] = row;
+            row_plus_one[level as usize] = row as u32 + 1;
         }
+        let rows = levels.iter().map(|&l| row_plus_one[l as usize]).collect();
+        let runs = voxels
+            .chunk_by(|&a, &b| b == a + 1)
+            .map(|run| run[0]..run[0] + run.len())
+            .collect();
         PaddedRegion {
             levels,
             voxels,
+            runs,
             shape,
             margin,
             strides,
             present,
-            row_of_level,
+            rows,
             neighbourhoods: OnceLock::new(),
         }
     }
@@ -199,8 +210,15 @@ impl PaddedRegion {
         let (found_for, neighbourhoods) = self.neighbourhoods.get_or_init(|| {
             let (steps, tolerance) = &walk;
             let mut neighbourhoods = Vec::with_capacity(self.voxels.len());
-            for run in self.voxels.chunk_by(|&a, &b| b == a + 1) {
-                neighbourhoods_of_run(&self.levels, run[0], run.len(), steps, *tolerance, &mut neighbourhoods);
+            for run in self.runs() {
+                neighbourhoods_of_run(
+                    &self.levels,
+                    run.start,
+                    run.len(),
+                    steps,
+                    *tolerance,
+                    &mut neighbourhoods,
+                );
             }
             (walk.clone(), neighbourhoods)
         });
@@ -216,6 +234,19 @@ impl PaddedRegion {
     /// Grey levels by padded index (0 outside the region).
     pub fn levels(&self) -> &[u32] {
         &self.levels
+    }
+
+    /// By padded index, one more than the position of the voxel's level in
+    /// [`present_levels`](Self::present_levels), 0 outside the region: matrices indexed by present levels count without a lookup per
+    /// voxel, and with a row and column 0 for "outside" without a test.
+    pub fn rows(&self) -> &[u32] {
+        &self.rows
+    }
+
+    /// The region's voxels as runs of consecutive padded indices (along x), in
+    /// [`voxels`](Self::voxels) order: a loop over a range needs no index loaded per voxel.
+    pub fn runs(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.runs.iter().cloned()
     }
 
     /// Padded-index step of each of `angles`, in their order: `index + step` is the neighbour
@@ -245,11 +276,6 @@ impl PaddedRegion {
     /// The grey levels present in the region, ascending: the texture matrices' rows.
     pub fn present_levels(&self) -> &[u32] {
         &self.present
-    }
-
-    /// The row of a present level in [`present_levels`](Self::present_levels).
-    pub fn row_of_level(&self, level: u32) -> usize {
-        self.row_of_level[level as usize]
     }
 }
 
@@ -471,10 +497,18 @@ mod tests {
         let roi = Roi::of_grey_levels(grey_levels);
         let region = PaddedRegion::new(&roi, &neighbour_angles([1, 2, 3], &[1], true, None));
         assert_eq!(region.present_levels(), &[3, 7, 9]);
-        assert_eq!([3, 7, 9].map(|l| region.row_of_level(l)), [0, 1, 2]);
+        let rows: Vec<u32> = region.voxels().iter().map(|&v| region.rows()[v]).collect();
+        assert_eq!(rows, [1, 2, 1, 2, 3]);
+        assert_eq!(
+            region.rows().iter().filter(|&&r| r == 0).count(),
+            region.levels().len() - 5
+        );
         assert_eq!(region.shape(), [1, 2, 3]);
         let positions: Vec<[usize; 3]> = region.voxels().iter().map(|&v| region.position(v)).collect();
         assert_eq!(positions, vec![[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 1, 1], [0, 1, 2]]);
+        // Two runs along x, (0, 0, 0..3) and (0, 1, 1..3), holding the voxels in order.
+        assert_eq!(region.runs().map(|run| run.len()).collect::<Vec<_>>(), [3, 2]);
+        assert_eq!(region.runs().flatten().collect::<Vec<_>>(), region.voxels());
     }
 
     #[test]

@@ -20,7 +20,8 @@ use super::filters::{
 };
 use crate::imaging::{
     BlockPlacement, CaseRegion, CaseVolumes, Geometry, ImagingError, LabelExtent, OutputCast, Volume, check_same_grid,
-    label_region, resample_image, resample_labels, resample_mask_onto, resampling_support, roi_resampling_grid,
+    label_region, nearest_support, resample_image, resample_labels, resample_mask_onto, resampling_support,
+    roi_resampling_grid,
 };
 
 /// Feature values named as PyRadiomics names them (`original_glcm_Contrast`), in PyRadiomics' order.
@@ -306,7 +307,7 @@ pub fn region_to_read<'m>(
         // The mask's block holds every label voxel: the grid is the label's box, padded.
         return Some(CaseRegion::ImageBlock {
             image: resampling_support(image, &grid)?,
-            mask: resampling_support(&mask.geometry, &grid)?,
+            mask: nearest_support(&mask.geometry, &grid)?,
         });
     }
     let cropped_first =

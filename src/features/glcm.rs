@@ -100,17 +100,18 @@ pub fn glcm_matrices(region: &PaddedRegion, spacing: [f64; 3], settings: &Settin
 /// direction).
 fn glcm_matrix(region: &PaddedRegion, step: isize, symmetrical: bool) -> Array2<f64> {
     let n = region.present_levels().len();
-    // Integer counts: a repeated cell waits for an integer addition, not a floating-point one.
-    let mut counts = vec![0u32; n * n];
-    let levels = region.levels();
-    for &centre in region.voxels() {
-        let neighbour = levels[centre.wrapping_add_signed(step)];
-        if neighbour != 0 {
-            counts[region.row_of_level(levels[centre]) * n + region.row_of_level(neighbour)] += 1;
+    // Counted by `rows` (row + 1, 0 outside) in an (n + 1)² table whose column 0 takes the
+    // neighbours outside the region, uncounted by PyRadiomics: no test per voxel. Integer counts: a
+    // repeated cell waits for an integer addition, not a floating-point one.
+    let width = n + 1;
+    let mut counts = vec![0u32; width * width];
+    let rows = region.rows();
+    for run in region.runs() {
+        for centre in run {
+            counts[rows[centre] as usize * width + rows[centre.wrapping_add_signed(step)] as usize] += 1;
         }
     }
-    let counts = counts.into_iter().map(f64::from).collect();
-    let matrix = Array2::from_shape_vec((n, n), counts).expect("n × n counts");
+    let matrix = Array2::from_shape_fn((n, n), |(i, j)| f64::from(counts[(i + 1) * width + j + 1]));
     if symmetrical { &matrix + &matrix.t() } else { matrix }
 }
 

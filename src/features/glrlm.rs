@@ -91,7 +91,7 @@ fn max_run_length(region: &PaddedRegion) -> usize {
 /// clearing: zeroing it per angle cost more than the counting on a sparse region (a 123-voxel
 /// region in a 36 000-voxel box).
 fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &mut Vec<u32>) -> Array2<f64> {
-    let levels = region.levels();
+    let rows_by_voxel = region.rows();
     let (rows, columns) = (region.present_levels().len(), max_run_length(region));
     // Integer counts: a repeated cell waits for an integer addition, not a floating-point one.
     // First `S[i, j − 1]`, the voxels of level `i` that are the `j`-th of their run: every run of
@@ -106,13 +106,16 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
     // another angle is only read for a predecessor outside the region (level 0 ≠ level), where it
     // is multiplied by 0.
     debug_assert!(step > 0, "forward angles step forward in the padded grid");
-    run_so_far.resize(levels.len(), 0);
-    for &voxel in region.voxels() {
-        let level = levels[voxel];
-        let previous = voxel.wrapping_add_signed(-step);
-        let length = u32::from(levels[previous] == level) * run_so_far[previous] + 1;
-        run_so_far[voxel] = length;
-        counts[region.row_of_level(level) * columns + length as usize - 1] += 1;
+    run_so_far.resize(rows_by_voxel.len(), 0);
+    for run in region.runs() {
+        for voxel in run {
+            // Rows (row + 1 of the level, 0 outside) are equal where levels are.
+            let row = rows_by_voxel[voxel];
+            let previous = voxel.wrapping_add_signed(-step);
+            let length = u32::from(rows_by_voxel[previous] == row) * run_so_far[previous] + 1;
+            run_so_far[voxel] = length;
+            counts[(row as usize - 1) * columns + length as usize - 1] += 1;
+        }
     }
     let some_run_is_longer_than_one = columns > 1 && counts.chunks_exact(columns).any(|row| row[1] > 0);
     for row in counts.chunks_exact_mut(columns) {

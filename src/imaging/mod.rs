@@ -29,7 +29,7 @@ pub use read::{
     read_image_region, read_image_volume, read_label_extent, read_labels, read_labels_region,
 };
 pub use resample::{
-    Interpolator, OutputCast, check_region_inside, resample_image, resample_labels, resample_mask_onto,
-    resampling_support, roi_resampling_grid,
+    Interpolator, OutputCast, check_region_inside, nearest_support, resample_image, resample_labels,
+    resample_mask_onto, resampling_support, roi_resampling_grid,
 };
 pub use volume::{BlockPlacement, Geometry, PixelType, Volume};

@@ -49,12 +49,14 @@ impl Voxel for f64 {
     }
 }
 
+/// 1.5·2⁵²: in i32's range, `v + ROUND` rounds `v` to an integer held in the low mantissa bits.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
 impl Voxel for i32 {
     fn extend_from_samples(out: &mut Vec<i32>, run: &[f64]) -> Result<(), usize> {
-        // In i32's range, adding and removing 1.5·2⁵² rounds to an integer, so the round trip is
-        // exact only for integers (NaN fails every comparison). Plain arithmetic vectorises, unlike
-        // `fract` (a libm call per voxel on baseline x86-64) or a saturating `as` round trip.
-        const ROUND: f64 = 6_755_399_441_055_744.0;
+        // Adding and removing ROUND is exact only for integers (NaN fails every comparison). Plain
+        // arithmetic vectorises, unlike `fract` (a libm call per voxel on baseline x86-64) or a
+        // saturating `as` round trip.
         let exact = |v: f64| (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&v) && (v + ROUND) - ROUND == v;
         if !run.iter().fold(true, |ok, &v| ok & exact(v)) {
             return Err(run.iter().position(|&v| !exact(v)).unwrap_or(0));
@@ -68,7 +70,10 @@ impl Voxel for i32 {
     }
 
     fn from_sample(v: f64) -> i32 {
-        v as i32
+        // An integer v in i32's range is (v + ROUND)'s low 32 bits, two's complement. Unlike the
+        // saturating `as` (clamps and a NaN test per voxel), this vectorises: reading a label file
+        // whole converts every one of its voxels.
+        (v + ROUND).to_bits() as u32 as i32
     }
 }
 
@@ -546,6 +551,16 @@ mod tests {
         let voxels = Array3::from_shape_vec((1, 2, 3), values.to_vec()).unwrap();
         write_nifti_gz(&path, &Volume::new(geometry, voxels), NiftiDatatype::F32).unwrap();
         path
+    }
+
+    /// Every sample an unchecked kind can hold becomes the same label as the saturating `as` gives.
+    #[test]
+    fn a_label_sample_converts_to_the_integer_it_holds() {
+        let i16_and_u16 = (i32::from(i16::MIN)..=i32::from(u16::MAX)).map(f64::from);
+        let i32_extremes = [i32::MIN, i32::MIN + 1, -65_537, 65_536, i32::MAX - 1, i32::MAX].map(f64::from);
+        for v in i16_and_u16.chain(i32_extremes) {
+            assert_eq!(<i32 as Voxel>::from_sample(v), v as i32, "{v}");
+        }
     }
 
     /// The per-sample check is skipped only for sample kinds whose every value the voxel type holds

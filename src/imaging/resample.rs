@@ -167,14 +167,26 @@ fn interpolate_points<const N: usize>(
 /// The block (`[z, y, x]` ranges) of an image on `image` that resampling onto `grid` reads, with any
 /// interpolator: the B-spline's, the widest; `None` when no point of `grid` falls inside the image.
 pub fn resampling_support(image: &Geometry, grid: &Geometry) -> Option<[Range<usize>; 3]> {
+    support_block(image, grid, SPLINE_MARGIN)
+}
+
+/// The block (`[z, y, x]` ranges) of a label mask on `mask` that [`resample_labels`] onto `grid`
+/// reads: nearest neighbour needs no prefilter margin, so it is far smaller than
+/// [`resampling_support`]'s; `None` when no point of `grid` falls inside the mask.
+pub fn nearest_support(mask: &Geometry, grid: &Geometry) -> Option<[Range<usize>; 3]> {
+    support_block(mask, grid, 0)
+}
+
+/// The B-spline's reach around the points of `grid` inside `image`, widened by `margin` voxels.
+fn support_block(image: &Geometry, grid: &Geometry, margin: usize) -> Option<[Range<usize>; 3]> {
     let points = GridPoints::new(grid, &PhysicalToIndex::new(image));
-    let [x, y, z] = spline_block(inside_extent(&points, image.size)?, image.size, SPLINE_MARGIN);
+    let [x, y, z] = spline_block(inside_extent(&points, image.size)?, image.size, margin);
     Some([z, y, x])
 }
 
 /// Resamples a label mask onto `grid` by nearest neighbour (PyRadiomics hard-codes it for masks).
 /// `block` says where `mask` lies when it is only a block of the mask (it must hold
-/// [`resampling_support`]), as for [`resample_image`].
+/// [`nearest_support`]), as for [`resample_image`].
 pub fn resample_labels(mask: &Volume<i32>, block: Option<&BlockPlacement>, grid: &Geometry) -> Volume<i32> {
     let samples = Samples::new(&mask.voxels, &mask.geometry, block);
     let points = GridPoints::new(grid, &PhysicalToIndex::new(samples.grid));
@@ -845,7 +857,7 @@ mod tests {
             );
             let labels = resample_labels(&mask, None, &grid);
             // The same for the mask's block, as `read_case_region` reads it.
-            let mask_support = resampling_support(&mask.geometry, &grid).unwrap();
+            let mask_support = nearest_support(&mask.geometry, &grid).unwrap();
             let mask_block = BlockPlacement {
                 whole: mask.geometry.clone(),
                 start: mask_support.clone().map(|r| r.start),
