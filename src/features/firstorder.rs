@@ -9,15 +9,17 @@ const EPS: f64 = f64::EPSILON;
 
 /// All 18 non-deprecated PyRadiomics first-order features, in PyRadiomics' order.
 pub fn compute(roi: &Roi, settings: &Settings) -> ClassFeatures {
-    let values: Vec<f64> = roi
+    let (values, levels): (Vec<f64>, Vec<u32>) = roi
         .image
         .iter()
+        .zip(roi.grey_levels.iter())
         .zip(roi.mask.iter())
-        .filter_map(|(&v, &inside)| inside.then_some(v))
-        .collect();
-    let ranked = Ranked::new(values.clone(), &[10.0, 25.0, 50.0, 75.0, 90.0]);
+        .filter_map(|((&v, &level), &inside)| inside.then_some((v, level)))
+        .unzip();
+    let counts = level_counts(&levels);
+    let ranked = Ranked::new(&values, &levels, &counts, &[10.0, 25.0, 50.0, 75.0, 90.0]);
     let stats = Intensities::new(&values, &ranked);
-    let histogram = grey_level_probabilities(roi);
+    let histogram = grey_level_probabilities(&counts);
     let shift = settings.voxel_array_shift;
     let energy = energy(&values, shift);
     vec![
@@ -115,9 +117,11 @@ fn root_mean_squared(energy: f64, count: usize) -> f64 {
 }
 
 /// The values a sorted copy of the region's intensities would hold at the ranks the features read
-/// (the extremes and both neighbours of each percentile's virtual index), found by successive
-/// selection: linear time per rank, where a full sort of a large region cost more than every
-/// other first-order feature together. Ranks follow `f64::total_cmp`, as the sort did.
+/// (the extremes and both neighbours of each percentile's virtual index). The grey levels, which
+/// never decrease as the intensity grows, place each rank in one level's voxels: those few levels'
+/// values are gathered in one pass and each rank is selected among them, where a full sort of a
+/// large region cost more than every other first-order feature together and selecting among all
+/// values took a pass per rank. Ranks follow `f64::total_cmp`, as the sort did.
 struct Ranked {
     /// Number of values ranked.
     len: usize,
@@ -128,8 +132,10 @@ struct Ranked {
 }
 
 impl Ranked {
-    /// Ranks for `percentiles` (in %) of `values`, which must not be empty.
-    fn new(mut values: Vec<f64>, percentiles: &[f64]) -> Ranked {
+    /// Ranks for `percentiles` (in %) of `values`, which must not be empty. `levels[i]` is value
+    /// `i`'s grey level, never lower than that of a smaller value, and `counts` counts the values
+    /// of each level ([`level_counts`]).
+    fn new(values: &[f64], levels: &[u32], counts: &[usize], percentiles: &[f64]) -> Ranked {
         let last = values.len() - 1;
         let mut ranks = vec![0, last];
         for &q in percentiles {
@@ -138,13 +144,40 @@ impl Ranked {
         }
         ranks.sort_unstable();
         ranks.dedup();
-        let mut found = Vec::with_capacity(ranks.len());
-        let mut start = 0;
+        // Each rank's level and the rank of that level's first value.
+        let mut placed = Vec::with_capacity(ranks.len());
+        let (mut level, mut first) = (0, 0);
         for &rank in &ranks {
-            // Everything below `start` is already at most the values left in `values[start..]`.
-            let (_, value, _) = values[start..].select_nth_unstable_by(rank - start, f64::total_cmp);
+            while first + counts[level] <= rank {
+                first += counts[level];
+                level += 1;
+            }
+            placed.push((level, first));
+        }
+        const UNUSED: usize = usize::MAX;
+        let mut slot_of_level = vec![UNUSED; counts.len()];
+        let mut buckets: Vec<Vec<f64>> = Vec::new();
+        for &(level, _) in &placed {
+            if slot_of_level[level] == UNUSED {
+                slot_of_level[level] = buckets.len();
+                buckets.push(Vec::with_capacity(counts[level]));
+            }
+        }
+        for (&v, &level) in values.iter().zip(levels) {
+            let slot = slot_of_level[level as usize];
+            if slot != UNUSED {
+                buckets[slot].push(v);
+            }
+        }
+        // Per bucket, the values below `selected` are already at most those left after it.
+        let mut selected = vec![0; buckets.len()];
+        let mut found = Vec::with_capacity(ranks.len());
+        for (&rank, &(level, first)) in ranks.iter().zip(&placed) {
+            let slot = slot_of_level[level];
+            let (k, start) = (rank - first, selected[slot]);
+            let (_, value, _) = buckets[slot][start..].select_nth_unstable_by(k - start, f64::total_cmp);
             found.push(*value);
-            start = rank + 1;
+            selected[slot] = k + 1;
         }
         Ranked {
             len: last + 1,
@@ -198,21 +231,24 @@ fn robust_mean_absolute_deviation(values: &[f64], ranked: &Ranked) -> f64 {
     mean_absolute_deviation(&kept, mean)
 }
 
-/// p(i) = P(i) / N_p for the grey levels present in the region (PyRadiomics' `numpy.unique` counts
-/// of the discretised image).
-fn grey_level_probabilities(roi: &Roi) -> Vec<f64> {
-    let top = roi.grey_levels.iter().copied().max().unwrap_or(0) as usize;
-    let mut counts = vec![0u64; top + 1];
-    for (&level, &inside) in roi.grey_levels.iter().zip(roi.mask.iter()) {
-        if inside {
-            counts[level as usize] += 1;
-        }
+/// The number of region voxels of each grey level, indexed by level.
+fn level_counts(levels: &[u32]) -> Vec<usize> {
+    let top = levels.iter().copied().max().unwrap_or(0) as usize;
+    let mut counts = vec![0; top + 1];
+    for &level in levels {
+        counts[level as usize] += 1;
     }
-    let total: u64 = counts.iter().sum();
     counts
-        .into_iter()
-        .filter(|&c| c > 0)
-        .map(|c| c as f64 / total as f64)
+}
+
+/// p(i) = P(i) / N_p for the grey levels present in the region (PyRadiomics' `numpy.unique` counts
+/// of the discretised image), from [`level_counts`].
+fn grey_level_probabilities(counts: &[usize]) -> Vec<f64> {
+    let total: usize = counts.iter().sum();
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| c as f64 / total as f64)
         .collect()
 }
 
@@ -233,6 +269,7 @@ mod tests {
     use ndarray::Array3;
 
     use super::*;
+    use crate::features::discretisation::{digitize, fixed_width_edges};
 
     /// Region of six voxels with intensities 1, 2, 3, 4, 5, 10 (plus one voxel outside the mask
     /// that must be ignored), spacing 1 × 2 × 3 mm, bin width 2.
@@ -349,7 +386,10 @@ mod tests {
     #[test]
     fn percentile_interpolates_like_numpy() {
         // numpy.percentile([0, 10], 30) = 3.0 and [1, 2, 3, 4] at 90 = 3.7 (index 2.7).
-        let percentile = |values: &[f64], q| percentile(&Ranked::new(values.to_vec(), &[q]), q);
+        let percentile = |values: &[f64], q| {
+            let levels = vec![1; values.len()];
+            percentile(&Ranked::new(values, &levels, &level_counts(&levels), &[q]), q)
+        };
         assert_close(percentile(&[0.0, 10.0], 30.0), 3.0);
         assert_close(percentile(&[1.0, 2.0, 3.0, 4.0], 90.0), 3.7);
         assert_eq!(percentile(&[5.0], 90.0), 5.0);
@@ -374,10 +414,19 @@ mod tests {
         let mut sorted = values.clone();
         sorted.sort_unstable_by(f64::total_cmp);
         let percentiles = [10.0, 25.0, 50.0, 75.0, 90.0, 33.3];
-        let ranked = Ranked::new(values, &percentiles);
-        assert_eq!(ranked.ranks.len(), 2 + 2 * percentiles.len());
-        for (&rank, &value) in ranked.ranks.iter().zip(&ranked.values) {
-            assert_eq!(value.to_bits(), sorted[rank].to_bits(), "rank {rank}");
+        // Wide bins down to a bin per distinct value.
+        for bin_width in [1000.0, 25.0, 7.5, 0.5] {
+            let edges = fixed_width_edges(&values, bin_width);
+            let levels: Vec<u32> = values.iter().map(|&v| digitize(v, &edges)).collect();
+            let ranked = Ranked::new(&values, &levels, &level_counts(&levels), &percentiles);
+            assert_eq!(ranked.ranks.len(), 2 + 2 * percentiles.len());
+            for (&rank, &value) in ranked.ranks.iter().zip(&ranked.values) {
+                assert_eq!(
+                    value.to_bits(),
+                    sorted[rank].to_bits(),
+                    "bin width {bin_width}, rank {rank}"
+                );
+            }
         }
     }
 }
