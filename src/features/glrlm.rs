@@ -106,15 +106,30 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
     // another angle is only read for a predecessor outside the region (level 0 ≠ level), where it
     // is multiplied by 0.
     debug_assert!(step > 0, "forward angles step forward in the padded grid");
-    run_so_far.resize(rows_by_voxel.len(), 0);
-    for run in region.runs() {
-        for voxel in run {
-            // Rows (row + 1 of the level, 0 outside) are equal where levels are.
-            let row = rows_by_voxel[voxel];
-            let previous = voxel.wrapping_add_signed(-step);
-            let length = u32::from(rows_by_voxel[previous] == row) * run_so_far[previous] + 1;
-            run_so_far[voxel] = length;
-            counts[(row as usize - 1) * columns + length as usize - 1] += 1;
+    // Rows (row + 1 of the level, 0 outside) are equal where levels are.
+    let mut count = |row: u32, length: u32| counts[(row as usize - 1) * columns + length as usize - 1] += 1;
+    if step == 1 {
+        // Along x the predecessor is the voxel just visited (or outside, before a run): its length
+        // stays in a register rather than going through memory that the next voxel waits on.
+        for run in region.runs() {
+            let (mut previous_row, mut length) = (0, 0);
+            for voxel in run {
+                let row = rows_by_voxel[voxel];
+                length = u32::from(row == previous_row) * length + 1;
+                previous_row = row;
+                count(row, length);
+            }
+        }
+    } else {
+        run_so_far.resize(rows_by_voxel.len(), 0);
+        for run in region.runs() {
+            for voxel in run {
+                let row = rows_by_voxel[voxel];
+                let previous = voxel.wrapping_add_signed(-step);
+                let length = u32::from(rows_by_voxel[previous] == row) * run_so_far[previous] + 1;
+                run_so_far[voxel] = length;
+                count(row, length);
+            }
         }
     }
     let some_run_is_longer_than_one = columns > 1 && counts.chunks_exact(columns).any(|row| row[1] > 0);

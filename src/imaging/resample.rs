@@ -357,14 +357,10 @@ impl GridPoints {
     }
 
     /// The points of one row, in order.
-    fn row(&self, &(start, vector): &([f64; 3], [f64; 3])) -> impl Iterator<Item = [f64; 3]> + '_ {
+    fn row(&self, &(start, vector): &([f64; 3], [f64; 3])) -> impl DoubleEndedIterator<Item = [f64; 3]> + '_ {
         self.alphas
             .iter()
             .map(move |&alpha| std::array::from_fn(|a| start[a] + alpha * vector[a]))
-    }
-
-    fn iter(&self) -> impl Iterator<Item = [f64; 3]> + '_ {
-        self.rows.iter().flat_map(|row| self.row(row))
     }
 
     /// `value` at every point, in `[z, y, x]` layout; rows are computed in parallel.
@@ -613,14 +609,29 @@ fn mirror(i: i64, n: usize) -> usize {
 
 /// The smallest and largest `(x, y, z)` index of the points inside an image of `size` (ITK's
 /// `IsInsideBuffer`); `None` when no point is inside.
+///
+/// Along a row each coordinate `start + α·step` is monotone in `α` (rounding is monotone), so a row
+/// whose two end points are inside the (box-shaped) image lies inside with its extremes at its
+/// ends: only rows that leave the image are walked point by point.
 fn inside_extent(points: &GridPoints, size: [usize; 3]) -> Option<([f64; 3], [f64; 3])> {
     let dims = (size[2], size[1], size[0]);
     let mut lo = [f64::INFINITY; 3];
     let mut hi = [f64::NEG_INFINITY; 3];
-    for c in points.iter().filter(|&c| inside(c, dims)) {
+    let mut extend = |c: [f64; 3]| {
         for a in 0..3 {
             lo[a] = lo[a].min(c[a]);
             hi[a] = hi[a].max(c[a]);
+        }
+    };
+    for row in &points.rows {
+        let mut row_points = points.row(row);
+        let Some(first) = row_points.next() else { continue };
+        let last = row_points.next_back().unwrap_or(first);
+        if inside(first, dims) && inside(last, dims) {
+            extend(first);
+            extend(last);
+        } else {
+            points.row(row).filter(|&c| inside(c, dims)).for_each(&mut extend);
         }
     }
     lo[0].is_finite().then_some((lo, hi))
@@ -728,6 +739,47 @@ mod tests {
             spacing: [1.0; 3],
             origin: [0.0; 3],
             direction: [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+        }
+    }
+
+    #[test]
+    fn the_inside_extent_from_row_ends_is_that_of_every_point() {
+        let image = unit_grid([8, 7, 6]);
+        let (cos, sin) = (0.6, 0.8);
+        let grids = [
+            unit_grid([8, 7, 6]),
+            // Sticking out on the low side along x and z, on the high side along y.
+            Geometry {
+                size: [12, 9, 8],
+                spacing: [0.9, 0.8, 1.1],
+                origin: [-1.3, 0.4, -0.6],
+                ..unit_grid([1, 1, 1])
+            },
+            // Rotated about z: rows leave the image through its sides.
+            Geometry {
+                size: [10, 10, 5],
+                origin: [3.2, -2.0, 1.0],
+                direction: [cos, -sin, 0.0, sin, cos, 0.0, 0.0, 0.0, 1.0],
+                ..unit_grid([1, 1, 1])
+            },
+            // Wholly outside.
+            Geometry {
+                origin: [20.0, 0.0, 0.0],
+                ..unit_grid([3, 3, 3])
+            },
+        ];
+        for grid in grids {
+            let points = GridPoints::new(&grid, &PhysicalToIndex::new(&image));
+            let (mut lo, mut hi) = ([f64::INFINITY; 3], [f64::NEG_INFINITY; 3]);
+            let every_point = points.rows.iter().flat_map(|row| points.row(row));
+            for c in every_point.filter(|&c| inside(c, (6, 7, 8))) {
+                for a in 0..3 {
+                    lo[a] = lo[a].min(c[a]);
+                    hi[a] = hi[a].max(c[a]);
+                }
+            }
+            let want = lo[0].is_finite().then_some((lo, hi));
+            assert_eq!(inside_extent(&points, image.size), want, "{grid:?}");
         }
     }
 
