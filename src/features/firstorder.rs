@@ -269,7 +269,7 @@ mod tests {
     use ndarray::Array3;
 
     use super::*;
-    use crate::features::discretisation::{digitize, fixed_width_edges};
+    use crate::features::discretisation::{digitize, fixed_width_edges, value_range};
 
     /// Region of six voxels with intensities 1, 2, 3, 4, 5, 10 (plus one voxel outside the mask
     /// that must be ignored), spacing 1 × 2 × 3 mm, bin width 2.
@@ -416,7 +416,7 @@ mod tests {
         let percentiles = [10.0, 25.0, 50.0, 75.0, 90.0, 33.3];
         // Wide bins down to a bin per distinct value.
         for bin_width in [1000.0, 25.0, 7.5, 0.5] {
-            let edges = fixed_width_edges(&values, bin_width);
+            let edges = fixed_width_edges(value_range(values.iter().copied()).unwrap(), bin_width);
             let levels: Vec<u32> = values.iter().map(|&v| digitize(v, &edges)).collect();
             let ranked = Ranked::new(&values, &levels, &level_counts(&levels), &percentiles);
             assert_eq!(ranked.ranks.len(), 2 + 2 * percentiles.len());

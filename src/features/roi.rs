@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use ndarray::{Array3, CowArray, Ix3, s};
 
-use super::discretisation::{digitize, fixed_count_edges, fixed_width_edges};
+use super::discretisation::{digitize, fixed_count_edges, fixed_width_edges, value_range};
 use super::{Roi, Settings};
 
 pub use crate::imaging::bounding_box;
@@ -69,18 +69,14 @@ impl Roi {
 
 /// PyRadiomics `binImage`: edges from the values inside the mask, then `digitize`; 0 outside.
 pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, settings: &Settings) -> Array3<u32> {
-    let values: Vec<f64> = image
-        .iter()
-        .zip(mask.iter())
-        .filter(|(_, m)| **m)
-        .map(|(v, _)| *v)
-        .collect();
-    if values.is_empty() {
+    // The edges need only the extremes: no copy of the region's values.
+    let inside = image.iter().zip(mask.iter()).filter(|(_, m)| **m).map(|(v, _)| *v);
+    let Some(range) = value_range(inside) else {
         return Array3::zeros(image.raw_dim());
-    }
+    };
     let edges = match settings.bin_count {
-        Some(count) => fixed_count_edges(&values, count),
-        None => fixed_width_edges(&values, settings.bin_width),
+        Some(count) => fixed_count_edges(range, count),
+        None => fixed_width_edges(range, settings.bin_width),
     };
     let mut levels = Array3::zeros(image.raw_dim());
     ndarray::Zip::from(&mut levels)
