@@ -111,8 +111,12 @@ fn glcm_matrix(region: &PaddedRegion, step: isize, symmetrical: bool) -> Array2<
             counts[rows[centre] as usize * width + rows[centre.wrapping_add_signed(step)] as usize] += 1;
         }
     }
-    let matrix = Array2::from_shape_fn((n, n), |(i, j)| f64::from(counts[(i + 1) * width + j + 1]));
-    if symmetrical { &matrix + &matrix.t() } else { matrix }
+    let count = |i: usize, j: usize| u64::from(counts[(i + 1) * width + j + 1]);
+    if symmetrical {
+        Array2::from_shape_fn((n, n), |(i, j)| (count(i, j) + count(j, i)) as f64)
+    } else {
+        Array2::from_shape_fn((n, n), |(i, j)| count(i, j) as f64)
+    }
 }
 
 /// One normalised matrix with the coefficients PyRadiomics derives from it
@@ -159,12 +163,13 @@ impl Glcm {
             sum_distribution: vec![0.0; 2 * ng_len + 1],
             difference_distribution: vec![0.0; ng_len],
             hxy: 0.0,
-            cells: p
-                .indexed_iter()
-                .filter(|(_, v)| **v != 0.0)
-                .map(|((a, b), &v)| (a, b, v))
-                .collect(),
+            cells: Vec::with_capacity(p.iter().filter(|&&v| v != 0.0).count()),
         };
+        glcm.cells.extend(
+            p.indexed_iter()
+                .filter(|(_, v)| **v != 0.0)
+                .map(|((a, b), &v)| (a, b, v)),
+        );
         for &(a, b, v) in &glcm.cells {
             let (i, j) = (levels[a], levels[b]);
             glcm.px[a] += v;
