@@ -66,8 +66,11 @@ pub fn largest_eigenpair_orthogonal_to(mut apply: impl FnMut(&[f64], &mut [f64])
     }
 }
 
-/// Lanczos steps between convergence tests.
-const CONVERGENCE_TEST_EVERY: usize = 4;
+/// Lanczos steps between convergence tests. A test is a QL sweep of `T_k`, O(k²) rotations that
+/// each wait on a square root and two divisions: at k ≈ 40 it costs tens of Lanczos steps, so a few
+/// steps past convergence are the cheaper side (8 against 4: 2–5 % less time on the small reference
+/// cases; the eigenvalue still meets the 1e-12 residual bound).
+const CONVERGENCE_TEST_EVERY: usize = 8;
 
 /// An upper bound of the tridiagonal `(alpha, beta)`'s eigenvalues' magnitudes: the largest
 /// Gershgorin row sum.
