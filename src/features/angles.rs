@@ -237,8 +237,9 @@ impl PaddedRegion {
     }
 
     /// By padded index, one more than the position of the voxel's level in
-    /// [`present_levels`](Self::present_levels), 0 outside the region: matrices indexed by present levels count without a lookup per
-    /// voxel, and with a row and column 0 for "outside" without a test.
+    /// [`present_levels`](Self::present_levels), 0 outside the region: matrices indexed by present
+    /// levels count without a lookup per voxel, and with a row and column 0 for "outside" without a
+    /// test.
     pub fn rows(&self) -> &[u32] {
         &self.rows
     }

@@ -106,8 +106,8 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
     // another angle is only read for a predecessor outside the region (level 0 ≠ level), where it
     // is multiplied by 0.
     debug_assert!(step > 0, "forward angles step forward in the padded grid");
-    // Rows (row + 1 of the level, 0 outside) are equal where levels are.
     let mut count = |row: u32, length: u32| counts[(row as usize - 1) * columns + length as usize - 1] += 1;
+    // Rows (row + 1 of the level, 0 outside) are equal where levels are, so runs compare rows.
     if step == 1 {
         // Along x the predecessor is the voxel just visited (or outside, before a run): its length
         // stays in a register rather than going through memory that the next voxel waits on.

@@ -45,9 +45,9 @@ pub enum CaseRegion {
     /// Image and mask cropped alike: extraction uses nothing outside this block.
     Crop([Range<usize>; 3]),
     /// Only the blocks of the image and of the mask (on its own grid) that resampling reads
-    /// ([`resampling_support`](super::resampling_support), [`nearest_support`](super::nearest_support));
-    /// both keep their place in the whole
-    /// volumes ([`BlockPlacement`]), from which the resampling grid is placed.
+    /// ([`resampling_support`](super::resampling_support) and
+    /// [`nearest_support`](super::nearest_support)); both keep their place in the whole volumes
+    /// ([`BlockPlacement`]), from which the resampling grid is placed.
     ImageBlock {
         image: [Range<usize>; 3],
         mask: [Range<usize>; 3],
