@@ -201,6 +201,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    keep_large_buffers_on_the_heap();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -209,6 +210,21 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// glibc's malloc gives each block above its mmap threshold (128 KiB at start) a mapping of its
+/// own, unmapped when the block is freed, so the large buffers an extraction makes one after
+/// another (images, level maps) are each faulted in anew, page by page. Freeing a mapped block
+/// raises the threshold to its size, up to 32 MiB (`M_MMAP_THRESHOLD`'s dynamic adjustment):
+/// freeing one untouched block of that size first keeps such buffers on the heap, whose pages are
+/// reused. Other allocators just map and unmap it. ibsi1_ct_phantom, setting b: 17.6 k page faults
+/// instead of 27.2 k, the same peak memory, 3 % less time.
+fn keep_large_buffers_on_the_heap() {
+    const GLIBC_MMAP_THRESHOLD_MAX: usize = 32 << 20;
+    // Less room for the block's header, so that the block stays within the maximum.
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(
+        GLIBC_MMAP_THRESHOLD_MAX - (64 << 10),
+    )));
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -264,6 +280,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 image.context("--image is required")?,
                 mask.context("--mask is required")?,
             );
+            // The main thread becomes the pool's first worker and runs the extraction: with one
+            // thread none is started, and buffers come from the main heap, which grows in place,
+            // where a worker thread's heap is 64 MiB mappings that glibc maps and unmaps again as
+            // large buffers come and go (brain2, setting b: 3-6 % less time).
+            rayon::ThreadPoolBuilder::new()
+                .use_current_thread()
+                .build_global()
+                .context("failed to start the extraction threads")?;
             let select = radscore::imaging::MaskSelection {
                 label: params.settings.label,
                 roi,
