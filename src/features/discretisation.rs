@@ -10,6 +10,36 @@ pub fn value_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> 
     (min <= max).then_some((min, max))
 }
 
+/// [`value_range`] of the `values` whose `inside` flag is set, without a branch per value: eight
+/// running extremes, each value or a neutral infinity chosen by its flag, which the compiler turns
+/// into vector selects.
+pub fn masked_value_range(values: &[f64], inside: &[bool]) -> Option<(f64, f64)> {
+    assert_eq!(values.len(), inside.len(), "a flag for each value");
+    const LANES: usize = 8;
+    let (mut lo, mut hi) = ([f64::INFINITY; LANES], [f64::NEG_INFINITY; LANES]);
+    let (value_chunks, inside_chunks) = (values.chunks_exact(LANES), inside.chunks_exact(LANES));
+    let tail = value_chunks.remainder().iter().zip(inside_chunks.remainder());
+    for (v, m) in value_chunks.zip(inside_chunks) {
+        for l in 0..LANES {
+            let (low, high) = if m[l] {
+                (v[l], v[l])
+            } else {
+                (f64::INFINITY, f64::NEG_INFINITY)
+            };
+            lo[l] = lo[l].min(low);
+            hi[l] = hi[l].max(high);
+        }
+    }
+    let (min, max) = tail
+        .filter(|(_, m)| **m)
+        .map(|(v, _)| (*v, *v))
+        .chain(lo.into_iter().zip(hi))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (l, h)| {
+            (lo.min(l), hi.max(h))
+        });
+    (min <= max).then_some((min, max))
+}
+
 /// Bin edges for a fixed bin width: anchored at the largest multiple of `bin_width` not above the
 /// minimum, reaching past the maximum (PyRadiomics `getBinEdges`, fixed-width branch); `(min, max)`
 /// is the [`value_range`].
@@ -51,6 +81,48 @@ pub fn fixed_count_edges((mut first, mut last): (f64, f64), bin_count: u32) -> V
 /// PyRadiomics' 1-based grey level.
 pub fn digitize(value: f64, edges: &[f64]) -> u32 {
     edges.partition_point(|&e| e <= value) as u32
+}
+
+/// [`digitize`] for many values against the same edges. PyRadiomics' edges are evenly spaced
+/// (`arange`, `linspace`), so a value's level is guessed from its distance to the first edge and
+/// checked against the two edges around it: two comparisons instead of a binary search. A guess
+/// that rounding or the raised last edge puts off falls back to the search, so the levels are
+/// [`digitize`]'s whatever the edges.
+pub struct Digitizer<'a> {
+    edges: &'a [f64],
+    first: f64,
+    bins_per_unit: f64,
+}
+
+impl<'a> Digitizer<'a> {
+    /// A digitizer for increasing `edges`.
+    pub fn new(edges: &'a [f64]) -> Digitizer<'a> {
+        let (first, bins_per_unit) = match edges {
+            [first, second, ..] => (*first, 1.0 / (second - first)),
+            _ => (0.0, 0.0),
+        };
+        Digitizer {
+            edges,
+            first,
+            bins_per_unit,
+        }
+    }
+
+    /// `digitize(value, edges)`.
+    pub fn level(&self, value: f64) -> u32 {
+        let n = self.edges.len();
+        // The number of edges ≤ value were they exactly evenly spaced: floor(offset) + 1, where `as`
+        // truncates the non-negative sum (a plain conversion; `floor` is a libm call before
+        // SSE4.1), saturates, and takes NaN to 0.
+        let guess = ((((value - self.first) * self.bins_per_unit) + 1.0).max(0.0) as usize).min(n);
+        let above_lower_edge = guess == 0 || self.edges[guess - 1] <= value;
+        let below_upper_edge = guess == n || value < self.edges[guess];
+        if above_lower_edge && below_upper_edge {
+            guess as u32
+        } else {
+            digitize(value, self.edges)
+        }
+    }
 }
 
 /// Python's float `%`: the result takes the sign of the divisor.
@@ -113,6 +185,50 @@ mod tests {
     fn the_value_range_spans_the_values_and_is_none_without_any() {
         assert_eq!(value_range([]), None);
         assert_eq!(value_range([3.0, -2.5, 7.0]), Some((-2.5, 7.0)));
+    }
+
+    #[test]
+    fn the_masked_value_range_is_that_of_the_values_inside() {
+        let values: Vec<f64> = (0..37).map(|i| ((i * 7919) % 101) as f64 - 50.0).collect();
+        for stride in [1, 2, 3, 5, 36, 40] {
+            let inside: Vec<bool> = (0..37).map(|i| i % stride == 1).collect();
+            let chosen = values.iter().zip(&inside).filter(|(_, m)| **m).map(|(v, _)| *v);
+            assert_eq!(
+                masked_value_range(&values, &inside),
+                value_range(chosen),
+                "every {stride}th value"
+            );
+        }
+        assert_eq!(
+            masked_value_range(&[1.0, f64::NAN, -3.0], &[true; 3]),
+            Some((-3.0, 1.0))
+        );
+    }
+
+    #[test]
+    fn the_digitizer_gives_digitize_levels_for_every_kind_of_edges() {
+        let range = (-1078.612060546875, 1162.6021728515625);
+        let edge_sets = [
+            fixed_width_edges(range, 25.0),
+            fixed_width_edges(range, 0.1),
+            fixed_width_edges((0.3, 0.3), 1.0),
+            fixed_count_edges(range, 16),
+            fixed_count_edges(range, 7),
+            fixed_count_edges((2.0, 2.0), 3),
+            vec![0.0, 1.0, 10.0, 11.0],
+            vec![5.0],
+            Vec::new(),
+        ];
+        for edges in &edge_sets {
+            let digitizer = Digitizer::new(edges);
+            // Every edge exactly, its neighbours one ulp away, values between and beyond.
+            let around_edges = edges.iter().flat_map(|&e| [e, e.next_down(), e.next_up(), e + 0.37]);
+            let sweep = (-3000..3000).map(|i| f64::from(i) * 0.7391);
+            let special = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0];
+            for value in around_edges.chain(sweep).chain(special) {
+                assert_eq!(digitizer.level(value), digitize(value, edges), "{value} in {edges:?}");
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use ndarray::{Array3, CowArray, Ix3, s};
 
-use super::discretisation::{digitize, fixed_count_edges, fixed_width_edges, value_range};
+use super::discretisation::{Digitizer, fixed_count_edges, fixed_width_edges, masked_value_range, value_range};
 use super::{Roi, Settings};
 
 pub use crate::imaging::bounding_box;
@@ -70,21 +70,25 @@ impl Roi {
 /// PyRadiomics `binImage`: edges from the values inside the mask, then `digitize`; 0 outside.
 pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, settings: &Settings) -> Array3<u32> {
     // The edges need only the extremes: no copy of the region's values.
-    let inside = image.iter().zip(mask.iter()).filter(|(_, m)| **m).map(|(v, _)| *v);
-    let Some(range) = value_range(inside) else {
+    let range = match (image.as_slice(), mask.as_slice()) {
+        (Some(values), Some(inside)) => masked_value_range(values, inside),
+        _ => value_range(image.iter().zip(mask).filter(|(_, m)| **m).map(|(v, _)| *v)),
+    };
+    let Some(range) = range else {
         return Array3::zeros(image.raw_dim());
     };
     let edges = match settings.bin_count {
         Some(count) => fixed_count_edges(range, count),
         None => fixed_width_edges(range, settings.bin_width),
     };
+    let digitizer = Digitizer::new(&edges);
     let mut levels = Array3::zeros(image.raw_dim());
     ndarray::Zip::from(&mut levels)
         .and(image)
         .and(mask)
         .for_each(|l, &v, &m| {
             if m {
-                *l = digitize(v, &edges);
+                *l = digitizer.level(v);
             }
         });
     levels
