@@ -113,22 +113,32 @@ fn glrlm_matrix(region: &PaddedRegion, angle: Angle, step: isize, run_so_far: &m
         // stays in a register rather than going through memory that the next voxel waits on.
         for run in region.runs() {
             let (mut previous_row, mut length) = (0, 0);
-            for voxel in run {
-                let row = rows_by_voxel[voxel];
+            for &row in &rows_by_voxel[run] {
                 length = u32::from(row == previous_row) * length + 1;
                 previous_row = row;
                 count(row, length);
             }
         }
     } else {
+        let step = step as usize;
         run_so_far.resize(rows_by_voxel.len(), 0);
+        // Pieces of at most `step` voxels read only predecessors before the piece and write only
+        // within it: disjoint slices, walked without an index check per voxel. (A run along x
+        // is shorter than any other forward step, so it is one piece.)
         for run in region.runs() {
-            for voxel in run {
-                let row = rows_by_voxel[voxel];
-                let previous = voxel.wrapping_add_signed(-step);
-                let length = u32::from(rows_by_voxel[previous] == row) * run_so_far[previous] + 1;
-                run_so_far[voxel] = length;
-                count(row, length);
+            for start in run.clone().step_by(step) {
+                let piece = start..run.end.min(start + step);
+                let (before, from_start) = run_so_far.split_at_mut(start);
+                let lengths = &mut from_start[..piece.len()];
+                let previous_lengths = &before[start - step..piece.end - step];
+                let previous_rows = &rows_by_voxel[start - step..piece.end - step];
+                let rows = &rows_by_voxel[piece];
+                for (((&row, &previous_row), &previous_length), length) in
+                    rows.iter().zip(previous_rows).zip(previous_lengths).zip(lengths)
+                {
+                    *length = u32::from(previous_row == row) * previous_length + 1;
+                    count(row, *length);
+                }
             }
         }
     }
