@@ -93,3 +93,36 @@ pub fn discretise(image: &Array3<f64>, mask: &Array3<bool>, settings: &Settings)
         });
     levels
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::ShapeBuilder;
+
+    use super::*;
+    use crate::features::discretisation::digitize;
+
+    #[test]
+    fn levels_are_the_same_whatever_the_arrays_memory_order() {
+        let image = Array3::from_shape_fn((3, 4, 5), |(z, y, x)| {
+            ((z * 31 + y * 7 + x * 13) % 17) as f64 * 9.5 - 40.0
+        });
+        let mask = image.mapv(|v| v > -20.0);
+        let settings = Settings {
+            bin_width: 10.0,
+            ..Settings::default()
+        };
+        // Row-major arrays take the lane-wise value range, column-major ones the per-voxel one.
+        let mut column_major_image = Array3::zeros((3, 4, 5).f());
+        column_major_image.assign(&image);
+        let mut column_major_mask = Array3::from_elem((3, 4, 5).f(), false);
+        column_major_mask.assign(&mask);
+        assert!(column_major_image.as_slice().is_none());
+        let levels = discretise(&image, &mask, &settings);
+        assert_eq!(levels, discretise(&column_major_image, &column_major_mask, &settings));
+        // -11.5 is the smallest value inside: edges from -20 in steps of 10.
+        let edges = fixed_width_edges((-11.5, 112.0), 10.0);
+        for ((&level, &value), &inside) in levels.iter().zip(&image).zip(&mask) {
+            assert_eq!(level, if inside { digitize(value, &edges) } else { 0 });
+        }
+    }
+}
